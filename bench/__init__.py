@@ -1,0 +1,1 @@
+"""`make bench`: Mecene measured against baselines run side by side, reported as ratios."""

@@ -1,0 +1,1 @@
+"""Mecene configuration: defaults, file and environment; imports nothing of ours."""

@@ -1,0 +1,197 @@
+"""Instance settings: `defaults.toml` < the instance's TOML file < `MECENE_*` environment.
+
+Settings are frozen dataclasses so that nothing changes them after start-up;
+every error names the offending key so an operator can fix it at once.
+"""
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
+ENV_PREFIX = "MECENE_"
+
+
+class ConfigError(ValueError):
+    """A bad configuration value; `key` is `section.name` as written in TOML."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    domain: str
+    name: str
+    currency: str
+    bot_username: str
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+
+
+@dataclass(frozen=True)
+class FederationSettings:
+    inbox_max_bytes: int
+    fetch_max_bytes: int
+    connect_timeout: float
+    request_timeout: float
+    max_redirects: int
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    max_attempts: int
+    retry_base_seconds: float
+    concurrency: int
+    per_host_concurrency: int
+    breaker_threshold: int
+    breaker_cooldown_seconds: float
+    poll_seconds: float
+
+
+@dataclass(frozen=True)
+class DevSettings:
+    insecure: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance: InstanceSettings
+    server: ServerSettings
+    database: DatabaseSettings
+    federation: FederationSettings
+    delivery: DeliverySettings
+    dev: DevSettings
+
+    @property
+    def scheme(self) -> str:
+        return "http" if self.dev.insecure else "https"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.instance.domain}"
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+
+SECTIONS: dict[str, type] = {f.name: f.type for f in fields(Settings)}  # type: ignore[misc]
+
+
+def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the defaults, an optional TOML file and the environment."""
+    raw = _read_toml(DEFAULTS_PATH)
+    if path is not None:
+        _merge(raw, _read_toml(path), origin=str(path))
+    _merge(raw, _from_environ(os.environ if environ is None else environ), origin="environment")
+    settings = Settings(**{name: _build(cls, name, raw[name]) for name, cls in SECTIONS.items()})
+    _validate(settings)
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("config", f"file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", f"{path} is not valid TOML: {exc}") from None
+
+
+def _merge(base: dict[str, Any], overlay: Mapping[str, Any], *, origin: str) -> None:
+    for section, values in overlay.items():
+        if section not in base or not isinstance(values, Mapping):
+            raise ConfigError(section, f"unknown section (from {origin})")
+        for key, value in values.items():
+            if key not in base[section]:
+                raise ConfigError(f"{section}.{key}", f"unknown setting (from {origin})")
+            base[section][key] = value
+
+
+def _from_environ(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """`MECENE_SERVER_PORT=9000` becomes {"server": {"port": "9000"}}; section names have no `_`."""
+    found: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in {"MECENE_CONFIG", "MECENE_DATA_DIR"}:
+            continue
+        if name.startswith("MECENE_TEST_"):
+            continue
+        section, _, key = name[len(ENV_PREFIX):].lower().partition("_")
+        if section not in SECTIONS or not key:
+            raise ConfigError(name, "unknown environment setting")
+        found.setdefault(section, {})[key] = value
+    return found
+
+
+def _build(cls: type, section: str, values: Mapping[str, Any]) -> Any:
+    return cls(**{f.name: _coerce(f"{section}.{f.name}", f.type, values[f.name]) for f in fields(cls)})
+
+
+def _coerce(key: str, kind: Any, value: Any) -> Any:
+    """Accept TOML values of the right type, or text from the environment."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"true", "1", "yes", "false", "0", "no"}:
+            return value.lower() in {"true", "1", "yes"}
+        raise ConfigError(key, f"expected true or false, got {value!r}")
+    if kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+        raise ConfigError(key, f"expected a whole number, got {value!r}")
+    if kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(key, f"expected a number, got {value!r}") from None
+    if not isinstance(value, str):
+        raise ConfigError(key, f"expected text, got {value!r}")
+    return value
+
+
+_DOMAIN = re.compile(r"^[a-z0-9.-]+(:\d{1,5})?$")
+_USERNAME = re.compile(r"^[a-z0-9_]{1,30}$")
+
+
+def _validate(s: Settings) -> None:
+    checks: list[tuple[str, bool, str]] = [
+        ("instance.domain", bool(_DOMAIN.match(s.instance.domain)),
+         "a lower-case host name with an optional port, without scheme or path"),
+        ("instance.currency", bool(re.fullmatch(r"[A-Z]{3}", s.instance.currency)),
+         "an ISO 4217 code such as EUR"),
+        ("instance.bot_username", bool(_USERNAME.match(s.instance.bot_username)),
+         "lower-case letters, digits and _"),
+        ("server.port", 0 <= s.server.port <= 65535, "a TCP port between 0 and 65535"),
+        ("database.url", s.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")),
+         "a sqlite+aiosqlite:// or postgresql+asyncpg:// URL"),
+        ("federation.inbox_max_bytes", s.federation.inbox_max_bytes > 0, "a positive size"),
+        ("federation.fetch_max_bytes", s.federation.fetch_max_bytes > 0, "a positive size"),
+        ("federation.max_redirects", s.federation.max_redirects >= 0, "zero or more"),
+        ("delivery.max_attempts", s.delivery.max_attempts >= 1, "at least 1"),
+        ("delivery.concurrency", s.delivery.concurrency >= 1, "at least 1"),
+        ("delivery.per_host_concurrency", s.delivery.per_host_concurrency >= 1, "at least 1"),
+        ("delivery.breaker_threshold", s.delivery.breaker_threshold >= 1, "at least 1"),
+    ]
+    for key, ok, expected in checks:
+        if not ok:
+            raise ConfigError(key, f"must be {expected}")

@@ -1,0 +1,1 @@
+"""ActivityPub federation for Mecene: protocol only, nothing about money."""

@@ -1,0 +1,136 @@
+"""The delivery worker: claims due rows of `fed_deliveries`, signs and POSTs them.
+
+Rows are claimed with a lease (`locked_until`), so several processes on one
+database share the queue and a crashed one only delays its rows by the lease.
+Each attempt is signed afresh (new Date), its outcome written in one
+transaction with the host's circuit-breaker state.
+"""
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from federation.client import FederationClient, FetchError, PostResult, UnsafeAddress
+from federation.keyring import Keyring
+from federation.models import Delivery, HostHealth
+from federation.retry import RetryPolicy, is_permanent
+from federation.storage import insert_ignoring_duplicates
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    concurrency: int = 16
+    per_host_concurrency: int = 4
+    breaker_threshold: int = 10
+    breaker_cooldown: timedelta = timedelta(seconds=60)
+    lease: timedelta = timedelta(minutes=2)
+    batch: int = 200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    permanent: bool
+    status: int | None
+    error: str | None
+    retry_after: float | None = None
+
+
+class DeliveryWorker:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: FederationClient, keyring: Keyring,
+                 policy: RetryPolicy, options: DeliveryOptions, clock: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._client = client
+        self._keyring = keyring
+        self._policy = policy
+        self._options = options
+        self._clock = clock
+        self._slots = asyncio.Semaphore(options.concurrency)
+        self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(options.per_host_concurrency))
+        self.wakeup = asyncio.Event()
+
+    async def run_once(self) -> int:
+        """Attempt every delivery due now; returns how many were attempted."""
+        claimed = await self._claim()
+        await asyncio.gather(*(self._attempt(row) for row in claimed))
+        return len(claimed)
+
+    async def run(self, poll_seconds: float) -> None:
+        """Drain the queue, then sleep until woken or until the next poll."""
+        while True:
+            if await self.run_once() >= self._options.batch:
+                continue
+            self.wakeup.clear()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), timeout=poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def _claim(self) -> list[Delivery]:
+        now = self._clock()
+        free = or_(Delivery.locked_until.is_(None), Delivery.locked_until < now)
+        async with self._sessions() as session, session.begin():
+            open_hosts = select(HostHealth.host).where(HostHealth.open_until > now)
+            due = (select(Delivery.id)
+                   .where(Delivery.state == "queued", Delivery.next_attempt_at <= now, free,
+                          Delivery.host.not_in(open_hosts))
+                   .order_by(Delivery.next_attempt_at).limit(self._options.batch))
+            ids = list(await session.scalars(due))
+            if not ids:
+                return []
+            claimed = await session.scalars(
+                update(Delivery).where(Delivery.id.in_(ids), free, Delivery.state == "queued")
+                .values(locked_until=now + self._options.lease).returning(Delivery))
+            return list(claimed)
+
+    async def _attempt(self, row: Delivery) -> None:
+        async with self._slots, self._host_slots[row.host]:
+            outcome = await self._send(row)
+        await self._record(row, outcome)
+
+    async def _send(self, row: Delivery) -> Outcome:
+        try:
+            signer = await self._keyring.signer(row.sender_username)
+            result: PostResult = await self._client.post(row.inbox_url, row.body.encode(), signer=signer)
+        except UnsafeAddress as exc:
+            return Outcome(False, True, None, exc.safe_message)
+        except FetchError as exc:
+            return Outcome(False, not exc.transient, exc.status, exc.safe_message)
+        if 200 <= result.status < 300:
+            return Outcome(True, False, result.status, None)
+        return Outcome(False, is_permanent(result.status), result.status,
+                       f"HTTP {result.status}: {result.body_excerpt}", result.retry_after)
+
+    async def _record(self, row: Delivery, outcome: Outcome) -> None:
+        now = self._clock()
+        attempts = row.attempts + 1
+        values: dict[str, object] = {"attempts": attempts, "locked_until": None,
+                                     "last_status": outcome.status, "last_error": outcome.error}
+        if outcome.delivered:
+            values.update(state="delivered", finished_at=now)
+        else:
+            delay = None if outcome.permanent else self._policy.delay(attempts, outcome.retry_after)
+            if delay is None:
+                values.update(state="dead", finished_at=now)
+            else:
+                values.update(next_attempt_at=now + delay)
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(Delivery).where(Delivery.id == row.id).values(**values))
+            await self._update_host(session, row.host, outcome, now)
+
+    async def _update_host(self, session: AsyncSession, host: str, outcome: Outcome, now: datetime) -> None:
+        await insert_ignoring_duplicates(session, HostHealth.__table__, {"host": host, "consecutive_failures": 0})
+        health = await session.get_one(HostHealth, host, with_for_update=True, populate_existing=True)
+        if outcome.delivered or outcome.permanent:
+            health.consecutive_failures, health.open_until = 0, None
+            return
+        health.consecutive_failures += 1
+        if health.consecutive_failures >= self._options.breaker_threshold:
+            health.open_until = now + self._options.breaker_cooldown
+

@@ -1,0 +1,75 @@
+"""Body digests: a signature covers the digest header, so the body is only as safe as this check.
+
+`Digest` (RFC 3230, draft-cavage) and `Content-Digest` (RFC 9530, RFC 9421). SHA-256 and SHA-512
+are checked when present; at least one supported value is required.
+"""
+
+import base64
+import binascii
+import hashlib
+
+import http_sf
+
+from federation.httpsig.request import SignatureError
+
+_HASHES = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
+
+
+def digest_header(body: bytes) -> str:
+    return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()
+
+
+def content_digest(body: bytes) -> str:
+    return http_sf.ser({"sha-256": (hashlib.sha256(body).digest(), {})})
+
+
+def check_digest(value: str | None, body: bytes) -> None:
+    """Mastodon insists on SHA-256 here; a SHA-512 value, if also sent, must match too."""
+    if value is None:
+        raise SignatureError("The Digest header is signed but missing.", code="missing_header")
+    offered = {}
+    for member in value.split(","):
+        name, _, encoded = member.partition("=")
+        offered[name.strip().lower()] = encoded.strip()
+    if "sha-256" not in offered:
+        raise SignatureError("The Digest header must contain a SHA-256 value.", code="digest_mismatch")
+    for name, encoded in offered.items():
+        if name in _HASHES:
+            _compare(name, _decode(name, encoded), body)
+
+
+def check_content_digest(value: str | None, body: bytes) -> None:
+    """An unparsable Content-Digest is a broken request (400), as in Mastodon."""
+    if value is None:
+        raise SignatureError("The Content-Digest header is signed but missing.", code="missing_header")
+    try:
+        offered = http_sf.parse(value.encode(), tltype="dictionary")
+    except (http_sf.StructuredFieldError, UnicodeEncodeError):
+        raise SignatureError("The Content-Digest header is not a valid structured dictionary.",
+                             code="digest_mismatch", malformed=True) from None
+    checked = [name for name in offered if name in _HASHES]
+    if not checked:
+        raise SignatureError("The Content-Digest header must contain a sha-256 or sha-512 value.",
+                             code="digest_mismatch")
+    for name in checked:
+        given, _ = offered[name]
+        if not isinstance(given, bytes):
+            raise SignatureError(f"The Content-Digest {name} value must be a byte sequence.",
+                                 code="digest_mismatch", malformed=True)
+        _compare(name, given, body)
+
+
+def _decode(name: str, encoded: str) -> bytes:
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureError(f"The Digest {name.upper()} value is not valid base64.",
+                             code="digest_mismatch") from None
+
+
+def _compare(name: str, given: bytes, body: bytes) -> None:
+    expected = _HASHES[name](body).digest()
+    if len(given) != len(expected):
+        raise SignatureError(f"The {name.upper()} digest has the wrong length.", code="digest_mismatch")
+    if given != expected:
+        raise SignatureError(f"The {name.upper()} digest does not match the body.", code="digest_mismatch")

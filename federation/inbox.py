@@ -1,0 +1,87 @@
+"""Receiving activities: shape checks, the origin rule, and the durable, idempotent store.
+
+The inbox answers 2xx only after `store` committed the activity, so nothing a
+peer was told we accepted can be lost; the work it implies happens later in
+`processing`.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.errors import FederationError
+from federation.models import InboxItem
+from federation.storage import insert_ignoring_duplicates
+from federation.vocab import object_id
+
+
+class InvalidActivity(FederationError):
+    code = "invalid_activity"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    activity: dict[str, Any]
+    activity_id: str
+    kind: str
+    actor: str
+
+
+def parse_activity(body: bytes) -> Incoming:
+    """Check what every activity needs before any key is fetched; errors become 400."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidActivity("The body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(document, dict):
+        raise InvalidActivity("The body must be a JSON object.", code="invalid_json")
+    activity_id, kind, actor = document.get("id"), document.get("type"), object_id(document.get("actor"))
+    if not isinstance(activity_id, str) or not _is_http_url(activity_id):
+        raise InvalidActivity("The activity needs an http(s) `id`.")
+    if not isinstance(kind, str) or not kind:
+        raise InvalidActivity("The activity needs a `type`.")
+    if actor is None or not _is_http_url(actor):
+        raise InvalidActivity("The activity needs an `actor`.")
+    if urlsplit(activity_id).netloc != urlsplit(actor).netloc:
+        raise InvalidActivity("The activity id must be on its actor's host.", code="foreign_activity_id")
+    return Incoming(document, activity_id, kind, actor)
+
+
+def strip_foreign_objects(activity: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Replace an embedded `object` from another host by its bare id.
+
+    Only the origin of an object may tell us what it says; handlers that need
+    its content fetch it from there (the lesson of Mastodon's CVE-2024-23832).
+    """
+    embedded = activity.get("object")
+    if not isinstance(embedded, dict):
+        return activity
+    embedded_id = object_id(embedded)
+    if embedded_id is None or urlsplit(embedded_id).netloc == urlsplit(actor).netloc:
+        return activity
+    return {**activity, "object": embedded_id}
+
+
+async def store(session: AsyncSession, incoming: Incoming, now: datetime) -> bool:
+    """Keep the activity for processing; False when its id was already received."""
+    return await insert_ignoring_duplicates(
+        session,
+        InboxItem.__table__,
+        {
+            "activity_id": incoming.activity_id,
+            "actor_uri": incoming.actor,
+            "activity": strip_foreign_objects(incoming.activity, incoming.actor),
+            "state": "pending",
+            "attempts": 0,
+            "received_at": now,
+        },
+    )
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)

@@ -1,0 +1,148 @@
+"""Tables owned by the federation layer (prefix `fed_`).
+
+No foreign keys point outside this package: local actors are named by
+username and remote ones by their URI, so `server/` can own accounts freely.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC without a zone and hands back aware datetimes, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class LocalActor(Base):
+    """An actor served by this instance: a user (Person), the instance (Application), the bot (Service)."""
+
+    __tablename__ = "fed_local_actors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    also_known_as: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RemoteActor(Base):
+    """What we believe of a remote actor: its key and inboxes, re-fetched on key failure."""
+
+    __tablename__ = "fed_remote_actors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    key_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    inbox: Mapped[str] = mapped_column(String(2048))
+    shared_inbox: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    document: Mapped[dict] = mapped_column(JSON)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Follower(Base):
+    __tablename__ = "fed_followers"
+    __table_args__ = (UniqueConstraint("local_username", "follower_uri"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    local_username: Mapped[str] = mapped_column(String(64))
+    follower_uri: Mapped[str] = mapped_column(String(2048))
+    follow_id: Mapped[str] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Following(Base):
+    """A Follow we sent; `accepted` once the remote side answered Accept."""
+
+    __tablename__ = "fed_following"
+    __table_args__ = (UniqueConstraint("local_username", "target_uri"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    local_username: Mapped[str] = mapped_column(String(64))
+    target_uri: Mapped[str] = mapped_column(String(2048))
+    follow_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    accepted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InboxItem(Base):
+    """A verified incoming activity, stored before we answer 2xx; unique id makes inboxes idempotent."""
+
+    __tablename__ = "fed_inbox_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    actor_uri: Mapped[str] = mapped_column(String(2048))
+    activity: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OutboxItem(Base):
+    """An activity this instance published, served in the actor's outbox."""
+
+    __tablename__ = "fed_outbox_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    actor_username: Mapped[str] = mapped_column(String(64), index=True)
+    activity: Mapped[dict] = mapped_column(JSON)
+    public: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """One activity for one inbox: the row is the queue entry, so a restart loses nothing."""
+
+    __tablename__ = "fed_deliveries"
+    __table_args__ = (UniqueConstraint("activity_id", "inbox_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(2048))
+    sender_username: Mapped[str] = mapped_column(String(64))
+    inbox_url: Mapped[str] = mapped_column(String(2048))
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class HostHealth(Base):
+    """Per-host circuit breaker: consecutive failures and until when the circuit stays open."""
+
+    __tablename__ = "fed_host_health"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    open_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,77 @@
+"""ActivityStreams documents this instance serves and sends.
+
+Builders are pure: they take what they need as arguments and return plain
+dicts, ready for `json.dumps`, so tests can parse exactly what peers see.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from federation.urls import InstanceUrls
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+SECURITY_CONTEXT = "https://w3id.org/security/v1"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+AP_MEDIA_TYPE = "application/activity+json"
+LD_MEDIA_TYPE = f'application/ld+json; profile="{AS_CONTEXT}"'
+ACTOR_TYPES = frozenset({"Person", "Application", "Service", "Group", "Organization"})
+
+
+@dataclass(frozen=True)
+class ActorProfile:
+    """What an actor document says about a local actor."""
+
+    username: str
+    kind: str  # "Person", "Application" or "Service"
+    display_name: str
+    public_key_pem: str
+    also_known_as: list[str] = field(default_factory=list)
+
+
+def actor_document(urls: InstanceUrls, profile: ActorProfile) -> dict[str, Any]:
+    actor_id = urls.actor(profile.username)
+    return {
+        "@context": [AS_CONTEXT, SECURITY_CONTEXT],
+        "id": actor_id,
+        "type": profile.kind,
+        "preferredUsername": profile.username,
+        "name": profile.display_name or profile.username,
+        "url": actor_id,
+        "inbox": urls.inbox(profile.username),
+        "outbox": urls.outbox(profile.username),
+        "followers": urls.followers(profile.username),
+        "following": urls.following(profile.username),
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "alsoKnownAs": list(profile.also_known_as),
+        "manuallyApprovesFollowers": False,
+        "publicKey": {
+            "id": urls.key_id(profile.username),
+            "owner": actor_id,
+            "publicKeyPem": profile.public_key_pem,
+        },
+    }
+
+
+def ordered_collection(collection_id: str, total: int, items: list[Any] | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": total,
+    }
+    if items is not None:
+        document["orderedItems"] = items
+    return document
+
+
+def activity(activity_id: str, kind: str, actor: str, obj: Any, **extra: Any) -> dict[str, Any]:
+    return {"@context": AS_CONTEXT, "id": activity_id, "type": kind, "actor": actor, "object": obj, **extra}
+
+
+def object_id(value: Any) -> str | None:
+    """The id of an AS value that may be a bare IRI or an embedded object."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return value["id"]
+    return None

@@ -1,0 +1,1 @@
+"""HTTP server and CLI: the only package that wires federation and settlement."""

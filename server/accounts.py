@@ -1,0 +1,72 @@
+"""Local accounts and the instance's own actors.
+
+A user is a `users` row plus a federation `LocalActor` of the same username
+with its own RSA key; both are written in one transaction.
+"""
+
+import re
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.httpsig import dump_private_key, dump_public_key, generate_private_key
+from federation.models import LocalActor
+from federation.storage import insert_ignoring_duplicates
+from server.models import User
+
+INSTANCE_ACTOR = "instance"
+USERNAME = re.compile(r"^[a-z0-9_]{1,30}$")
+RESERVED = frozenset({INSTANCE_ACTOR, "admin", "root", "mecene", "actor", "inbox", "api", "www"})
+
+
+class AccountError(ValueError):
+    """Bad input for an account; the message is meant for the person who typed it."""
+
+    def __init__(self, message: str, code: str = "invalid_username") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+async def create_user(session: AsyncSession, username: str, *, bot_username: str, now: datetime,
+                      display_name: str = "") -> User:
+    """Create an account and its actor; refuses taken, reserved or malformed names."""
+    if not USERNAME.match(username):
+        raise AccountError("A username is 1 to 30 lower-case letters, digits or underscores.")
+    if username in RESERVED or username == bot_username:
+        raise AccountError(f"The username {username!r} is reserved.", code="reserved_username")
+    if await session.scalar(select(LocalActor.id).where(LocalActor.username == username)) is not None:
+        raise AccountError(f"The username {username!r} is taken.", code="username_taken")
+    user = User(username=username, display_name=display_name, created_at=now)
+    session.add(user)
+    session.add(_new_actor(username, "Person", display_name, now))
+    await session.flush()
+    return user
+
+
+async def ensure_service_actors(session: AsyncSession, *, bot_username: str, instance_name: str,
+                                now: datetime) -> None:
+    """Create the instance actor (signs fetches) and the bot actor if missing; several processes may race."""
+    wanted = {INSTANCE_ACTOR: ("Application", instance_name), bot_username: ("Service", f"{instance_name} bot")}
+    existing = set(await session.scalars(select(LocalActor.username).where(LocalActor.username.in_(wanted))))
+    for username, (kind, name) in wanted.items():
+        if username not in existing:
+            actor = _new_actor(username, kind, name, now)
+            columns = {c.key: getattr(actor, c.key) for c in LocalActor.__table__.columns if c.key != "id"}
+            await insert_ignoring_duplicates(session, LocalActor.__table__, columns)
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    return list(await session.scalars(select(User).order_by(User.username)))
+
+
+async def count_users(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+def _new_actor(username: str, kind: str, display_name: str, now: datetime) -> LocalActor:
+    key = generate_private_key()
+    return LocalActor(
+        username=username, kind=kind, display_name=display_name, private_key_pem=dump_private_key(key),
+        public_key_pem=dump_public_key(key.public_key()), also_known_as=[], created_at=now,
+    )

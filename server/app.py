@@ -1,0 +1,50 @@
+"""The aiohttp application: one factory, the instance opened in a cleanup context."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy import text
+
+from server.appkeys import instance_key
+from server.errors import error_middleware
+from server.instance import Instance
+from server.views import activitypub, wellknown
+
+
+def create_app(instance: Instance, *, run_workers: bool = True) -> web.Application:
+    """Build the app; `run_workers=False` leaves the delivery and inbox workers to the caller."""
+    app = web.Application(middlewares=[error_middleware], client_max_size=instance.settings.federation.inbox_max_bytes)
+    app[instance_key] = instance
+    app.router.add_routes(wellknown.routes() + activitypub.routes() + [web.get("/health", health)])
+    app.cleanup_ctx.append(_instance_context(instance, run_workers))
+    return app
+
+
+def _instance_context(instance: Instance, run_workers: bool):  # type: ignore[no-untyped-def]
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        await instance.start()
+        tasks = [asyncio.create_task(worker) for worker in _workers(instance)] if run_workers else []
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await instance.close()
+
+    return context
+
+
+def _workers(instance: Instance) -> list:  # type: ignore[type-arg]
+    poll = instance.settings.delivery.poll_seconds
+    return [instance.delivery.run(poll), instance.processor.run(poll)]
+
+
+async def health(request: web.Request) -> web.Response:
+    """Liveness plus a database round trip, for load balancers and operators."""
+    instance = request.app[instance_key]
+    async with instance.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+    return web.json_response({"status": "ok", "domain": instance.settings.instance.domain})

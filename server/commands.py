@@ -1,0 +1,124 @@
+"""What each `mecene` command does; `cli.py` only parses arguments."""
+
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import select, update
+
+from config.settings import Settings, load
+from federation.errors import FederationError
+from federation.models import Delivery
+from server.accounts import AccountError, create_user, list_users
+from server.app import create_app
+from server.instance import Instance
+from server.social import follow_account
+
+
+class CommandError(Exception):
+    """A command could not do what was asked; the message says why, for the operator."""
+
+
+@asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[Instance]:
+    instance = Instance.build(settings)
+    try:
+        await instance.start()
+        yield instance
+    finally:
+        await instance.close()
+
+
+async def init(data_dir: Path, domain: str) -> int:
+    """Write `mecene.toml` and create the database, keys and service actors."""
+    config_file = data_dir / "mecene.toml"
+    if config_file.exists():
+        raise CommandError(f"an instance already lives in {data_dir}/ (remove it to start afresh)")
+    local = domain.split(":")[0] in ("localhost", "127.0.0.1")
+    text = (
+        f'[instance]\ndomain = "{domain}"\n\n'
+        f'[database]\nurl = "sqlite+aiosqlite:///{(data_dir / "mecene.db").resolve()}"\n\n'
+        f"[dev]\n# Plain http and loopback peers: only for an instance on this machine.\ninsecure = {str(local).lower()}\n"
+    )
+    load(None, {"MECENE_INSTANCE_DOMAIN": domain})
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(text)
+    settings = load(config_file)
+    async with opened(settings):
+        pass
+    print(f"Initialised {settings.base_url} in {data_dir}/ (configuration: {config_file}).")
+    return 0
+
+
+def serve(settings: Settings, host: str | None, port: int | None) -> int:
+    instance = Instance.build(settings)
+    listen_host, listen_port = host or settings.server.host, port or settings.server.port
+    print(f"Mecene serving {settings.base_url} on http://{listen_host}:{listen_port}/", flush=True)
+    web.run_app(create_app(instance), host=listen_host, port=listen_port, print=None, access_log=None)
+    return 0
+
+
+async def user_add(settings: Settings, name: str, display_name: str) -> int:
+    async with opened(settings) as instance, instance.sessions() as session, session.begin():
+        try:
+            await create_user(session, name, bot_username=settings.instance.bot_username, now=instance.now(),
+                              display_name=display_name)
+        except AccountError as exc:
+            raise CommandError(str(exc)) from exc
+    print(f"Created {name}: {instance.urls.actor(name)}")
+    return 0
+
+
+async def user_list(settings: Settings) -> int:
+    async with opened(settings) as instance, instance.sessions() as session:
+        users = await list_users(session)
+    for user in users:
+        print(f"{user.username}\t{instance.urls.actor(user.username)}\t{user.created_at:%Y-%m-%d}")
+    if not users:
+        print("No accounts yet: create one with `mecene user add NAME`.", file=sys.stderr)
+    return 0
+
+
+def config_show(settings: Settings) -> int:
+    for section, values in settings.as_dict().items():
+        print(f"[{section}]")
+        for key, value in values.items():
+            print(f"{key} = {json.dumps(value)}")
+        print()
+    return 0
+
+
+async def deliveries(settings: Settings, dead_only: bool, retry_id: int | None) -> int:
+    async with opened(settings) as instance, instance.sessions() as session, session.begin():
+        if retry_id is not None:
+            return await _retry_dead(session, retry_id, instance)
+        query = select(Delivery).order_by(Delivery.id)
+        query = query.where(Delivery.state == "dead") if dead_only else query.where(Delivery.state != "delivered")
+        rows = list(await session.scalars(query))
+    print("id\tstate\tattempts\tnext attempt\tinbox\tlast error")
+    for row in rows:
+        print(f"{row.id}\t{row.state}\t{row.attempts}\t{row.next_attempt_at:%Y-%m-%d %H:%M:%S}\t"
+              f"{row.inbox_url}\t{row.last_error or ''}")
+    return 0
+
+
+async def _retry_dead(session, retry_id: int, instance: Instance) -> int:  # type: ignore[no-untyped-def]
+    result = await session.execute(update(Delivery).where(Delivery.id == retry_id, Delivery.state == "dead").values(
+        state="queued", attempts=0, next_attempt_at=instance.now(), finished_at=None))
+    if not result.rowcount:
+        raise CommandError(f"no dead letter with id {retry_id}")
+    print(f"Delivery {retry_id} queued again.")
+    return 0
+
+
+async def follow(settings: Settings, name: str, account: str) -> int:
+    async with opened(settings) as instance:
+        try:
+            follow_id = await follow_account(instance, name, account)
+        except (FederationError, LookupError) as exc:
+            raise CommandError(f"cannot follow {account}: {exc}") from exc
+    print(f"Follow queued: {follow_id}")
+    return 0

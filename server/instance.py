@@ -1,0 +1,97 @@
+"""One running Mecene instance: its settings, database, clock and federation services.
+
+Built once per process (by the web app or a CLI command) so that both use the
+same wiring; nothing here runs at import time.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from config.settings import Settings
+from federation.actors import ActorStore
+from federation.client import ClientOptions, FederationClient
+from federation.delivery import DeliveryOptions, DeliveryWorker
+from federation.follows import FollowHandlers
+from federation.keyring import Keyring
+from federation.processing import InboxProcessor
+from federation.retry import RetryPolicy
+from federation.urls import InstanceUrls
+from server import db
+from server.accounts import INSTANCE_ACTOR, ensure_service_actors
+
+VERSION = "0.1.0"
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Instance:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    urls: InstanceUrls
+    client: FederationClient
+    keyring: Keyring
+    actors: ActorStore
+    delivery: DeliveryWorker
+    processor: InboxProcessor
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock = system_clock) -> "Instance":
+        engine = db.create_engine(settings.database.url)
+        sessions = db.sessionmaker(engine)
+        urls = InstanceUrls(settings.base_url)
+        client = FederationClient(_client_options(settings))
+        keyring = Keyring(sessions, urls, clock)
+        actors = ActorStore(sessions, client, lambda: keyring.cached(INSTANCE_ACTOR), clock)
+        delivery = DeliveryWorker(sessions, client, keyring, _retry_policy(settings), _delivery_options(settings), clock)
+        handlers = FollowHandlers(urls, actors).handlers()
+        processor = InboxProcessor(sessions, handlers, clock, after_commit=delivery.wakeup.set)
+        return cls(settings, clock, engine, sessions, urls, client, keyring, actors, delivery, processor)
+
+    async def start(self) -> None:
+        """Migrate the schema, create the service actors, load the key that signs our fetches."""
+        await db.upgrade(self.engine)
+        async with self.sessions() as session, session.begin():
+            await ensure_service_actors(session, bot_username=self.settings.instance.bot_username,
+                                        instance_name=self.settings.instance.name, now=self.clock())
+        await self.keyring.signer(INSTANCE_ACTOR)
+
+    async def close(self) -> None:
+        await self.client.close()
+        await self.engine.dispose()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def _client_options(settings: Settings) -> ClientOptions:
+    return ClientOptions(
+        user_agent=f"Mecene/{VERSION} (+{settings.base_url}/)",
+        allow_insecure=settings.dev.insecure,
+        connect_timeout=settings.federation.connect_timeout,
+        total_timeout=settings.federation.request_timeout,
+        max_redirects=settings.federation.max_redirects,
+        max_body_bytes=settings.federation.fetch_max_bytes,
+    )
+
+
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(max_attempts=settings.delivery.max_attempts, base_seconds=settings.delivery.retry_base_seconds)
+
+
+def _delivery_options(settings: Settings) -> DeliveryOptions:
+    return DeliveryOptions(
+        concurrency=settings.delivery.concurrency,
+        per_host_concurrency=settings.delivery.per_host_concurrency,
+        breaker_threshold=settings.delivery.breaker_threshold,
+        breaker_cooldown=timedelta(seconds=settings.delivery.breaker_cooldown_seconds),
+    )

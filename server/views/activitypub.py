@@ -1,0 +1,119 @@
+"""Actor documents, their collections, and the inboxes (per actor and shared)."""
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from federation import inbox
+from federation.authenticate import authenticate, require_actor
+from federation.httpsig import RequestView
+from federation.models import Follower, Following, LocalActor, OutboxItem, RemoteActor
+from federation.vocab import ActorProfile, actor_document, object_id, ordered_collection
+from server.appkeys import instance_key
+from server.instance import Instance
+from server.views.negotiation import activitypub_response
+
+OUTBOX_PAGE = 20
+
+
+async def _local_actor(instance: Instance, username: str) -> LocalActor:
+    async with instance.sessions() as session:
+        actor = await session.scalar(select(LocalActor).where(LocalActor.username == username))
+    if actor is None:
+        raise web.HTTPNotFound(text=f'{{"error": "not_found", "reason": "No actor {username} here."}}',
+                               content_type="application/json")
+    return actor
+
+
+async def actor(request: web.Request) -> web.Response:
+    instance = request.app[instance_key]
+    row = await _local_actor(instance, request.match_info["username"])
+    profile = ActorProfile(row.username, row.kind, row.display_name, row.public_key_pem, row.also_known_as)
+    return activitypub_response(request, actor_document(instance.urls, profile))
+
+
+async def followers(request: web.Request) -> web.Response:
+    instance = request.app[instance_key]
+    username = (await _local_actor(instance, request.match_info["username"])).username
+    async with instance.sessions() as session:
+        total = await session.scalar(select(func.count()).where(Follower.local_username == username))
+    return activitypub_response(request, ordered_collection(instance.urls.followers(username), int(total or 0)))
+
+
+async def following(request: web.Request) -> web.Response:
+    instance = request.app[instance_key]
+    username = (await _local_actor(instance, request.match_info["username"])).username
+    async with instance.sessions() as session:
+        total = await session.scalar(select(func.count()).where(
+            Following.local_username == username, Following.accepted.is_(True)))
+    return activitypub_response(request, ordered_collection(instance.urls.following(username), int(total or 0)))
+
+
+async def outbox(request: web.Request) -> web.Response:
+    """The public activities of an actor, newest first (first page only)."""
+    instance = request.app[instance_key]
+    username = (await _local_actor(instance, request.match_info["username"])).username
+    public = (OutboxItem.actor_username == username, OutboxItem.public.is_(True))
+    async with instance.sessions() as session:
+        total = await session.scalar(select(func.count()).where(*public))
+        items = list(await session.scalars(
+            select(OutboxItem.activity).where(*public).order_by(OutboxItem.id.desc()).limit(OUTBOX_PAGE)))
+    return activitypub_response(request, ordered_collection(instance.urls.outbox(username), int(total or 0), items))
+
+
+async def post_inbox(request: web.Request) -> web.Response:
+    """Verify, store, answer 202: nothing else happens before the answer."""
+    instance = request.app[instance_key]
+    if "username" in request.match_info:
+        await _local_actor(instance, request.match_info["username"])
+    body = await _read_capped(request, instance.settings.federation.inbox_max_bytes)
+    incoming = inbox.parse_activity(body)
+    if await _is_unknown_actor_deleting_itself(instance, incoming):
+        return web.json_response({"status": "ignored"}, status=202)
+    view = RequestView(method=request.method, scheme=instance.settings.scheme, authority=request.host,
+                       path=request.raw_path.split("?", 1)[0], query=request.query_string,
+                       headers=request.headers, body=body)
+    signer = await authenticate(view, actors=instance.actors, now=instance.now(), local_host=instance.urls.host)
+    require_actor(signer, incoming.actor)
+    async with instance.sessions() as session, session.begin():
+        await inbox.store(session, incoming, instance.now())
+    instance.processor.wakeup.set()
+    return web.json_response({"status": "accepted"}, status=202)
+
+
+async def _is_unknown_actor_deleting_itself(instance: Instance, incoming: inbox.Incoming) -> bool:
+    """Nothing to forget, and its key is gone with it: Mastodon answers 202 without fetching too."""
+    if incoming.kind != "Delete" or object_id(incoming.activity.get("object")) != incoming.actor:
+        return False
+    async with instance.sessions() as session:
+        return await session.scalar(select(RemoteActor.id).where(RemoteActor.uri == incoming.actor)) is None
+
+
+async def _read_capped(request: web.Request, limit: int) -> bytes:
+    """Refuse oversized bodies before reading them whole, declared or streamed."""
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> web.HTTPException:
+    return web.HTTPRequestEntityTooLarge(
+        max_size=limit, actual_size=limit + 1, content_type="application/json",
+        text=f'{{"error": "too_large", "reason": "Inbox bodies are limited to {limit} bytes."}}')
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/users/{username}", actor),
+        web.get("/users/{username}/followers", followers),
+        web.get("/users/{username}/following", following),
+        web.get("/users/{username}/outbox", outbox),
+        web.post("/users/{username}/inbox", post_inbox),
+        web.post("/inbox", post_inbox),
+    ]
+

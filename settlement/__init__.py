@@ -1,0 +1,1 @@
+"""Settlement: exact money, budgets, shares and the ledger; nothing about HTTP."""

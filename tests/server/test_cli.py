@@ -1,0 +1,89 @@
+"""The `mecene` command as an operator runs it: real processes, real files, exit codes."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from federation_harness import Databases, free_port
+
+MECENE = [sys.executable, "-m", "server.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> dict[str, str]:
+    databases = Databases(tmp_path)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MECENE_")}
+    environ.update(MECENE_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
+    if databases.backend == "postgresql":
+        environ["MECENE_DATABASE_URL"] = await databases.new("cli")
+    yield environ
+    await databases.drop_all()
+
+
+def mecene(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MECENE, *args], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+def test_init_then_users_then_config(env: dict[str, str], tmp_path: Path) -> None:
+    done = mecene(env, "init", "--domain", "localhost:8080")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "data" / "mecene.toml").exists()
+    again = mecene(env, "init")
+    assert again.returncode == 1 and "already" in again.stderr
+    assert mecene(env, "user", "add", "alice").returncode == 0
+    taken = mecene(env, "user", "add", "alice")
+    assert taken.returncode == 1 and "taken" in taken.stderr
+    bad = mecene(env, "user", "add", "Not Valid")
+    assert bad.returncode == 1 and "lower-case" in bad.stderr
+    listed = mecene(env, "user", "list")
+    assert listed.returncode == 0 and "alice\thttp://localhost:8080/users/alice" in listed.stdout
+    shown = mecene(env, "config", "show")
+    assert 'domain = "localhost:8080"' in shown.stdout and "insecure = true" in shown.stdout
+
+
+def test_bad_configuration_value_exits_2_naming_the_key(env: dict[str, str]) -> None:
+    done = mecene({**env, "MECENE_SERVER_PORT": "eighty"}, "config", "show")
+    assert done.returncode == 2
+    assert "server.port" in done.stderr
+
+
+def test_deliveries_lists_an_empty_queue_and_refuses_unknown_retry(env: dict[str, str]) -> None:
+    assert mecene(env, "init").returncode == 0
+    listed = mecene(env, "deliveries")
+    assert listed.returncode == 0 and listed.stdout.startswith("id\tstate")
+    retry = mecene(env, "deliveries", "--retry", "42")
+    assert retry.returncode == 1 and "no dead letter" in retry.stderr
+
+
+async def test_serve_answers_health_and_stops_cleanly(env: dict[str, str]) -> None:
+    assert mecene(env, "init").returncode == 0
+    port = free_port()
+    process = subprocess.Popen([*MECENE, "serve", "--port", str(port)], env=env, cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        body = await _wait_for_health(port)
+        assert body["status"] == "ok"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0, process.stderr.read() if process.stderr else ""
+
+
+async def _wait_for_health(port: int) -> dict:
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession() as http:
+        while True:
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/health") as response:
+                    return await response.json()
+            except aiohttp.ClientConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)

@@ -1,0 +1,96 @@
+"""The delivery queue: late peers, restarts, dead letters and the circuit breaker."""
+
+from sqlalchemy import select
+
+from federation.follows import follow
+from federation.models import Delivery, Follower, Following, HostHealth
+from federation.outbox import new_activity_id, publish
+from federation.vocab import activity
+from federation_harness import Federation, Node, eventually
+from server.accounts import create_user
+
+
+async def add_user(node: Node, name: str) -> None:
+    async with node.live.sessions() as session, session.begin():
+        await create_user(session, name, bot_username="flattr", now=node.live.now())
+
+
+async def deliveries(node: Node) -> list[Delivery]:
+    async with node.live.sessions() as session:
+        return list(await session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+async def queue_follow(a: Node, b: Node) -> None:
+    async with a.live.sessions() as session, session.begin():
+        await follow(session, a.live.urls, username="alice", target_uri=f"{b.base_url}/users/bob",
+                     target_inbox=f"{b.base_url}/inbox", now=a.live.now())
+    a.live.delivery.wakeup.set()
+
+
+async def test_queued_delivery_survives_restart_and_reaches_a_late_peer(federation: Federation) -> None:
+    a = await federation.start("a")
+    b = await federation.reserve("b")
+    await add_user(a, "alice")
+    await queue_follow(a, b)
+
+    async def failed_twice() -> bool:
+        rows = await deliveries(a)
+        return rows[0].attempts >= 2 and rows[0].state == "queued"
+
+    await eventually(failed_twice, what="retries against the absent peer")
+    failing = (await deliveries(a))[0]
+    assert failing.last_status is None and failing.last_error, "a connection failure is recorded for the operator"
+    await federation.stop("a")
+    await federation.start("b")
+    await add_user(b, "bob")
+    await federation.start("a")
+
+    async def followed() -> bool:
+        async with b.live.sessions() as session:
+            return await session.scalar(select(Follower.follower_uri)) == f"{a.base_url}/users/alice"
+
+    await eventually(followed, timeout=20, what="the follow after restart")
+
+    async def accepted() -> bool:
+        async with a.live.sessions() as session:
+            return bool(await session.scalar(select(Following.accepted)))
+
+    await eventually(accepted, what="the accept back")
+    assert (await deliveries(a))[0].state == "delivered"
+
+
+async def test_permanent_refusal_becomes_a_dead_letter(federation: Federation) -> None:
+    a, b = await federation.start("a"), await federation.start("b")
+    await add_user(a, "alice")
+    async with a.live.sessions() as session, session.begin():
+        note = activity(new_activity_id(a.live.urls), "Like", f"{a.base_url}/users/alice", f"{b.base_url}/x")
+        await publish(session, sender="alice", activity=note, inboxes=[f"{b.base_url}/users/ghost/inbox"],
+                      now=a.live.now())
+    a.live.delivery.wakeup.set()
+
+    async def dead() -> bool:
+        return (await deliveries(a))[0].state == "dead"
+
+    await eventually(dead, what="dead letter")
+    row = (await deliveries(a))[0]
+    assert (row.attempts, row.last_status) == (1, 404)
+
+
+async def test_circuit_breaker_holds_deliveries_to_a_failing_host(federation: Federation) -> None:
+    a = await federation.start("a", MECENE_DELIVERY_BREAKER_THRESHOLD="2",
+                               MECENE_DELIVERY_BREAKER_COOLDOWN_SECONDS="3600")
+    b = await federation.reserve("b")
+    await add_user(a, "alice")
+    await queue_follow(a, b)
+
+    async def circuit_open() -> bool:
+        async with a.live.sessions() as session:
+            health = await session.get(HostHealth, b.host)
+            return health is not None and health.open_until is not None
+
+    await eventually(circuit_open, what="circuit opens")
+    attempts = (await deliveries(a))[0].attempts
+    assert attempts == 2
+    a.live.clock.advance(seconds=30)
+    assert await a.live.delivery.run_once() == 0, "an open circuit holds the host's deliveries"
+    assert (await deliveries(a))[0].attempts == attempts

@@ -1,0 +1,114 @@
+"""Another server finds and reads this instance: WebFinger, host-meta, NodeInfo, actors."""
+
+import aiohttp
+import pytest
+
+from federation.client import AP_ACCEPT
+from federation.discovery import resolve_acct
+from federation_harness import Federation, Node
+from server.accounts import create_user
+
+LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+
+
+async def add_user(node: Node, name: str) -> None:
+    async with node.live.sessions() as session, session.begin():
+        await create_user(session, name, bot_username="flattr", now=node.live.now())
+
+
+async def get(url: str, accept: str = "application/json") -> tuple[int, str, dict]:
+    async with aiohttp.ClientSession() as http, http.get(url, headers={"Accept": accept}) as response:
+        return response.status, response.headers.get("Content-Type", ""), await response.json(content_type=None)
+
+
+async def test_webfinger_names_users_instance_and_bot(federation: Federation) -> None:
+    a = await federation.start("a")
+    await add_user(a, "alice")
+    for account, actor in [("alice", "alice"), ("flattr", "flattr"), ("instance", "instance"),
+                           ("127.0.0.1", "instance")]:
+        status, media, jrd = await get(f"{a.base_url}/.well-known/webfinger?resource=acct:{account}@{a.host}")
+        assert (status, media.split(";")[0]) == (200, "application/jrd+json"), account
+        assert jrd["subject"] == f"acct:{actor}@{a.host}"
+        assert {"rel": "self", "type": "application/activity+json",
+                "href": f"{a.base_url}/users/{actor}"} in jrd["links"]
+
+
+@pytest.mark.parametrize(("resource", "status"), [
+    ("acct:nobody@{host}", 404), ("acct:alice@elsewhere.example", 400), ("", 400), ("alice", 400),
+])
+async def test_webfinger_bad_resources(federation: Federation, resource: str, status: int) -> None:
+    a = await federation.start("a")
+    await add_user(a, "alice")
+    code, _, body = await get(f"{a.base_url}/.well-known/webfinger?resource={resource.format(host=a.host)}")
+    assert code == status
+    assert body["error"] and body["reason"]
+
+
+async def test_actor_documents_by_content_negotiation(federation: Federation) -> None:
+    a = await federation.start("a")
+    await add_user(a, "alice")
+    kinds = {"alice": "Person", "instance": "Application", "flattr": "Service"}
+    for name, kind in kinds.items():
+        status, media, doc = await get(f"{a.base_url}/users/{name}", AP_ACCEPT)
+        assert (status, media, doc["type"]) == (200, "application/activity+json", kind)
+        actor = f"{a.base_url}/users/{name}"
+        assert doc["id"] == actor and doc["preferredUsername"] == name
+        assert doc["publicKey"]["id"] == f"{actor}#main-key" and doc["publicKey"]["owner"] == actor
+        assert "BEGIN PUBLIC KEY" in doc["publicKey"]["publicKeyPem"]
+        for collection in ("inbox", "outbox", "followers", "following"):
+            assert doc[collection] == f"{actor}/{collection}"
+        assert doc["endpoints"]["sharedInbox"] == f"{a.base_url}/inbox"
+        assert doc["alsoKnownAs"] == []
+    status, media, _ = await get(f"{a.base_url}/users/alice", LD)
+    assert status == 200 and media.startswith("application/ld+json")
+    status, _, body = await get(f"{a.base_url}/users/alice", "text/html")
+    assert status == 406 and body["error"] == "not_acceptable"
+    status, _, body = await get(f"{a.base_url}/users/ghost", AP_ACCEPT)
+    assert status == 404 and body["error"] == "not_found"
+
+
+async def test_collections_are_ordered_collections(federation: Federation) -> None:
+    a = await federation.start("a")
+    await add_user(a, "alice")
+    for collection in ("outbox", "followers", "following"):
+        status, _, doc = await get(f"{a.base_url}/users/alice/{collection}", AP_ACCEPT)
+        assert status == 200 and doc["type"] == "OrderedCollection" and doc["totalItems"] == 0
+
+
+async def test_nodeinfo_advertises_mecene_and_currency(federation: Federation) -> None:
+    a = await federation.start("a", MECENE_INSTANCE_CURRENCY="CHF")
+    await add_user(a, "alice")
+    await add_user(a, "bob")
+    _, _, links = await get(f"{a.base_url}/.well-known/nodeinfo")
+    href = links["links"][0]["href"]
+    assert links["links"][0]["rel"] == "http://nodeinfo.diaspora.software/ns/schema/2.1#"
+    status, media, info = await get(href)
+    assert status == 200 and "nodeinfo.diaspora.software/ns/schema/2.1" in media
+    assert info["version"] == "2.1" and info["software"]["name"] == "mecene"
+    assert info["protocols"] == ["activitypub"]
+    assert info["usage"]["users"]["total"] == 2
+    assert info["metadata"]["mecene"]["currency"] == "CHF"
+
+
+async def test_host_meta_points_at_webfinger(federation: Federation) -> None:
+    a = await federation.start("a")
+    async with aiohttp.ClientSession() as http, http.get(f"{a.base_url}/.well-known/host-meta") as response:
+        text = await response.text()
+    assert response.status == 200 and "application/xrd+xml" in response.headers["Content-Type"]
+    assert f'template="{a.base_url}/.well-known/webfinger?resource={{uri}}"' in text
+
+
+async def test_one_instance_discovers_another_by_webfinger_and_signed_fetch(federation: Federation) -> None:
+    a, b = await federation.start("a"), await federation.start("b")
+    await add_user(b, "bob")
+    actor = await resolve_acct(a.live.client, f"bob@{b.host}", scheme="http")
+    assert actor == f"{b.base_url}/users/bob"
+    remote = await a.live.actors.actor(actor)
+    assert remote.inbox == f"{b.base_url}/users/bob/inbox"
+    assert remote.shared_inbox == f"{b.base_url}/inbox"
+
+
+async def test_health(federation: Federation) -> None:
+    a = await federation.start("a")
+    status, _, body = await get(f"{a.base_url}/health")
+    assert status == 200 and body["status"] == "ok"
