@@ -1,5 +1,10 @@
 """The delivery queue: late peers, restarts, dead letters and the circuit breaker."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from sqlalchemy import select
 
 from federation.follows import follow
@@ -8,6 +13,9 @@ from federation.outbox import new_activity_id, publish
 from federation.vocab import activity
 from federation_harness import Federation, Node, eventually
 from server.accounts import create_user
+
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def add_user(node: Node, name: str) -> None:
@@ -74,6 +82,20 @@ async def test_permanent_refusal_becomes_a_dead_letter(federation: Federation) -
     await eventually(dead, what="dead letter")
     row = (await deliveries(a))[0]
     assert (row.attempts, row.last_status) == (1, 404)
+    listed = operator(a, "deliveries", "--dead")
+    assert listed.returncode == 0 and f"{row.id}\tdead\t1\t" in listed.stdout and "ghost/inbox" in listed.stdout
+    assert operator(a, "deliveries", "--retry", str(row.id)).returncode == 0
+    await eventually(dead, what="the retried dead letter refused again")
+    assert (await deliveries(a))[0].attempts == 1, "a retried dead letter starts its attempts afresh"
+
+
+def operator(node: Node, *args: str) -> subprocess.CompletedProcess[str]:
+    """`mecene` run by the operator in another process against the running instance's database."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MECENE_")}
+    environ.update(MECENE_DATABASE_URL=node.database_url, MECENE_INSTANCE_DOMAIN=node.host,
+                   MECENE_DEV_INSECURE="true", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], env=environ, capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
 
 
 async def test_circuit_breaker_holds_deliveries_to_a_failing_host(federation: Federation) -> None:
