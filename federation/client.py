@@ -20,7 +20,11 @@ from yarl import URL
 
 from federation.addresses import AddressPolicy, PolicyResolver, UnsafeAddress, literal_ip
 from federation.fetch_errors import (
-    FetchError, error_for_status, parse_json_object, parse_retry_after, require_activitystreams,
+    FetchError,
+    error_for_status,
+    parse_json_object,
+    parse_retry_after,
+    require_activitystreams,
     require_matching_id,
 )
 

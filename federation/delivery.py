@@ -20,6 +20,7 @@ from federation.keyring import Keyring
 from federation.models import Delivery, HostHealth
 from federation.retry import RetryPolicy, is_permanent
 from federation.storage import insert_ignoring_duplicates
+from federation.wakeup import sleep_until_woken
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,8 @@ class DeliveryWorker:
     async def run(self, poll_seconds: float) -> None:
         """Drain the queue, then sleep until woken or until the next poll."""
         while True:
-            if await self.run_once() >= self._options.batch:
-                continue
-            self.wakeup.clear()
-            try:
-                await asyncio.wait_for(self.wakeup.wait(), timeout=poll_seconds)
-            except TimeoutError:
-                pass
+            if await self.run_once() < self._options.batch:
+                await sleep_until_woken(self.wakeup, poll_seconds)
 
     async def _claim(self) -> list[Delivery]:
         now = self._clock()

@@ -45,8 +45,9 @@ class FollowHandlers:
             await session.execute(update(Follower).where(
                 Follower.local_username == username, Follower.follower_uri == follower).values(follow_id=follow["id"]))
         remote = await self._actors.actor(follower)
-        accept = activity(new_activity_id(self._urls), "Accept", self._urls.actor(username),
-                          {"id": follow["id"], "type": "Follow", "actor": follower, "object": self._urls.actor(username)})
+        followed = self._urls.actor(username)
+        accept = activity(new_activity_id(self._urls), "Accept", followed,
+                          {"id": follow["id"], "type": "Follow", "actor": follower, "object": followed})
         await publish(session, sender=username, activity=accept, inboxes=[remote.inbox], now=now)
 
     async def on_undo_follow(self, session: AsyncSession, undo: dict[str, Any], now: datetime) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.models import InboxItem
+from federation.wakeup import sleep_until_woken
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +55,8 @@ class InboxProcessor:
 
     async def run(self, poll_seconds: float) -> None:
         while True:
-            if await self.run_once():
-                continue
-            self.wakeup.clear()
-            try:
-                await asyncio.wait_for(self.wakeup.wait(), timeout=poll_seconds)
-            except TimeoutError:
-                pass
+            if not await self.run_once():
+                await sleep_until_woken(self.wakeup, poll_seconds)
 
     async def _process(self, item_id: int) -> None:
         now = self._clock()

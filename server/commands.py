@@ -41,7 +41,8 @@ async def init(data_dir: Path, domain: str) -> int:
     text = (
         f'[instance]\ndomain = "{domain}"\n\n'
         f'[database]\nurl = "sqlite+aiosqlite:///{(data_dir / "mecene.db").resolve()}"\n\n'
-        f"[dev]\n# Plain http and loopback peers: only for an instance on this machine.\ninsecure = {str(local).lower()}\n"
+        "[dev]\n# Plain http and loopback peers: only for an instance on this machine.\n"
+        f"insecure = {str(local).lower()}\n"
     )
     load(None, {"MECENE_INSTANCE_DOMAIN": domain})
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -52,7 +52,8 @@ class Instance:
         client = FederationClient(_client_options(settings))
         keyring = Keyring(sessions, urls, clock)
         actors = ActorStore(sessions, client, lambda: keyring.cached(INSTANCE_ACTOR), clock)
-        delivery = DeliveryWorker(sessions, client, keyring, _retry_policy(settings), _delivery_options(settings), clock)
+        delivery = DeliveryWorker(sessions, client, keyring, _retry_policy(settings), _delivery_options(settings),
+                                  clock)
         handlers = FollowHandlers(urls, actors).handlers()
         processor = InboxProcessor(sessions, handlers, clock, after_commit=delivery.wakeup.set)
         return cls(settings, clock, engine, sessions, urls, client, keyring, actors, delivery, processor)

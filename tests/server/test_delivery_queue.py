@@ -14,7 +14,6 @@ from federation.vocab import activity
 from federation_harness import Federation, Node, eventually
 from server.accounts import create_user
 
-
 ROOT = Path(__file__).resolve().parents[2]
 
 

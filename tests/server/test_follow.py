@@ -1,5 +1,7 @@
 """Three instances follow each other over loopback with real signatures."""
 
+from functools import partial
+
 from sqlalchemy import func, select
 
 from federation.models import Follower, Following, InboxItem, RemoteActor
@@ -39,7 +41,7 @@ async def test_three_instances_follow_each_other(federation: Federation) -> None
         for followed in nodes:
             if follower is not followed:
                 target = f"{followed.base_url}/users/{users[followed.name]}"
-                await eventually(lambda: accepted(follower, users[follower.name], target),
+                await eventually(partial(accepted, follower, users[follower.name], target),
                                  what=f"{follower.name} accepted by {followed.name}")
     for node in nodes:
         assert await count(node, select(Follower).where(Follower.local_username == users[node.name])) == 2
