@@ -14,7 +14,14 @@ from http_message_signatures import HTTPMessageVerifier, HTTPSignatureKeyResolve
 from multidict import CIMultiDict
 
 from bench.report import Figure, best_rate
-from federation.httpsig import RequestView, generate_private_key, parse_signature, sign_cavage, sign_rfc9421, verify_claim
+from federation.httpsig import (
+    RequestView,
+    generate_private_key,
+    parse_signature,
+    sign_cavage,
+    sign_rfc9421,
+    verify_claim,
+)
 
 URL = "https://receiver.example/users/alice/inbox"
 KEY_ID = "https://sender.example/users/bob#main-key"
