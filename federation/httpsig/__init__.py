@@ -23,9 +23,9 @@ __all__ = [
 def parse_signature(req: RequestView, *, now: datetime) -> SignatureClaim:
     """RFC 9421 when both of its headers are present, as Mastodon prefers it; else draft-cavage."""
     headers = req.headers
-    if "Signature-Input" in headers and "Signature" in headers:
-        return parse_rfc9421(req, now)
     value = headers.get("Signature")
+    if value is not None and "Signature-Input" in headers:
+        return parse_rfc9421(req, now)
     if value is None:
         scheme, _, value = (headers.get("Authorization") or "").partition(" ")
         if scheme.lower() != "signature":

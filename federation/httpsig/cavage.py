@@ -19,8 +19,7 @@ from federation.httpsig.request import (
 )
 
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_PARAM = re.compile(rf'[ \t]*({_TOKEN})[ \t]*=[ \t]*(?:"([^"]*)"|({_TOKEN}))[ \t]*(,|$)')
-_PARAM_ESCAPED = re.compile(rf'[ \t]*({_TOKEN})[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|({_TOKEN}))[ \t]*(,|$)')
+_PARAM = re.compile(rf'[ \t]*({_TOKEN})[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|({_TOKEN}))[ \t]*(,|$)')
 _ESCAPE = re.compile(r"\\(.)")
 _ALGORITHMS = ("rsa-sha256", "hs2019")
 _PSEUDO = ("(created)", "(expires)")
@@ -30,7 +29,7 @@ _SIGNED_POST = ("(request-target)", "host", "date", "digest", "content-type")
 
 def parse_cavage(req: RequestView, value: str, now: datetime) -> SignatureClaim:
     """Mastodon's order of checks, so a peer gets the same complaint from us as from Mastodon."""
-    params = parse_params(value)
+    params = _parse_plain(value) or _parse_general(value)
     key_id, encoded = params.get("keyId"), params.get("signature")
     if not key_id or not encoded:
         raise _malformed("The Signature header must carry keyId and signature.")
@@ -47,28 +46,37 @@ def parse_cavage(req: RequestView, value: str, now: datetime) -> SignatureClaim:
     bases = (signing_string(req, signed, params),)
     if req.query and "(request-target)" in signed:
         bases += (signing_string(req, signed, params, with_query=False),)
-    return SignatureClaim(scheme="cavage", key_id=key_id, algorithm=algorithm, created=created,
-                          signature=_decode_signature(encoded), bases=bases)
+    return SignatureClaim("cavage", key_id, algorithm, created, _decode_signature(encoded), bases)
 
 
-def parse_params(value: str) -> dict[str, str]:
-    """`name="value"` or `name=token`, comma separated; a repeated name is an attempt to confuse.
+def _parse_plain(value: str) -> dict[str, str] | None:
+    """The shape every server sends (`a="x",b="y"`) parsed with str methods, several times faster
+    than the regex; None sends anything else (spaces, tokens, escapes, errors) to `_parse_general`.
+    Each member holds exactly one quote exactly when the header holds two per member."""
+    members = value[:-1].split('",')
+    if value[-1:] != '"' or "\\" in value or value.count('"') != 2 * len(members):
+        return None
+    params = {}
+    for member in members:
+        name, eq, content = member.partition('="')
+        if not eq or not name.isalnum() or not name.isascii() or name in params:
+            return None
+        params[name] = content
+    return params
 
-    Backslash escapes are legal but never seen in practice, and the escape-aware pattern is
-    several times slower, so it only runs when a backslash shows up.
-    """
+
+def _parse_general(value: str) -> dict[str, str]:
+    """`name="value"` or `name=token`, comma separated; a repeated name is an attempt to confuse."""
     params: dict[str, str] = {}
     pos, end = 0, len(value)
     while pos < end:
         match = _PARAM.match(value, pos)
-        if match is None or match[2] and "\\" in match[2]:
-            match = _PARAM_ESCAPED.match(value, pos)
         if match is None or (match[4] == "," and match.end() == end):
             raise _malformed("The Signature header could not be parsed.")
         name, quoted, token = match[1], match[2], match[3]
         if name in params:
             raise _malformed(f"The Signature header repeats the {name} parameter.")
-        params[name] = token if quoted is None else (_ESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted)
+        params[name] = token if quoted is None else _ESCAPE.sub(r"\1", quoted)
         pos = match.end()
     return params
 
@@ -76,19 +84,21 @@ def parse_params(value: str) -> dict[str, str]:
 def signing_string(req: RequestView, signed: list[str] | tuple[str, ...], params: dict[str, str], *,
                    with_query: bool = True) -> bytes:
     """`with_query=False` rebuilds what older Mastodon versions signed (they dropped the query)."""
-    lines = []
+    lines, headers = [], req.headers
     for name in signed:
-        if name == "(request-target)":
+        if name[0] != "(":
+            value = header_value(headers, name)
+            if value is None:
+                raise SignatureError(f"The signed header {name} is missing from the request.",
+                                     code="missing_header")
+            lines.append(f"{name}: {value}")
+        elif name == "(request-target)":
             target = req.path + "?" + req.query if with_query and req.query else req.path
             lines.append(f"(request-target): {req.method.lower()} {target}")
         elif name in _PSEUDO:
             lines.append(f"{name}: {params[name[1:-1]]}")
         else:
-            value = header_value(req.headers, name)
-            if value is None:
-                raise SignatureError(f"The signed header {name} is missing from the request.",
-                                     code="missing_header")
-            lines.append(f"{name}: {value}")
+            raise SignatureError(f"The pseudo-header {name} is not supported.", code="unsupported_component")
     return to_bytes("\n".join(lines))
 
 
@@ -118,6 +128,11 @@ def _check_strength(req: RequestView, signed: list[str], params: dict[str, str],
         raise _weak("A GET request must sign the Host header.")
     if (req.method == "POST" or req.body) and "digest" not in signed:
         raise _weak("A POST, or any request with a body, must sign the Digest header.")
+    if "(created)" in signed or "(expires)" in signed:
+        _check_pseudo(signed, params, algorithm)
+
+
+def _check_pseudo(signed: list[str], params: dict[str, str], algorithm: str) -> None:
     for pseudo in _PSEUDO:
         if pseudo in signed and algorithm != "hs2019":
             raise _malformed(f"The {pseudo} pseudo-header is only valid with the hs2019 algorithm.")
@@ -140,7 +155,7 @@ def _epoch(value: str, name: str) -> datetime:
 
 def _decode_signature(encoded: str) -> bytes:
     try:
-        return base64.b64decode(encoded)
+        return binascii.a2b_base64(encoded)
     except (binascii.Error, ValueError):
         raise _malformed("The signature is not valid base64.") from None
 

@@ -7,11 +7,13 @@ are checked when present; at least one supported value is required.
 import base64
 import binascii
 import hashlib
+import re
 
 import http_sf
 
 from federation.httpsig.request import SignatureError
 
+_CANONICAL_CONTENT_DIGEST = re.compile(r"(sha-256|sha-512)=:([A-Za-z0-9+/]+={0,2}):")
 _HASHES = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
 
 
@@ -27,26 +29,25 @@ def check_digest(value: str | None, body: bytes) -> None:
     """Mastodon insists on SHA-256 here; a SHA-512 value, if also sent, must match too."""
     if value is None:
         raise SignatureError("The Digest header is signed but missing.", code="missing_header")
+    sha256 = hashlib.sha256(body).digest()
+    if value[8:] == binascii.b2a_base64(sha256, newline=False).decode() and value[:8].lower() == "sha-256=":
+        return
     offered = {}
     for member in value.split(","):
         name, _, encoded = member.partition("=")
         offered[name.strip().lower()] = encoded.strip()
     if "sha-256" not in offered:
         raise SignatureError("The Digest header must contain a SHA-256 value.", code="digest_mismatch")
-    for name, encoded in offered.items():
-        if name in _HASHES:
-            _compare(name, _decode(name, encoded), body)
+    _compare("sha-256", _decode("sha-256", offered["sha-256"]), sha256)
+    if "sha-512" in offered:
+        _compare("sha-512", _decode("sha-512", offered["sha-512"]), hashlib.sha512(body).digest())
 
 
 def check_content_digest(value: str | None, body: bytes) -> None:
     """An unparsable Content-Digest is a broken request (400), as in Mastodon."""
     if value is None:
         raise SignatureError("The Content-Digest header is signed but missing.", code="missing_header")
-    try:
-        offered = http_sf.parse(value.encode(), tltype="dictionary")
-    except (http_sf.StructuredFieldError, UnicodeEncodeError):
-        raise SignatureError("The Content-Digest header is not a valid structured dictionary.",
-                             code="digest_mismatch", malformed=True) from None
+    offered = _canonical_content_digest(value) or _structured_content_digest(value)
     checked = [name for name in offered if name in _HASHES]
     if not checked:
         raise SignatureError("The Content-Digest header must contain a sha-256 or sha-512 value.",
@@ -56,7 +57,26 @@ def check_content_digest(value: str | None, body: bytes) -> None:
         if not isinstance(given, bytes):
             raise SignatureError(f"The Content-Digest {name} value must be a byte sequence.",
                                  code="digest_mismatch", malformed=True)
-        _compare(name, given, body)
+        _compare(name, given, _HASHES[name](body).digest())
+
+
+def _canonical_content_digest(value: str) -> dict[str, tuple[bytes, dict]] | None:
+    """The one-member form every signer sends, without http_sf's per-character byte parser."""
+    match = _CANONICAL_CONTENT_DIGEST.fullmatch(value)
+    if match is None:
+        return None
+    try:
+        return {match[1]: (binascii.a2b_base64(match[2], strict_mode=True), {})}
+    except binascii.Error:
+        return None
+
+
+def _structured_content_digest(value: str) -> dict:
+    try:
+        return http_sf.parse(value.encode(), tltype="dictionary")
+    except (http_sf.StructuredFieldError, UnicodeEncodeError):
+        raise SignatureError("The Content-Digest header is not a valid structured dictionary.",
+                             code="digest_mismatch", malformed=True) from None
 
 
 def _decode(name: str, encoded: str) -> bytes:
@@ -67,8 +87,7 @@ def _decode(name: str, encoded: str) -> bytes:
                              code="digest_mismatch") from None
 
 
-def _compare(name: str, given: bytes, body: bytes) -> None:
-    expected = _HASHES[name](body).digest()
+def _compare(name: str, given: bytes, expected: bytes) -> None:
     if len(given) != len(expected):
         raise SignatureError(f"The {name.upper()} digest has the wrong length.", code="digest_mismatch")
     if given != expected:

@@ -1,5 +1,6 @@
 """Keys and the signature algorithms: the only module that touches `cryptography`."""
 
+import hashlib
 from collections.abc import Callable
 
 from cryptography.exceptions import InvalidSignature
@@ -15,8 +16,9 @@ _SHA256 = hashes.SHA256()
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64)
 _SHA512 = hashes.SHA512()
 _ECDSA = ec.ECDSA(hashes.SHA256())
+_SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
-Verifier = Callable[[object, bytes, bytes], None]
+Verifier = Callable[[object, bytes, tuple[bytes, ...]], bool]
 
 
 def generate_private_key() -> rsa.RSAPrivateKey:
@@ -61,10 +63,25 @@ def sign_message(private_key: object, message: bytes) -> bytes:
     raise TypeError("only RSA and Ed25519 private keys can sign requests")
 
 
-def _rsa_v1_5(key: object, signature: bytes, message: bytes) -> None:
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise InvalidSignature
-    key.verify(signature, message, _PKCS1, _SHA256)
+def _rsa_v1_5(key: object, signature: bytes, messages: tuple[bytes, ...]) -> bool:
+    """One RSA operation serves every candidate (the cavage query quirk has two): recover the
+    DigestInfo and compare it with each candidate's exact encoding (RFC 8017 §8.2.2 steps 2-4).
+    Comparing whole encodings, never parsing the recovered ASN.1, is what keeps this safe.
+    Only RSA public keys can recover; asking for the method is cheaper than an ABC isinstance."""
+    recover = getattr(key, "recover_data_from_signature", None)
+    if recover is None:
+        return False
+    try:
+        recovered = recover(signature, _PKCS1, None)
+    except InvalidSignature:
+        return False
+    if recovered[:19] != _SHA256_DIGEST_INFO:
+        return False
+    digest = recovered[19:]
+    for message in messages:
+        if hashlib.sha256(message).digest() == digest:
+            return True
+    return False
 
 
 def _rsa_pss(key: object, signature: bytes, message: bytes) -> None:
@@ -87,22 +104,36 @@ def _ecdsa_p256(key: object, signature: bytes, message: bytes) -> None:
     key.verify(der, message, _ECDSA)
 
 
-def _by_key_type(key: object, signature: bytes, message: bytes) -> None:
+def _each(verify: Callable[[object, bytes, bytes], None]) -> Verifier:
+    """Algorithms without message recovery try the candidates one by one."""
+
+    def verify_any(key: object, signature: bytes, messages: tuple[bytes, ...]) -> bool:
+        for message in messages:
+            try:
+                verify(key, signature, message)
+            except InvalidSignature:
+                continue
+            return True
+        return False
+
+    return verify_any
+
+
+def _by_key_type(key: object, signature: bytes, messages: tuple[bytes, ...]) -> bool:
     """hs2019 and RFC 9421 without `alg` leave the algorithm to the key."""
-    if isinstance(key, rsa.RSAPublicKey):
-        _rsa_v1_5(key, signature, message)
-    elif isinstance(key, ed25519.Ed25519PublicKey):
-        _ed25519(key, signature, message)
-    else:
-        _ecdsa_p256(key, signature, message)
+    if hasattr(key, "recover_data_from_signature"):
+        return _rsa_v1_5(key, signature, messages)
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return _each(_ed25519)(key, signature, messages)
+    return _each(_ecdsa_p256)(key, signature, messages)
 
 
 VERIFIERS: dict[str, Verifier] = {
     "rsa-sha256": _rsa_v1_5,
     "rsa-v1_5-sha256": _rsa_v1_5,
-    "rsa-pss-sha512": _rsa_pss,
-    "ecdsa-p256-sha256": _ecdsa_p256,
-    "ed25519": _ed25519,
+    "rsa-pss-sha512": _each(_rsa_pss),
+    "ecdsa-p256-sha256": _each(_ecdsa_p256),
+    "ed25519": _each(_ed25519),
     "hs2019": _by_key_type,
     "": _by_key_type,
 }
@@ -111,12 +142,4 @@ VERIFIERS: dict[str, Verifier] = {
 def verify_claim(claim: SignatureClaim, public_key: object) -> bool:
     """Pure crypto over what parse_signature prepared; a bad signature or unfit key is just False."""
     verify = VERIFIERS.get(claim.algorithm)
-    if verify is None:
-        return False
-    for base in claim.bases:
-        try:
-            verify(public_key, claim.signature, base)
-        except (InvalidSignature, ValueError):
-            continue
-        return True
-    return False
+    return verify is not None and verify(public_key, claim.signature, claim.bases)

@@ -70,7 +70,7 @@ async def post_inbox(request: web.Request) -> web.Response:
     if await _is_unknown_actor_deleting_itself(instance, incoming):
         return web.json_response({"status": "ignored"}, status=202)
     view = RequestView(method=request.method, scheme=instance.settings.scheme, authority=request.host,
-                       path=request.raw_path.split("?", 1)[0], query=request.query_string,
+                       path=request.rel_url.raw_path, query=request.rel_url.raw_query_string,
                        headers=request.headers, body=body)
     signer = await authenticate(view, actors=instance.actors, now=instance.now(), local_host=instance.urls.host)
     require_actor(signer, incoming.actor)
