@@ -8,7 +8,12 @@ from datetime import datetime
 
 from federation.httpsig.cavage import parse_cavage, sign_cavage
 from federation.httpsig.keys import (
-    dump_private_key, dump_public_key, generate_private_key, load_private_key, load_public_key, verify_claim,
+    dump_private_key,
+    dump_public_key,
+    generate_private_key,
+    load_private_key,
+    load_public_key,
+    verify_claim,
 )
 from federation.httpsig.request import DATE_WINDOW, RequestView, SignatureClaim, SignatureError
 from federation.httpsig.rfc9421 import parse_rfc9421, sign_rfc9421

@@ -14,6 +14,7 @@ import http_sf
 from federation.httpsig.request import SignatureError
 
 _CANONICAL_CONTENT_DIGEST = re.compile(r"(sha-256|sha-512)=:([A-Za-z0-9+/]+={0,2}):")
+_SHA256_NAMES = ("SHA-256=", "sha-256=")
 _HASHES = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
 
 
@@ -30,7 +31,7 @@ def check_digest(value: str | None, body: bytes) -> None:
     if value is None:
         raise SignatureError("The Digest header is signed but missing.", code="missing_header")
     sha256 = hashlib.sha256(body).digest()
-    if value[8:] == binascii.b2a_base64(sha256, newline=False).decode() and value[:8].lower() == "sha-256=":
+    if value.startswith(_SHA256_NAMES) and value[8:] == binascii.b2a_base64(sha256, newline=False).decode():
         return
     offered = {}
     for member in value.split(","):

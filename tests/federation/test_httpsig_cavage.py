@@ -17,7 +17,13 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding
 from multidict import CIMultiDict
 
 from federation.httpsig import (
-    RequestView, SignatureError, load_private_key, load_public_key, parse_signature, sign_cavage, verify_claim,
+    RequestView,
+    SignatureError,
+    load_private_key,
+    load_public_key,
+    parse_signature,
+    sign_cavage,
+    verify_claim,
 )
 from federation.httpsig.cavage import signing_string
 from federation.httpsig.keys import sign_message

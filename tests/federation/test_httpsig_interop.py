@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 from multidict import CIMultiDict
 
 from federation.httpsig import (
-    RequestView, SignatureError, load_private_key, parse_signature, sign_cavage, sign_rfc9421, verify_claim,
+    RequestView,
+    SignatureError,
+    load_private_key,
+    parse_signature,
+    sign_cavage,
+    sign_rfc9421,
+    verify_claim,
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

@@ -16,17 +16,27 @@ from urllib.parse import urlsplit
 import http_sf
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
 from multidict import CIMultiDict
 
 from federation.httpsig import (
-    RequestView, SignatureClaim, SignatureError, load_private_key, load_public_key, parse_signature,
-    sign_rfc9421, verify_claim,
+    RequestView,
+    SignatureClaim,
+    SignatureError,
+    load_private_key,
+    load_public_key,
+    parse_signature,
+    sign_rfc9421,
+    verify_claim,
 )
-from federation.httpsig.digests import check_content_digest
+from federation.httpsig.digests import (
+    _canonical_content_digest,
+    _structured_content_digest,
+    check_content_digest,
+)
 from federation.httpsig.keys import sign_message
 from federation.httpsig.request import header_value
-from federation.httpsig.rfc9421 import component_value, signature_base
+from federation.httpsig.rfc9421 import _read_canonical, _read_structured, component_value, signature_base
 
 MASTODON = Path(__file__).parent.parent / "fixtures" / "cavage"
 RFC = Path(__file__).parent.parent / "fixtures" / "rfc9421"
@@ -226,6 +236,17 @@ def test_rfc_b25_hmac_is_refused_cleanly() -> None:
     secret = base64.b64decode((RFC / "keys" / "test-shared-secret.b64").read_text())
     base = signature_base(covered, params, rfc_resolver(case["message"]))
     assert not verify_claim(rfc_claim(case, base, signature), secret)
+
+
+@pytest.mark.parametrize("algorithm", ["rsa-sha256", "hs2019", "", "rsa-v1_5-sha256", "rsa-pss-sha512",
+                                       "ecdsa-p256-sha256", "ed25519", "hmac-sha256"])
+@pytest.mark.parametrize("signature", [b"", b"\x00" * 256, b"\xff" * 300, b"\x01" * 64])
+def test_verify_claim_is_false_never_an_exception_for_garbage(algorithm: str, signature: bytes) -> None:
+    claim = SignatureClaim("rfc9421", KEY_ID, algorithm, CLOCK, signature, (b"x", b"y"))
+    keys = [PUBLIC, ed25519.Ed25519PrivateKey.generate().public_key(),
+            ec.generate_private_key(ec.SECP256R1()).public_key(), ec.generate_private_key(ec.SECP384R1()).public_key(),
+            b"secret", None]
+    assert [verify_claim(claim, key) for key in keys] == [False] * len(keys)
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -439,3 +460,38 @@ def test_sign_rfc9421_names_the_algorithm_and_label() -> None:
     assert "Content-Digest" not in headers
     view = RequestView("GET", "https", HOST, "/users/bob", "page=1", CIMultiDict(headers), b"")
     assert outcome(view) == "accepted"
+
+
+SIGNATURE = "sig1=:" + base64.b64encode(bytes(range(64))).decode() + ":"
+
+
+@pytest.mark.parametrize("inputs", [
+    f'sig1=("@method" "@target-uri" "content-digest");created={CREATED};keyid="{KEY_ID}";alg="ed25519"',
+    'sig1=();created=-5;keyid="a b;c=1";nonce="x"',
+    'sig1=("date" "@path");created=0;keyid=""',
+    *(load(path)["signature_input"] for path in sorted(MASTODON.glob("rfc9421-*.json"))),
+])
+def test_canonical_reader_agrees_with_http_sf(inputs: str) -> None:
+    assert _read_canonical(inputs, SIGNATURE) == _read_structured(inputs, SIGNATURE)
+
+
+@pytest.mark.parametrize("inputs", [
+    'sig1=( "@method");created=1;keyid="k"', 'sig1=("@method");created=01;keyid="k"',
+    'sig1=("@method");created=1;created=2', 'sig1=("@method" "@query-param";name="a");created=1',
+    'sig1=("@method");created=1;keyid="k";ok', 'sig1=("@method");created=1;keyid="k\\"q"',
+    'sig1=("@method");created=1, sig2=("@path");created=2',
+])
+def test_non_canonical_inputs_are_left_to_http_sf(inputs: str) -> None:
+    assert _read_canonical(inputs, SIGNATURE) is None
+    _read_structured(inputs, SIGNATURE)
+
+
+@pytest.mark.parametrize("value", ["sha-256=:" + base64.b64encode(bytes(32)).decode() + ":",
+                                   "sha-512=:" + base64.b64encode(bytes(64)).decode() + ":"])
+def test_canonical_content_digest_agrees_with_http_sf(value: str) -> None:
+    assert _canonical_content_digest(value) == _structured_content_digest(value)
+
+
+@pytest.mark.parametrize("value", ["sha-256=:AAAA:, sha-512=:AAAA:", "sha-256=:AAA:", "sha-256=:AAAA:;x"])
+def test_non_canonical_content_digest_is_left_to_http_sf(value: str) -> None:
+    assert _canonical_content_digest(value) is None
