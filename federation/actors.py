@@ -19,9 +19,11 @@ from federation.client import FederationClient, Signer
 from federation.errors import FederationError
 from federation.httpsig import load_public_key
 from federation.models import RemoteActor
+from federation.storage import upsert
 from federation.vocab import ACTOR_TYPES
 
 Clock = Callable[[], datetime]
+_STORED_COLUMNS = ("uri", "key_id", "public_key_pem", "inbox", "shared_inbox", "document", "fetched_at")
 
 
 class ActorError(FederationError):
@@ -95,16 +97,14 @@ class ActorStore:
         return self._remember(await self._store(document, key_id))
 
     async def _store(self, document: dict[str, Any], key_id: str | None = None) -> RemoteActor:
+        """Insert or refresh the actor in one upsert, so concurrent first fetches of it agree."""
         row = _row_from_document(document, key_id, self._clock())
+        values = {column: getattr(row, column) for column in _STORED_COLUMNS}
         async with self._sessions() as session, session.begin():
-            existing = await session.scalar(select(RemoteActor).where(RemoteActor.uri == row.uri))
-            if existing is None:
-                await session.execute(delete(RemoteActor).where(RemoteActor.key_id == row.key_id))
-                session.add(row)
-                return row
-            for column in ("key_id", "public_key_pem", "inbox", "shared_inbox", "document", "fetched_at"):
-                setattr(existing, column, getattr(row, column))
-            return existing
+            await session.execute(delete(RemoteActor).where(
+                RemoteActor.key_id == row.key_id, RemoteActor.uri != row.uri))
+            await upsert(session, RemoteActor.__table__, values, key="uri")
+        return row
 
     def _remember(self, row: RemoteActor) -> CachedKey:
         key = CachedKey(row.key_id, row.uri, load_public_key(row.public_key_pem), row.fetched_at)

@@ -1,10 +1,14 @@
 """Another server finds and reads this instance: WebFinger, host-meta, NodeInfo, actors."""
 
+import asyncio
+
 import aiohttp
 import pytest
+from sqlalchemy import func, select
 
 from federation.client import AP_ACCEPT
 from federation.discovery import resolve_acct
+from federation.models import RemoteActor
 from federation_harness import Federation, Node
 from server.accounts import create_user
 
@@ -112,3 +116,13 @@ async def test_health(federation: Federation) -> None:
     a = await federation.start("a")
     status, _, body = await get(f"{a.base_url}/health")
     assert status == 200 and body["status"] == "ok"
+
+
+async def test_concurrent_first_fetches_of_one_key_store_one_actor(federation: Federation) -> None:
+    a, b = await federation.start("a"), await federation.start("b")
+    await add_user(b, "bob")
+    key_id = f"{b.base_url}/users/bob#main-key"
+    keys = await asyncio.gather(*(a.live.actors.key_for(key_id) for _ in range(8)))
+    assert {key.owner for key in keys} == {f"{b.base_url}/users/bob"}
+    async with a.live.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(RemoteActor)) == 1
