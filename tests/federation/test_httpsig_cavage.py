@@ -6,34 +6,23 @@ hand, so a bug in the module's signing-string builder cannot hide itself.
 
 import base64
 import hashlib
-import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding
+from mastodon_vectors import CLOCK, HOST, KEY, KEY_ID, MASTODON, PUBLIC, case_view, load_case, outcome, refusal
 from multidict import CIMultiDict
 
 from federation.httpsig import (
     RequestView,
-    SignatureError,
-    load_private_key,
-    load_public_key,
     parse_signature,
     sign_cavage,
     verify_claim,
 )
 from federation.httpsig.cavage import signing_string
 from federation.httpsig.keys import sign_message
-
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "cavage"
-CLOCK = datetime(2023, 12, 20, 10, 0, tzinfo=UTC)
-KEY = load_private_key((FIXTURES / "mastodon-spec-key.pem").read_text())
-PUBLIC = load_public_key((FIXTURES / "mastodon-spec-key.pub.pem").read_text())
-KEY_ID = "https://remote.domain/users/bob#main-key"
-HOST = "www.example.com"
 
 # What our layer answers for each Mastodon vector: "accepted", "bad_signature" (parses, crypto says
 # no) or the SignatureError code. Mastodon asserts only "rejected" for most failures.
@@ -53,50 +42,31 @@ EXPECTED = {
 }
 
 
-def vector(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
-def vector_view(case: dict[str, Any]) -> RequestView:
-    request = case["request"]
-    return RequestView(method=request["method"], scheme="https", authority=HOST, path=request["path"],
-                       query=request["query"] or "", headers=CIMultiDict(request["headers"]),
-                       body=(request["body"] or "").encode())
-
-
-def outcome(view: RequestView, *, now: datetime = CLOCK, key: Any = PUBLIC) -> str:
-    try:
-        claim = parse_signature(view, now=now)
-    except SignatureError as error:
-        return error.code
-    return "accepted" if verify_claim(claim, key) else "bad_signature"
-
-
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_mastodon_vector_gets_mastodons_verdict(name: str) -> None:
-    case = vector(name)
+    case = load_case(name)
     assert case["mastodon_expected"]["verified"] == (EXPECTED[name] == "accepted")
-    assert outcome(vector_view(case)) == EXPECTED[name]
+    assert outcome(case_view(case)) == EXPECTED[name]
 
 
 def test_mastodon_unknown_key_vector_is_left_to_the_key_lookup() -> None:
     """keyId is not part of a cavage signing string: Mastodon refuses because alice's key cannot be
     fetched. Here the claim names alice, and bob's key (the one really used) verifies it, so only
     the key lookup (federation/authenticate.py) can refuse this request."""
-    view = vector_view(vector("cavage-unknown-key"))
+    view = case_view(load_case("cavage-unknown-key"))
     claim = parse_signature(view, now=CLOCK)
     assert claim.key_id == "https://remote.domain/users/alice#main-key"
     assert verify_claim(claim, PUBLIC)
 
 
 def test_every_mastodon_vector_is_covered() -> None:
-    names = {path.stem for path in FIXTURES.glob("cavage-*.json")}
+    names = {path.stem for path in MASTODON.glob("cavage-*.json")}
     assert names == set(EXPECTED) | {"cavage-unknown-key"}
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("cavage-*.json")))
+@pytest.mark.parametrize("name", sorted(p.stem for p in MASTODON.glob("cavage-*.json")))
 def test_signing_the_vectors_string_reproduces_mastodons_signature(name: str) -> None:
-    case = vector(name)
+    case = load_case(name)
     signed = case.get("signed_string_actually_signed", case["signed_string"])
     expected = base64.b64decode(case["signature_header"].rsplit('signature="', 1)[1].rstrip('"'))
     assert sign_message(KEY, signed.encode()) == expected
@@ -104,14 +74,14 @@ def test_signing_the_vectors_string_reproduces_mastodons_signature(name: str) ->
 
 @pytest.mark.parametrize("name", ["cavage-get", "cavage-get-query", "cavage-post", "cavage-unparsable-date"])
 def test_module_signing_string_matches_the_vector(name: str) -> None:
-    case = vector(name)
-    string = signing_string(vector_view(case), case["headers_param"].split(), {})
+    case = load_case(name)
+    string = signing_string(case_view(case), case["headers_param"].split(), {})
     assert string == case["signed_string"].encode()
 
 
 def test_query_quirk_string_drops_the_query() -> None:
-    case = vector("cavage-get-query-not-signed-quirk")
-    string = signing_string(vector_view(case), case["headers_param"].split(), {}, with_query=False)
+    case = load_case("cavage-get-query-not-signed-quirk")
+    string = signing_string(case_view(case), case["headers_param"].split(), {}, with_query=False)
     assert string == case["signed_string_actually_signed"].encode()
 
 
@@ -119,7 +89,7 @@ def test_sign_cavage_post_has_mastodons_shape_and_reproduces_its_bytes() -> None
     body = b"Hello world"
     headers = sign_cavage(method="POST", url=f"https://{HOST}/activitypub/success", key_id=KEY_ID,
                           private_key=KEY, now=CLOCK, body=body, content_type="application/activity+json")
-    post = dict(vector("cavage-post")["request"]["headers"])
+    post = dict(load_case("cavage-post")["request"]["headers"])
     assert headers["Host"] == HOST
     assert headers["Date"] == post["Date"] == "Wed, 20 Dec 2023 10:00:00 GMT"
     assert headers["Digest"] == post["Digest"]
@@ -181,12 +151,6 @@ def forge(*, method: str = "POST", path: str = "/inbox", query: str = "", body: 
     for name in drop:
         headers.pop(name, None)
     return RequestView(method, "https", HOST, path, query, CIMultiDict(headers), body)
-
-
-def refusal(view: RequestView, *, now: datetime = CLOCK) -> SignatureError:
-    with pytest.raises(SignatureError) as caught:
-        parse_signature(view, now=now)
-    return caught.value
 
 
 def test_a_well_signed_post_is_accepted() -> None:

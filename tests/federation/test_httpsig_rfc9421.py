@@ -17,6 +17,7 @@ import http_sf
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
+from mastodon_vectors import CLOCK, HOST, KEY, KEY_ID, MASTODON, PUBLIC, case_view, load_case, outcome, refusal
 from multidict import CIMultiDict
 
 from federation.httpsig import (
@@ -38,13 +39,7 @@ from federation.httpsig.keys import sign_message
 from federation.httpsig.request import header_value
 from federation.httpsig.rfc9421 import _read_canonical, _read_structured, component_value, signature_base
 
-MASTODON = Path(__file__).parent.parent / "fixtures" / "cavage"
 RFC = Path(__file__).parent.parent / "fixtures" / "rfc9421"
-CLOCK = datetime(2023, 12, 20, 10, 0, tzinfo=UTC)
-KEY = load_private_key((MASTODON / "mastodon-spec-key.pem").read_text())
-PUBLIC = load_public_key((MASTODON / "mastodon-spec-key.pub.pem").read_text())
-KEY_ID = "https://remote.domain/users/bob#main-key"
-HOST = "www.example.com"
 
 EXPECTED = {
     "rfc9421-get": "accepted",
@@ -65,38 +60,23 @@ def load(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def mastodon_view(case: dict[str, Any]) -> RequestView:
-    request = case["request"]
-    return RequestView(method=request["method"], scheme="https", authority=HOST, path=request["path"],
-                       query=request["query"] or "", headers=CIMultiDict(request["headers"]),
-                       body=(request["body"] or "").encode())
-
-
-def outcome(view: RequestView, *, now: datetime = CLOCK, key: Any = PUBLIC) -> str:
-    try:
-        claim = parse_signature(view, now=now)
-    except SignatureError as error:
-        return error.code
-    return "accepted" if verify_claim(claim, key) else "bad_signature"
-
-
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_mastodon_vector_gets_mastodons_verdict(name: str) -> None:
-    case = load(MASTODON / f"{name}.json")
+    case = load_case(name)
     assert case["mastodon_expected"].get("verified", False) == (EXPECTED[name] == "accepted")
-    assert outcome(mastodon_view(case)) == EXPECTED[name]
+    assert outcome(case_view(case)) == EXPECTED[name]
 
 
 def test_mastodon_malformed_content_digest_is_a_400() -> None:
     with pytest.raises(SignatureError) as caught:
-        parse_signature(mastodon_view(load(MASTODON / "rfc9421-malformed-content-digest.json")), now=CLOCK)
+        parse_signature(case_view(load(MASTODON / "rfc9421-malformed-content-digest.json")), now=CLOCK)
     assert caught.value.malformed
 
 
 def test_mastodon_unknown_key_vector_fails_with_bobs_key_because_keyid_is_signed() -> None:
     """Mastodon refuses at the key fetch; here keyid names alice and is part of the base, so the
     signature (made over bob's keyid) fails even with bob's key."""
-    claim = parse_signature(mastodon_view(load(MASTODON / "rfc9421-unknown-key.json")), now=CLOCK)
+    claim = parse_signature(case_view(load(MASTODON / "rfc9421-unknown-key.json")), now=CLOCK)
     assert claim.key_id == "https://remote.domain/users/alice#main-key"
     assert not verify_claim(claim, PUBLIC)
 
@@ -107,15 +87,15 @@ def test_every_mastodon_vector_is_covered() -> None:
 
 @pytest.mark.parametrize("name", ["rfc9421-get", "rfc9421-get-query", "rfc9421-post"])
 def test_module_base_matches_vector_and_resigns_byte_exactly(name: str) -> None:
-    case = load(MASTODON / f"{name}.json")
-    claim = parse_signature(mastodon_view(case), now=CLOCK)
+    case = load_case(name)
+    claim = parse_signature(case_view(case), now=CLOCK)
     assert claim.bases == (case["signature_base"].encode(),)
     assert sign_message(KEY, claim.bases[0]) == claim.signature
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in MASTODON.glob("rfc9421-*.json")))
 def test_signing_the_actually_signed_base_reproduces_mastodons_signature(name: str) -> None:
-    case = load(MASTODON / f"{name}.json")
+    case = load_case(name)
     base = case.get("signature_base_actually_signed", case["signature_base"])
     assert sign_message(KEY, base.encode()) == base64.b64decode(case["signature"].split("=:", 1)[1].rstrip(":"))
 
@@ -274,12 +254,6 @@ def forge(*, method: str = "POST", path: str = "/inbox", query: str = "", body: 
     headers["Signature-Input"] = f"{label}={inner}"
     headers["Signature"] = f"{label}=:{base64.b64encode(raw).decode()}:"
     return RequestView(method, "https", HOST, path, query, CIMultiDict(headers), body)
-
-
-def refusal(view: RequestView, *, now: datetime = CLOCK) -> SignatureError:
-    with pytest.raises(SignatureError) as caught:
-        parse_signature(view, now=now)
-    return caught.value
 
 
 def test_a_well_signed_post_is_accepted() -> None:
