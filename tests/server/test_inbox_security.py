@@ -216,3 +216,15 @@ async def test_unknown_actor_deleting_itself_gets_202_and_nothing_stored(pair: t
     status, _ = await post(url, body, cavage_headers(key, f"{actor}#main-key", url, body))
     assert status == 202
     assert await stored(receiver) == 0
+
+
+async def test_unreachable_key_host_gets_503_so_the_sender_retries(federation: Federation,
+                                                                    pair: tuple[Node, Node, Any]) -> None:
+    receiver, _, key = pair
+    absent = await federation.reserve("absent")
+    actor = f"{absent.base_url}/users/ann"
+    body = json.dumps({"id": f"{actor}/activities/1", "type": "Like", "actor": actor, "object": actor}).encode()
+    url = f"{receiver.base_url}/inbox"
+    status, answer = await post(url, body, cavage_headers(key, f"{actor}#main-key", url, body))
+    assert (status, answer["error"]) == (503, "key_unavailable")
+    assert await stored(receiver) == 0
