@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
 run: install
@@ -19,6 +19,7 @@ run: install
 	$(BIN)/mecene serve
 
 test: install
+	$(BIN)/ruff check config federation server settlement tests bench
 	$(BIN)/python -m pytest -q
 
 bench: install

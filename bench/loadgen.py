@@ -1,0 +1,164 @@
+"""The inbox case's load: activities signed ahead of time, then sent from a process of their own.
+
+Signing costs about 0.7 ms of RSA per request here, three times what a server
+that only verifies spends on one, so a generator that signed as it went would
+measure itself. The pool is signed beforehand on every core, and the generator
+process only writes whole requests to keep-alive connections. Signatures stay
+valid for the receiver's Date window (one hour and five minutes), far longer
+than a run.
+"""
+
+import asyncio
+import json
+import multiprocessing
+import os
+import re
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import chain, zip_longest
+from multiprocessing.connection import Connection
+from urllib.parse import urlsplit
+
+from federation.httpsig import load_private_key, sign_cavage
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+CONTENT_TYPE = "application/activity+json"
+GRACE = 60.0
+_CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
+
+Signed = tuple[bytes, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Author:
+    actor: str
+    key_id: str
+    private_key_pem: str
+
+
+@dataclass(frozen=True)
+class Load:
+    """What the generator saw; `exhausted` means the pool ran out before the time did."""
+
+    ok: int
+    statuses: dict[int, int]
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    exhausted: bool
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+
+def like(actor: str, name: str) -> bytes:
+    """A distinct Like: a type the instance stores and ignores."""
+    return json.dumps({"@context": AS_CONTEXT, "id": f"{actor}/likes/{name}", "type": "Like", "actor": actor,
+                       "object": f"{actor}/notes/{name}"}).encode()
+
+
+def sign_likes(author: Author, url: str, names: list[str]) -> list[Signed]:
+    """Pool worker: one signed POST per name, all by `author`."""
+    key, now = load_private_key(author.private_key_pem), datetime.now(UTC)
+    signed = []
+    for name in names:
+        body = like(author.actor, name)
+        signed.append((body, sign_cavage(method="POST", url=url, key_id=author.key_id, private_key=key, now=now,
+                                         body=body, content_type=CONTENT_TYPE)))
+    return signed
+
+
+def presign(authors: list[Author], url: str, count: int) -> list[Signed]:
+    """`count` requests spread evenly over the authors, interleaved so neighbours come from different actors."""
+    share = -(-count // len(authors))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context) as pool:
+        batches = list(pool.map(sign_likes, authors, [url] * len(authors),
+                                [[f"load-{i}" for i in range(share)]] * len(authors)))
+    return [item for item in chain.from_iterable(zip_longest(*batches)) if item is not None][:count]
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def _encoded(url: str, pool: list[Signed]) -> list[bytes]:
+    """Whole HTTP/1.1 requests, so that sending one is a single write."""
+    path = urlsplit(url).path
+    return [f"POST {path} HTTP/1.1\r\n".encode()
+            + "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode()
+            + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+            for body, headers in pool]
+
+
+async def _answer(reader: asyncio.StreamReader) -> int:
+    """Read one response on a keep-alive connection; aiohttp always sends Content-Length for these."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = _CONTENT_LENGTH.search(head)
+    if length is None:
+        raise ConnectionError("response without Content-Length")
+    await reader.readexactly(int(length.group(1)))
+    return int(head[9:12])
+
+
+async def _send_all(url: str, pool: list[Signed], concurrency: int, duration: float) -> Load:
+    """`concurrency` keep-alive connections, each sending its next request when the last is answered.
+
+    A bare asyncio client, several times cheaper per request than aiohttp's, so the
+    server rather than the generator sets the pace.
+    """
+    loop, pending = asyncio.get_running_loop(), iter(_encoded(url, pool))
+    parts = urlsplit(url)
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    deadline = loop.time() + duration
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        try:
+            for request in pending:
+                if loop.time() >= deadline:
+                    return
+                start = time.perf_counter()
+                writer.write(request)
+                statuses[await _answer(reader)] += 1
+                latencies.append(time.perf_counter() - start)
+        finally:
+            writer.close()
+
+    start = time.perf_counter()
+    async with asyncio.timeout(duration + GRACE):
+        outcomes = await asyncio.gather(*(connection() for _ in range(concurrency)), return_exceptions=True)
+    seconds = time.perf_counter() - start
+    broken = sum(isinstance(outcome, BaseException) for outcome in outcomes)
+    if broken:
+        statuses[0] += broken
+    latencies.sort()
+    ok = sum(n for status, n in statuses.items() if 200 <= status < 300)
+    return Load(ok, dict(statuses), seconds, _percentile(latencies, 0.5), _percentile(latencies, 0.99),
+                exhausted=loop.time() < deadline)
+
+
+def _generate(url: str, pool: list[Signed], concurrency: int, duration: float, results: Connection) -> None:
+    results.send(asyncio.run(_send_all(url, pool, concurrency, duration)))
+
+
+def generate(url: str, pool: list[Signed], concurrency: int, duration: float) -> Load:
+    """Send from a separate process, so the load does not share the server's interpreter."""
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    process = context.Process(target=_generate, args=(url, pool, concurrency, duration, sending), daemon=True)
+    process.start()
+    try:
+        if not receiving.poll(duration + 2 * GRACE):
+            raise TimeoutError("the load generator did not report")
+        return receiving.recv()
+    finally:
+        process.join(GRACE)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
