@@ -57,9 +57,15 @@ class DeliveryWorker:
         self.wakeup = asyncio.Event()
 
     async def run_once(self) -> int:
-        """Attempt every delivery due now; returns how many were attempted."""
+        """Attempt every delivery due now; returns how many were attempted.
+
+        The batch's outcomes are written in one transaction: one commit per
+        delivery made the writers queue up behind SQLite's single write lock.
+        """
         claimed = await self._claim()
-        await asyncio.gather(*(self._attempt(row) for row in claimed))
+        outcomes = await asyncio.gather(*(self._attempt(row) for row in claimed))
+        if claimed:
+            await self._record(list(zip(claimed, outcomes, strict=True)))
         return len(claimed)
 
     async def run(self, poll_seconds: float) -> None:
@@ -85,10 +91,9 @@ class DeliveryWorker:
                 .values(locked_until=now + self._options.lease).returning(Delivery))
             return list(claimed)
 
-    async def _attempt(self, row: Delivery) -> None:
+    async def _attempt(self, row: Delivery) -> Outcome:
         async with self._slots, self._host_slots[row.host]:
-            outcome = await self._send(row)
-        await self._record(row, outcome)
+            return await self._send(row)
 
     async def _send(self, row: Delivery) -> Outcome:
         try:
@@ -103,22 +108,24 @@ class DeliveryWorker:
         return Outcome(False, is_permanent(result.status), result.status,
                        f"HTTP {result.status}: {result.body_excerpt}", result.retry_after)
 
-    async def _record(self, row: Delivery, outcome: Outcome) -> None:
+    async def _record(self, results: list[tuple[Delivery, Outcome]]) -> None:
         now = self._clock()
+        async with self._sessions() as session, session.begin():
+            for row, outcome in results:
+                values = self._next_state(row, outcome, now)
+                await session.execute(update(Delivery).where(Delivery.id == row.id).values(**values))
+                await self._update_host(session, row.host, outcome, now)
+
+    def _next_state(self, row: Delivery, outcome: Outcome, now: datetime) -> dict[str, object]:
         attempts = row.attempts + 1
         values: dict[str, object] = {"attempts": attempts, "locked_until": None,
                                      "last_status": outcome.status, "last_error": outcome.error}
         if outcome.delivered:
-            values.update(state="delivered", finished_at=now)
-        else:
-            delay = None if outcome.permanent else self._policy.delay(attempts, outcome.retry_after)
-            if delay is None:
-                values.update(state="dead", finished_at=now)
-            else:
-                values.update(next_attempt_at=now + delay)
-        async with self._sessions() as session, session.begin():
-            await session.execute(update(Delivery).where(Delivery.id == row.id).values(**values))
-            await self._update_host(session, row.host, outcome, now)
+            return values | {"state": "delivered", "finished_at": now}
+        delay = None if outcome.permanent else self._policy.delay(attempts, outcome.retry_after)
+        if delay is None:
+            return values | {"state": "dead", "finished_at": now}
+        return values | {"next_attempt_at": now + delay}
 
     async def _update_host(self, session: AsyncSession, host: str, outcome: Outcome, now: datetime) -> None:
         await insert_ignoring_duplicates(session, HostHealth.__table__, {"host": host, "consecutive_failures": 0})

@@ -1,5 +1,6 @@
 """Private keys of local actors, parsed once and turned into request signers."""
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -34,8 +35,16 @@ class Keyring:
         self._urls = urls
         self._clock = clock
         self._signers: dict[str, Signer] = {}
+        self._loading = asyncio.Lock()
 
     async def signer(self, username: str) -> Signer:
+        if username in self._signers:
+            return self._signers[username]
+        async with self._loading:
+            return await self._load(username)
+
+    async def _load(self, username: str) -> Signer:
+        """Under the lock, so a burst of deliveries from one actor parses its key once."""
         if username not in self._signers:
             async with self._sessions() as session:
                 pem = await session.scalar(select(LocalActor.private_key_pem).where(LocalActor.username == username))
