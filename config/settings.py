@@ -65,6 +65,11 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class SettlementSettings:
+    period: str
+
+
+@dataclass(frozen=True)
 class DevSettings:
     insecure: bool
 
@@ -76,6 +81,7 @@ class Settings:
     database: DatabaseSettings
     federation: FederationSettings
     delivery: DeliverySettings
+    settlement: SettlementSettings
     dev: DevSettings
 
     @property
@@ -191,6 +197,7 @@ def _validate(s: Settings) -> None:
         ("delivery.concurrency", s.delivery.concurrency >= 1, "at least 1"),
         ("delivery.per_host_concurrency", s.delivery.per_host_concurrency >= 1, "at least 1"),
         ("delivery.breaker_threshold", s.delivery.breaker_threshold >= 1, "at least 1"),
+        ("settlement.period", s.settlement.period in ("monthly", "daily"), "monthly or daily"),
     ]
     for key, ok, expected in checks:
         if not ok:

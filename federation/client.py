@@ -28,7 +28,9 @@ from federation.fetch_errors import (
     require_matching_id,
 )
 
-__all__ = ["AP_ACCEPT", "ClientOptions", "FederationClient", "FetchError", "PostResult", "Signer", "UnsafeAddress"]
+__all__ = [
+    "AP_ACCEPT", "ClientOptions", "FederationClient", "FetchError", "Fetched", "PostResult", "Signer", "UnsafeAddress",
+]
 
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 Signer = Callable[[str, str, bytes | None, str | None], Mapping[str, str]]
@@ -68,7 +70,9 @@ class PostResult:
 
 
 @dataclass(frozen=True)
-class _Fetched:
+class Fetched:
+    """A successful GET: the URL it finally came from (after redirects), its media type and body."""
+
     url: URL
     content_type: str
     body: bytes
@@ -107,6 +111,10 @@ class FederationClient:
         """GET a plain JSON object (WebFinger, NodeInfo) under the same guards."""
         return parse_json_object((await self._get(url, accept, signer)).body)
 
+    async def fetch(self, url: str, *, accept: str, signer: Signer | None = None) -> Fetched:
+        """GET whatever `url` serves, for callers that negotiate between ActivityPub and HTML themselves."""
+        return await self._get(url, accept, signer)
+
     async def post(self, url: str, body: bytes, *, signer: Signer,
                    content_type: str = "application/activity+json") -> PostResult:
         """Deliver `body`; redirects are returned, not followed, as a signed POST must not move."""
@@ -117,7 +125,7 @@ class FederationClient:
                 excerpt = await _read_excerpt(resp)
                 return PostResult(resp.status, parse_retry_after(resp.headers.get("Retry-After")), excerpt)
 
-    async def _get(self, url: str, accept: str, signer: Signer | None) -> _Fetched:
+    async def _get(self, url: str, accept: str, signer: Signer | None) -> Fetched:
         """Follow redirects by hand so every hop is re-checked and signed for its own URL."""
         target = self._checked_url(url)
         async with self._guarded():
@@ -131,7 +139,7 @@ class FederationClient:
                     if not 200 <= resp.status < 300:
                         raise error_for_status(resp.status)
                     body = await self._read_capped(resp)
-                    return _Fetched(target, resp.headers.get("Content-Type", ""), body)
+                    return Fetched(target, resp.headers.get("Content-Type", ""), body)
         raise FetchError("too many redirects", code="too_many_redirects")
 
     def _checked_url(self, raw: str, base: URL | None = None) -> URL:

@@ -41,6 +41,15 @@ class InstanceUrls:
     def activity(self, token: str) -> str:
         return f"{self.base_url}/activities/{token}"
 
+    def thing(self, token: str) -> str:
+        return f"{self.base_url}/things/{token}"
+
+    def thing_token_of(self, uri: str) -> str | None:
+        """The token of a local thing's object id, or None when it is not one of ours."""
+        prefix = f"{self.base_url}/things/"
+        rest = uri[len(prefix):] if uri.startswith(prefix) else ""
+        return rest if rest and "/" not in rest and "#" not in rest and "?" not in rest else None
+
     def username_of(self, uri: str) -> str | None:
         """The local username an actor URI names, or None when it is not one of ours."""
         prefix = f"{self.base_url}/users/"

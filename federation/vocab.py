@@ -4,7 +4,9 @@ Builders are pure: they take what they need as arguments and return plain
 dicts, ready for `json.dumps`, so tests can parse exactly what peers see.
 """
 
+import html
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from federation.urls import InstanceUrls
@@ -75,3 +77,42 @@ def object_id(value: Any) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("id"), str):
         return value["id"]
     return None
+
+
+@dataclass(frozen=True)
+class ThingProfile:
+    """What an object document says about a thing a local creator offers for flattring."""
+
+    object_id: str
+    kind: str  # "Page" for a URL of the creator's, "Note" for a note written here
+    creator: str
+    title: str
+    text: str  # the description of a Page, the body of a Note; plain text, escaped here
+    url: str | None
+    published: datetime
+
+
+def thing_document(urls: InstanceUrls, thing: ThingProfile) -> dict[str, Any]:
+    """A Page or Note any fediverse server can show; public, attributed to its creator."""
+    document: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": thing.object_id,
+        "type": thing.kind,
+        "attributedTo": urls.actor(thing.creator),
+        "published": thing.published.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "to": [PUBLIC],
+        "cc": [urls.followers(thing.creator)],
+        "url": thing.url or thing.object_id,
+    }
+    text = "".join(f"<p>{html.escape(line)}</p>" for line in thing.text.splitlines() if line.strip())
+    if thing.kind == "Note":
+        document["content"] = text
+    else:
+        document["name"] = thing.title
+        document["summary"] = text
+    return document
+
+
+def tombstone(object_id: str, former_type: str, deleted: datetime) -> dict[str, Any]:
+    return {"@context": AS_CONTEXT, "id": object_id, "type": "Tombstone", "formerType": former_type,
+            "deleted": deleted.strftime("%Y-%m-%dT%H:%M:%SZ")}

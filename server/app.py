@@ -7,17 +7,19 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy import text
 
+from server.api.routes import routes as api_routes
 from server.appkeys import instance_key
 from server.errors import error_middleware
 from server.instance import Instance
-from server.views import activitypub, wellknown
+from server.views import activitypub, objects, wellknown
 
 
 def create_app(instance: Instance, *, run_workers: bool = True) -> web.Application:
     """Build the app; `run_workers=False` leaves the delivery and inbox workers to the caller."""
     app = web.Application(middlewares=[error_middleware], client_max_size=instance.settings.federation.inbox_max_bytes)
     app[instance_key] = instance
-    app.router.add_routes(wellknown.routes() + activitypub.routes() + [web.get("/health", health)])
+    app.router.add_routes(
+        wellknown.routes() + activitypub.routes() + objects.routes() + api_routes() + [web.get("/health", health)])
     app.cleanup_ctx.append(_instance_context(instance, run_workers))
     return app
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import ConfigError, Settings, load
-from server import commands
+from server import commands, money_commands
 
 DEFAULT_DATA_DIR = Path("data")
 CONFIG_NAME = "mecene.toml"
@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     add = user.add_parser("add", help="create an account")
     add.add_argument("name")
     add.add_argument("--display-name", default="")
-    add.set_defaults(run=lambda a: commands.user_add(_settings(a), a.name, a.display_name))
+    add.add_argument("--admin", action="store_true", help="may credit wallets through the API")
+    add.set_defaults(run=lambda a: commands.user_add(_settings(a), a.name, a.display_name, a.admin))
     user.add_parser("list", help="list accounts").set_defaults(run=lambda a: commands.user_list(_settings(a)))
 
     config = sub.add_parser("config", help="configuration").add_subparsers(dest="action", required=True)
@@ -67,7 +68,47 @@ def build_parser() -> argparse.ArgumentParser:
     follow.add_argument("name")
     follow.add_argument("account", help="name@host of the account to follow")
     follow.set_defaults(run=lambda a: commands.follow(_settings(a), a.name, a.account))
+    _add_money_commands(sub)
     return parser
+
+
+def _add_money_commands(sub: Any) -> None:
+    token = sub.add_parser("token", help="personal access tokens for the API").add_subparsers(
+        dest="action", required=True)
+    create = token.add_parser("create", help="create a token and print it once")
+    create.add_argument("name")
+    create.add_argument("--label", default="", help="what the token is for")
+    create.set_defaults(run=lambda a: money_commands.token_create(_settings(a), a.name, a.label))
+
+    wallet = sub.add_parser("wallet", help="wallets").add_subparsers(dest="action", required=True)
+    topup = wallet.add_parser("topup", help="credit a wallet by hand (manual payment provider)")
+    topup.add_argument("name")
+    topup.add_argument("amount", help='decimal amount with a dot, e.g. "10.00"')
+    topup.add_argument("--reference", help="idempotency key: the same reference credits once")
+    topup.set_defaults(run=lambda a: money_commands.wallet_topup(_settings(a), a.name, a.amount, a.reference))
+
+    show = wallet.add_parser("show", help="wallet, budget and this period's flattrs with their value now")
+    show.add_argument("name")
+    show.set_defaults(run=lambda a: money_commands.wallet_show(_settings(a), a.name))
+
+    budget = sub.add_parser("budget", help="monthly budgets").add_subparsers(dest="action", required=True)
+    budget_set = budget.add_parser("set", help="set an account's monthly budget (0 pauses spending)")
+    budget_set.add_argument("name")
+    budget_set.add_argument("amount")
+    budget_set.set_defaults(run=lambda a: money_commands.budget_set(_settings(a), a.name, a.amount))
+
+    thing = sub.add_parser("thing", help="things offered for flattring").add_subparsers(dest="action", required=True)
+    thing_add = thing.add_parser("add", help="offer a URL (with --title) or a note (with --text)")
+    thing_add.add_argument("name")
+    thing_add.add_argument("--url")
+    thing_add.add_argument("--title", default="")
+    thing_add.add_argument("--text", default="")
+    thing_add.set_defaults(run=lambda a: money_commands.thing_add(_settings(a), a.name, a.url, a.title, a.text))
+
+    flattr = sub.add_parser("flattr", help="flattr a URL as a local account")
+    flattr.add_argument("name")
+    flattr.add_argument("url")
+    flattr.set_defaults(run=lambda a: money_commands.flattr(_settings(a), a.name, a.url))
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -62,11 +62,12 @@ def serve(settings: Settings, host: str | None, port: int | None) -> int:
     return 0
 
 
-async def user_add(settings: Settings, name: str, display_name: str) -> int:
+async def user_add(settings: Settings, name: str, display_name: str, admin: bool = False) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         try:
-            await create_user(session, name, bot_username=settings.instance.bot_username, now=instance.now(),
-                              display_name=display_name)
+            user = await create_user(session, name, bot_username=settings.instance.bot_username, now=instance.now(),
+                                     display_name=display_name)
+            user.is_admin = admin
         except AccountError as exc:
             raise CommandError(str(exc)) from exc
     print(f"Created {name}: {instance.urls.actor(name)}")

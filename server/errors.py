@@ -12,8 +12,18 @@ from federation.errors import FederationError
 from federation.httpsig import SignatureError
 from federation.inbox import InvalidActivity
 from server.accounts import AccountError
+from settlement.money import MoneyError
+from settlement.periods import PeriodError
 
 log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A refusal meant for the API client: its status, a stable code and a sentence for a person."""
+
+    def __init__(self, status: int, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.code, self.reason = status, code, reason
 
 
 def json_error(status: int, code: str, reason: str) -> web.Response:
@@ -40,7 +50,9 @@ async def error_middleware(request: web.Request, handler):  # type: ignore[no-un
         return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
     except FederationError as exc:
         return json_error(status_for(exc), exc.code, exc.safe_message)
-    except AccountError as exc:
+    except ApiError as exc:
+        return json_error(exc.status, exc.code, exc.reason)
+    except (AccountError, MoneyError, PeriodError) as exc:
         return json_error(400, exc.code, str(exc))
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)

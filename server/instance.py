@@ -21,6 +21,8 @@ from federation.retry import RetryPolicy
 from federation.urls import InstanceUrls
 from server import db
 from server.accounts import INSTANCE_ACTOR, ensure_service_actors
+from server.received import ReceivedFlattrHandlers
+from settlement.periods import Period, period_of
 
 VERSION = "0.1.0"
 
@@ -43,6 +45,7 @@ class Instance:
     actors: ActorStore
     delivery: DeliveryWorker
     processor: InboxProcessor
+    received: ReceivedFlattrHandlers
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = system_clock) -> "Instance":
@@ -54,9 +57,10 @@ class Instance:
         actors = ActorStore(sessions, client, lambda: keyring.cached(INSTANCE_ACTOR), clock)
         delivery = DeliveryWorker(sessions, client, keyring, _retry_policy(settings), _delivery_options(settings),
                                   clock)
-        handlers = FollowHandlers(urls, actors).handlers()
+        received = ReceivedFlattrHandlers(urls, settings.settlement.period)
+        handlers = {**FollowHandlers(urls, actors).handlers(), **received.handlers()}
         processor = InboxProcessor(sessions, handlers, clock, after_commit=delivery.wakeup.set)
-        return cls(settings, clock, engine, sessions, urls, client, keyring, actors, delivery, processor)
+        return cls(settings, clock, engine, sessions, urls, client, keyring, actors, delivery, processor, received)
 
     async def start(self) -> None:
         """Migrate the schema, create the service actors, load the key that signs our fetches."""
@@ -72,6 +76,9 @@ class Instance:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def current_period(self) -> Period:
+        return period_of(self.clock(), self.settings.settlement.period)
 
 
 def _client_options(settings: Settings) -> ClientOptions:

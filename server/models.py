@@ -1,8 +1,12 @@
-"""Tables owned by the server: local accounts (prefix none, no foreign keys into other packages)."""
+"""Tables owned by the server: accounts, API tokens, things and the flattrs they received.
+
+No foreign keys point into other packages: actors and ledger accounts are
+named by username, remote actors by their URI.
+"""
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from federation.models import UTCDateTime
@@ -20,4 +24,52 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    also_send_like: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A personal access token; only its SHA-256 is kept, so a database leak reveals no token."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Thing(Base):
+    """Something a local creator wants flattred: a URL of theirs (a Page) or a note written here (a Note)."""
+
+    __tablename__ = "things"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    creator: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ReceivedFlattr(Base):
+    """A flattr of a local thing, by a donor here or anywhere: what the creator sees before any money moves."""
+
+    __tablename__ = "received_flattrs"
+    __table_args__ = (
+        UniqueConstraint("thing_id", "donor_uri", "period"),
+        Index("ix_received_flattrs_thing_period", "thing_id", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    thing_id: Mapped[int] = mapped_column(ForeignKey("things.id"))
+    donor_uri: Mapped[str] = mapped_column(String(2048))
+    period: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -4,8 +4,9 @@ from alembic import context
 
 import federation.models
 import server.models
+import settlement.models
 
-target_metadata = [server.models.Base.metadata, federation.models.Base.metadata]
+target_metadata = [server.models.Base.metadata, federation.models.Base.metadata, settlement.models.Base.metadata]
 
 
 def run() -> None:

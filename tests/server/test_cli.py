@@ -87,3 +87,29 @@ async def _wait_for_health(port: int) -> dict:
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.2)
+
+
+def test_money_commands_credit_budget_offer_and_flattr(env: dict[str, str]) -> None:
+    assert mecene(env, "init").returncode == 0
+    for name in ("alice", "bob"):
+        assert mecene(env, "user", "add", name).returncode == 0
+    token = mecene(env, "token", "create", "alice")
+    assert token.returncode == 0 and "mecene_" in token.stdout
+    credited = mecene(env, "wallet", "topup", "alice", "10.00", "--reference", "bank-7")
+    assert credited.returncode == 0 and "Credited 10.00 EUR" in credited.stdout
+    repeated = mecene(env, "wallet", "topup", "alice", "10.00", "--reference", "bank-7")
+    assert repeated.returncode == 0 and "nothing changed" in repeated.stdout
+    comma = mecene(env, "wallet", "topup", "alice", "5,00")
+    assert comma.returncode == 1 and '"5.00"' in comma.stderr
+    assert mecene(env, "budget", "set", "alice", "-1").returncode == 1
+    assert mecene(env, "budget", "set", "alice", "3").returncode == 0
+    thing = mecene(env, "thing", "add", "bob", "--text", "Please flattr")
+    assert thing.returncode == 0, thing.stderr
+    url = thing.stdout.split()[2]
+    assert mecene(env, "thing", "add", "bob", "--url", "https://bob.example").returncode == 1
+    assert "Flattred" in mecene(env, "flattr", "alice", url).stdout
+    assert "nothing changed" in mecene(env, "flattr", "alice", url).stdout
+    own = mecene(env, "flattr", "bob", url)
+    assert own.returncode == 1 and "your own" in own.stderr
+    shown = mecene(env, "wallet", "show", "alice").stdout
+    assert "wallet\t10.00 EUR" in shown and "budget\t3.00 EUR" in shown and "3.00 now" in shown

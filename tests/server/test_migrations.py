@@ -8,13 +8,15 @@ from sqlalchemy import MetaData
 
 import federation.models
 import server.models
+import settlement.models
+import settlement.storage
 from federation_harness import Databases
 from server import db
 
 
 def combined_metadata() -> MetaData:
     metadata = MetaData()
-    for source in (server.models.Base.metadata, federation.models.Base.metadata):
+    for source in (server.models.Base.metadata, federation.models.Base.metadata, settlement.models.Base.metadata):
         for table in source.tables.values():
             table.to_metadata(metadata)
     return metadata
@@ -38,4 +40,4 @@ async def test_migrations_match_models_and_rerun_harmlessly(tmp_path: Path) -> N
 def _is_type_noise(change: object) -> bool:
     """UTCDateTime is a DateTime underneath; Alembic sees the decorator as a different type."""
     return (isinstance(change, list) and len(change) == 1 and change[0][0] == "modify_type"
-            and isinstance(change[0][-1], federation.models.UTCDateTime))
+            and isinstance(change[0][-1], (federation.models.UTCDateTime, settlement.storage.UTCDateTime)))

@@ -1,0 +1,64 @@
+"""A creator's things, and the flattrs they received."""
+
+from aiohttp import web
+from sqlalchemy import select
+
+from server import things
+from server.api import representations as rep
+from server.api.auth import current_user
+from server.api.bodies import int_path, json_object, text_field
+from server.api.flattrs import period_param
+from server.appkeys import instance_key
+from server.models import ReceivedFlattr, Thing
+
+
+async def post_thing(request: web.Request) -> web.Response:
+    instance = request.app[instance_key]
+    user = await current_user(request)
+    body = await json_object(request)
+    wanted = things.ThingInput(text_field(body, "url", required=False) or None,
+                               text_field(body, "title", required=False), text_field(body, "text", required=False))
+    async with instance.sessions() as session, session.begin():
+        thing = await things.create_thing(session, instance.urls, user, wanted, instance.now())
+    instance.delivery.wakeup.set()
+    return web.json_response(rep.thing(instance.urls, thing), status=201)
+
+
+async def list_things(request: web.Request) -> web.Response:
+    instance = request.app[instance_key]
+    user = await current_user(request)
+    async with instance.sessions() as session:
+        rows = await session.scalars(select(Thing).where(Thing.creator == user.username).order_by(Thing.id))
+        return web.json_response({"things": [rep.thing(instance.urls, row) for row in rows]})
+
+
+async def delete_thing(request: web.Request) -> web.Response:
+    instance = request.app[instance_key]
+    user = await current_user(request)
+    async with instance.sessions() as session, session.begin():
+        thing = await things.delete_thing(session, instance.urls, user, int_path(request, "id"), instance.now())
+    instance.delivery.wakeup.set()
+    return web.json_response(rep.thing(instance.urls, thing))
+
+
+async def list_received(request: web.Request) -> web.Response:
+    """Who flattred which of my things in a period (the current one by default)."""
+    instance = request.app[instance_key]
+    user = await current_user(request)
+    period = period_param(request, instance)
+    async with instance.sessions() as session:
+        rows = await session.execute(
+            select(ReceivedFlattr, Thing.token).join(Thing, Thing.id == ReceivedFlattr.thing_id)
+            .where(Thing.creator == user.username, ReceivedFlattr.period == period.label)
+            .order_by(ReceivedFlattr.id))
+        items = [rep.received(row, instance.urls, token) for row, token in rows]
+    return web.json_response({"period": period.label, "flattrs": items})
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/api/v1/things", post_thing),
+        web.get("/api/v1/things", list_things),
+        web.delete("/api/v1/things/{id}", delete_thing),
+        web.get("/api/v1/received", list_received),
+    ]

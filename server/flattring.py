@@ -1,0 +1,118 @@
+"""A local donor flattrs a URL, or takes a flattr back: the record and its federation in one transaction.
+
+The record (settlement) and the queued `Flattr` (federation) commit together,
+so a flattr exists if and only if its author will hear of it. A thing of this
+instance is recorded as received at once instead of travelling over HTTP.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation import flattr_vocab
+from federation.errors import FederationError
+from federation.objects import resolve_object
+from federation.outbox import new_activity_id, publish
+from server import received, things
+from server.errors import ApiError
+from server.instance import Instance
+from server.models import User
+from settlement import flattrs
+from settlement.flattrs import Flattr
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is being flattred, and where its author hears of it (None: the author lives here)."""
+
+    object_id: str
+    author: str
+    inbox: str | None
+
+
+async def flattr_url(instance: Instance, user: User, url: str) -> tuple[Flattr, bool]:
+    """Flattr what `url` shows for the current period; (flattr, False) when it was already flattred."""
+    target = await _target(instance, url)
+    if target.author == instance.urls.actor(user.username):
+        raise ApiError(400, "own_thing", "You cannot flattr your own thing.")
+    period, now = instance.current_period().label, instance.now()
+    flattr_id = new_activity_id(instance.urls)
+    like_id = new_activity_id(instance.urls) if user.also_send_like and target.inbox else None
+    async with instance.sessions() as session, session.begin():
+        record, created = await flattrs.record(
+            session, donor=user.username, thing_uri=target.object_id, author_uri=target.author, period=period,
+            activity_id=flattr_id, now=now, like_activity_id=like_id)
+        if created:
+            await _tell_author(instance, session, record, target)
+    instance.delivery.wakeup.set()
+    return record, created
+
+
+async def undo_flattr(instance: Instance, user: User, flattr_id: int) -> Flattr:
+    """Take back a flattr of the current period and federate `Undo{Flattr}` (and `Undo{Like}`)."""
+    async with instance.sessions() as session, session.begin():
+        record = await flattrs.get(session, flattr_id)
+        if record is None or record.donor != user.username:
+            raise ApiError(404, "not_found", f"You have no flattr {flattr_id}.")
+        if record.period != instance.current_period().label:
+            raise ApiError(409, "period_closed", f"Period {record.period} is over; its flattrs can no longer change.")
+        await flattrs.undo(session, donor=user.username, flattr_id=flattr_id)
+        await _withdraw(instance, session, record)
+    instance.delivery.wakeup.set()
+    return record
+
+
+def flattr_activity(instance: Instance, record: Flattr) -> dict[str, Any]:
+    donor = instance.urls.actor(record.donor)
+    return flattr_vocab.flattr(record.activity_id, donor, record.thing_uri, record.author_uri, record.period,
+                               record.created_at)
+
+
+async def _tell_author(instance: Instance, session: AsyncSession, record: Flattr, target: Target) -> None:
+    document = flattr_activity(instance, record)
+    if target.inbox is None:
+        await instance.received.on_flattr(session, document, record.created_at)
+        return
+    await publish(session, sender=record.donor, activity=document, inboxes=[target.inbox], now=record.created_at)
+    if record.like_activity_id:
+        like = flattr_vocab.like(record.like_activity_id, document["actor"], record.thing_uri, record.author_uri)
+        await publish(session, sender=record.donor, activity=like, inboxes=[target.inbox], now=record.created_at)
+
+
+async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr) -> None:
+    original = flattr_activity(instance, record)
+    if instance.urls.is_local(record.author_uri):
+        await received.forget(session, activity_id=record.activity_id, donor_uri=original["actor"])
+        return
+    inbox = (await instance.actors.actor(record.author_uri)).inbox
+    withdrawn = [original]
+    if record.like_activity_id:
+        withdrawn.append(flattr_vocab.like(record.like_activity_id, original["actor"], record.thing_uri,
+                                           record.author_uri))
+    for document in withdrawn:
+        undo = flattr_vocab.undo(new_activity_id(instance.urls), original["actor"], document)
+        await publish(session, sender=record.donor, activity=undo, inboxes=[inbox], now=instance.now())
+
+
+async def _target(instance: Instance, url: str) -> Target:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ApiError(400, "invalid_url", "Give the http(s) address of a post, as shown in your browser.")
+    if parts.netloc == instance.urls.host:
+        return await _local_target(instance, url.strip())
+    try:
+        resolved = await resolve_object(instance.client, url.strip(), signer=instance.keyring.cached("instance"))
+        author = await instance.actors.actor(resolved.author)
+    except FederationError as exc:
+        raise ApiError(422, exc.code, f"Could not flattr {url}: {exc.safe_message}") from exc
+    return Target(resolved.id, resolved.author, author.inbox)
+
+
+async def _local_target(instance: Instance, url: str) -> Target:
+    async with instance.sessions() as session:
+        thing = await things.by_object_id(session, instance.urls, url)
+    if thing is None:
+        raise ApiError(404, "not_found", "There is no such thing on this instance.")
+    return Target(instance.urls.thing(thing.token), instance.urls.actor(thing.creator), None)

@@ -1,0 +1,104 @@
+"""The `mecene` commands of donors, creators and the operator's cash desk: tokens, wallets, budgets, things, flattrs.
+
+Each prints what it did and fails with a `CommandError` (exit status 1) and
+nothing changed when the input is refused.
+"""
+
+from sqlalchemy import select
+
+from config.settings import Settings
+from server import things
+from server.commands import CommandError, opened
+from server.donations import donor_view
+from server.errors import ApiError
+from server.flattring import flattr_url
+from server.instance import Instance
+from server.models import User
+from server.tokens import create_token
+from settlement import wallets
+from settlement.money import Money, MoneyError, check_currency, format_amount, parse_amount
+from settlement.wallets import ManualProvider
+
+
+async def token_create(settings: Settings, name: str, label: str) -> int:
+    async with opened(settings) as instance, instance.sessions() as session, session.begin():
+        token = await create_token(session, await _user(instance, name), label, instance.now())
+    print(f"Token for {name} (shown once, keep it secret):\n{token}")
+    return 0
+
+
+async def wallet_topup(settings: Settings, name: str, amount: str, reference: str | None) -> int:
+    async with opened(settings) as instance, instance.sessions() as session, session.begin():
+        user = await _user(instance, name)
+        credit = _amount(amount, settings.instance.currency, allow_zero=False)
+        reference = reference or f"cli-{instance.now():%Y%m%dT%H%M%S%f}"
+        _, created = await ManualProvider().credit(session, username=user.username, money=credit,
+                                                   reference=reference, now=instance.now())
+        balance = await wallets.wallet_balance(session, user.username, credit.currency)
+    done = "Credited" if created else "Already credited (same reference), nothing changed:"
+    print(f"{done} {format_amount(credit)} {credit.currency} to {name}; wallet now {format_amount(balance)} "
+          f"{balance.currency} (reference {reference}).")
+    return 0
+
+
+async def wallet_show(settings: Settings, name: str) -> int:
+    async with opened(settings) as instance, instance.sessions() as session:
+        view = await donor_view(session, await _user(instance, name), instance.current_period(),
+                                settings.instance.currency)
+    print(f"wallet\t{format_amount(view.wallet)} {view.wallet.currency}")
+    print(f"budget\t{format_amount(view.budget)} {view.budget.currency}")
+    print(f"period\t{view.period.label}: {len(view.flattrs)} flattrs, {format_amount(view.spend)} to spend")
+    for record in view.flattrs:
+        print(f"flattr {record.id}\t{format_amount(view.value_of(record))} now\t{record.thing_uri}")
+    return 0
+
+
+async def budget_set(settings: Settings, name: str, amount: str) -> int:
+    async with opened(settings) as instance, instance.sessions() as session, session.begin():
+        user = await _user(instance, name)
+        budget = _amount(amount, settings.instance.currency, allow_zero=True)
+        await wallets.set_budget(session, user.username, budget, instance.now())
+    print(f"Monthly budget of {name}: {format_amount(budget)} {budget.currency}.")
+    return 0
+
+
+async def thing_add(settings: Settings, name: str, url: str | None, title: str, text: str) -> int:
+    async with opened(settings) as instance, instance.sessions() as session, session.begin():
+        try:
+            thing = await things.create_thing(session, instance.urls, await _user(instance, name),
+                                              things.ThingInput(url, title, text), instance.now())
+        except ApiError as exc:
+            raise CommandError(exc.reason) from exc
+    print(f"Thing {thing.id}: {instance.urls.thing(thing.token)} (queued for {name}'s followers)")
+    return 0
+
+
+async def flattr(settings: Settings, name: str, url: str) -> int:
+    async with opened(settings) as instance:
+        try:
+            record, created = await flattr_url(instance, await _user(instance, name), url)
+        except ApiError as exc:
+            raise CommandError(exc.reason) from exc
+    if created:
+        print(f"Flattred {record.thing_uri} (period {record.period}, flattr {record.id}); the author is told "
+              "by the running server.")
+    else:
+        print(f"Already flattred {record.thing_uri} in period {record.period} (flattr {record.id}); nothing changed.")
+    return 0
+
+
+async def _user(instance: Instance, name: str) -> User:
+    async with instance.sessions() as session:
+        user = await session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise CommandError(f"no account {name!r} (see `mecene user list`)")
+    return user
+
+
+def _amount(text: str, currency: str, *, allow_zero: bool) -> Money:
+    try:
+        money = parse_amount(text, currency, allow_zero=allow_zero)
+        check_currency(money, currency)
+    except MoneyError as exc:
+        raise CommandError(str(exc)) from exc
+    return money

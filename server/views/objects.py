@@ -1,0 +1,26 @@
+"""Things as ActivityPub objects at their own ids; a deleted thing answers 410 with its Tombstone."""
+
+from aiohttp import web
+from sqlalchemy import select
+
+from server import things
+from server.appkeys import instance_key
+from server.errors import ApiError
+from server.models import Thing
+from server.views.negotiation import activitypub_response
+
+
+async def thing_object(request: web.Request) -> web.Response:
+    instance = request.app[instance_key]
+    async with instance.sessions() as session:
+        thing = await session.scalar(select(Thing).where(Thing.token == request.match_info["token"]))
+    if thing is None:
+        raise ApiError(404, "not_found", "No such thing here.")
+    response = activitypub_response(request, things.document(instance.urls, thing))
+    if thing.deleted_at is not None:
+        response.set_status(410)
+    return response
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.get("/things/{token}", thing_object)]

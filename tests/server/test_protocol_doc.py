@@ -1,0 +1,68 @@
+"""docs/protocol.md is the contract: its examples are what the code builds, and a server accepts them."""
+
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from api_client import account
+from federation import flattr_vocab
+from federation_harness import Federation, Node, eventually
+from plain_peer import PlainPeer
+from server.models import ReceivedFlattr
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+POST = "https://author.example/users/bob/statuses/113525045423398741"
+
+
+def examples() -> dict[str, Any]:
+    blocks = re.findall(r"^```json (\w+)\n(.*?)^```", DOC.read_text(), flags=re.M | re.S)
+    return {label: json.loads(text) for label, text in blocks}
+
+
+def test_the_documented_context_is_the_one_sent() -> None:
+    assert examples()["context"] == flattr_vocab.CONTEXT
+
+
+def test_the_builders_produce_exactly_the_documented_activities() -> None:
+    doc = examples()
+    flattr = flattr_vocab.flattr(doc["flattr"]["id"], "https://donor.example/users/alice", POST,
+                                 "https://author.example/users/bob", "2026-11", datetime(2026, 11, 24, 12, tzinfo=UTC))
+    assert flattr == doc["flattr"]
+    like = flattr_vocab.like(doc["like"]["id"], "https://donor.example/users/alice", POST,
+                             "https://author.example/users/bob")
+    assert like == doc["like"]
+    assert flattr_vocab.undo(doc["undo"]["id"], "https://donor.example/users/alice", flattr) == doc["undo"]
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[PlainPeer]:
+    async with await PlainPeer.start() as started:
+        yield started
+
+
+async def test_a_server_accepts_the_documented_flattr_and_undo(federation: Federation, peer: PlainPeer) -> None:
+    node = await federation.start("b")
+    bob = await account(node, "bob")
+    thing = (await bob.call("POST", "/api/v1/things", {"text": "Flattr me"})).body["object_id"]
+    peer.add_account("alice")
+
+    def localised(example: dict[str, Any]) -> dict[str, Any]:
+        text = json.dumps(example).replace(POST, thing).replace("https://author.example", node.base_url)
+        return json.loads(text.replace("https://donor.example", peer.base_url))
+
+    flattr, undo = localised(examples()["flattr"]), localised(examples()["undo"])
+    assert await peer.deliver("alice", f"{node.base_url}/users/bob/inbox", flattr) == 202
+    await eventually(lambda: _recorded(node, [flattr["id"]]), what="the documented Flattr recorded")
+    assert await peer.deliver("alice", f"{node.base_url}/users/bob/inbox", undo) == 202
+    await eventually(lambda: _recorded(node, []), what="the documented Undo applied")
+
+
+async def _recorded(node: Node, expected: list[str]) -> bool:
+    async with node.live.sessions() as session:
+        return list(await session.scalars(select(ReceivedFlattr.activity_id))) == expected

@@ -1,0 +1,33 @@
+"""A real database per test, migrated by the project's Alembic history: SQLite, or PostgreSQL when configured."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from federation_harness import Databases
+from server import db
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    databases = Databases(tmp_path)
+    engine = db.create_engine(await databases.new("settlement"))
+    try:
+        await db.upgrade(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+        await databases.drop_all()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return db.sessionmaker(engine)
+
+
+@pytest.fixture
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessions() as session:
+        yield session
