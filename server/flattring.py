@@ -16,6 +16,7 @@ from federation.errors import FederationError
 from federation.objects import resolve_object
 from federation.outbox import new_activity_id, publish
 from server import received, things
+from server.accounts import INSTANCE_ACTOR
 from server.errors import ApiError
 from server.instance import Instance
 from server.models import User
@@ -52,14 +53,17 @@ async def flattr_url(instance: Instance, user: User, url: str) -> tuple[Flattr, 
 
 async def undo_flattr(instance: Instance, user: User, flattr_id: int) -> Flattr:
     """Take back a flattr of the current period and federate `Undo{Flattr}` (and `Undo{Like}`)."""
-    async with instance.sessions() as session, session.begin():
+    async with instance.sessions() as session:
         record = await flattrs.get(session, flattr_id)
-        if record is None or record.donor != user.username:
-            raise ApiError(404, "not_found", f"You have no flattr {flattr_id}.")
-        if record.period != instance.current_period().label:
-            raise ApiError(409, "period_closed", f"Period {record.period} is over; its flattrs can no longer change.")
-        await flattrs.undo(session, donor=user.username, flattr_id=flattr_id)
-        await _withdraw(instance, session, record)
+    if record is None or record.donor != user.username:
+        raise ApiError(404, "not_found", f"You have no flattr {flattr_id}.")
+    if record.period != instance.current_period().label:
+        raise ApiError(409, "period_closed", f"Period {record.period} is over; its flattrs can no longer change.")
+    inbox = None if instance.urls.is_local(record.author_uri) else await _author_inbox(instance, record.author_uri)
+    async with instance.sessions() as session, session.begin():
+        if await flattrs.undo(session, donor=user.username, flattr_id=flattr_id) is None:
+            raise ApiError(404, "not_found", f"Flattr {flattr_id} was already undone.")
+        await _withdraw(instance, session, record, inbox)
     instance.delivery.wakeup.set()
     return record
 
@@ -81,12 +85,11 @@ async def _tell_author(instance: Instance, session: AsyncSession, record: Flattr
         await publish(session, sender=record.donor, activity=like, inboxes=[target.inbox], now=record.created_at)
 
 
-async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr) -> None:
+async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr, inbox: str | None) -> None:
     original = flattr_activity(instance, record)
-    if instance.urls.is_local(record.author_uri):
+    if inbox is None:
         await received.forget(session, activity_id=record.activity_id, donor_uri=original["actor"])
         return
-    inbox = (await instance.actors.actor(record.author_uri)).inbox
     withdrawn = [original]
     if record.like_activity_id:
         withdrawn.append(flattr_vocab.like(record.like_activity_id, original["actor"], record.thing_uri,
@@ -103,11 +106,17 @@ async def _target(instance: Instance, url: str) -> Target:
     if parts.netloc == instance.urls.host:
         return await _local_target(instance, url.strip())
     try:
-        resolved = await resolve_object(instance.client, url.strip(), signer=instance.keyring.cached("instance"))
-        author = await instance.actors.actor(resolved.author)
+        resolved = await resolve_object(instance.client, url.strip(), signer=instance.keyring.cached(INSTANCE_ACTOR))
     except FederationError as exc:
         raise ApiError(422, exc.code, f"Could not flattr {url}: {exc.safe_message}") from exc
-    return Target(resolved.id, resolved.author, author.inbox)
+    return Target(resolved.id, resolved.author, await _author_inbox(instance, resolved.author))
+
+
+async def _author_inbox(instance: Instance, author: str) -> str:
+    try:
+        return (await instance.actors.actor(author)).inbox
+    except FederationError as exc:
+        raise ApiError(422, exc.code, f"Could not reach the author {author}: {exc.safe_message}") from exc
 
 
 async def _local_target(instance: Instance, url: str) -> Target:
