@@ -67,6 +67,11 @@ class DeliverySettings:
 @dataclass(frozen=True)
 class SettlementSettings:
     period: str
+    fee_basis_points: int
+    escrow_claim_months: int
+    close_delay_minutes: int
+    close_batch_donors: int
+    tick_seconds: float
 
 
 @dataclass(frozen=True)
@@ -198,6 +203,11 @@ def _validate(s: Settings) -> None:
         ("delivery.per_host_concurrency", s.delivery.per_host_concurrency >= 1, "at least 1"),
         ("delivery.breaker_threshold", s.delivery.breaker_threshold >= 1, "at least 1"),
         ("settlement.period", s.settlement.period in ("monthly", "daily"), "monthly or daily"),
+        ("settlement.fee_basis_points", 0 <= s.settlement.fee_basis_points <= 10_000, "between 0 and 10000"),
+        ("settlement.escrow_claim_months", s.settlement.escrow_claim_months >= 1, "at least 1"),
+        ("settlement.close_delay_minutes", s.settlement.close_delay_minutes >= 0, "zero or more"),
+        ("settlement.close_batch_donors", s.settlement.close_batch_donors >= 1, "at least 1"),
+        ("settlement.tick_seconds", s.settlement.tick_seconds > 0, "more than zero"),
     ]
     for key, ok, expected in checks:
         if not ok:

@@ -1,8 +1,8 @@
-"""Receiving activities: shape checks, the origin rule, and the durable, idempotent store.
+"""Receiving activities: shape checks, the origin rule, and the row each one is stored as.
 
-The inbox answers 2xx only after `store` committed the activity, so nothing a
-peer was told we accepted can be lost; the work it implies happens later in
-`processing`.
+The inbox answers 2xx only after the row is committed (`inbox_writer`), so
+nothing a peer was told we accepted can be lost; the work it implies happens
+later in `processing`.
 """
 
 import json
@@ -11,11 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from federation.errors import FederationError
-from federation.models import InboxItem
-from federation.storage import insert_ignoring_duplicates
 from federation.vocab import object_id
 
 
@@ -52,10 +48,12 @@ def parse_activity(body: bytes) -> Incoming:
 
 
 def strip_foreign_objects(activity: dict[str, Any], actor: str) -> dict[str, Any]:
-    """Replace an embedded `object` from another host by its bare id.
+    """Reduce an embedded `object` from another host to its id and type.
 
     Only the origin of an object may tell us what it says; handlers that need
     its content fetch it from there (the lesson of Mastodon's CVE-2024-23832).
+    The type stays, unbelieved, so that an `Accept` of our own `Follow` or
+    `Payout` reaches the handler that looks that id up among ours.
     """
     embedded = activity.get("object")
     if not isinstance(embedded, dict):
@@ -63,23 +61,22 @@ def strip_foreign_objects(activity: dict[str, Any], actor: str) -> dict[str, Any
     embedded_id = object_id(embedded)
     if embedded_id is None or urlsplit(embedded_id).netloc == urlsplit(actor).netloc:
         return activity
-    return {**activity, "object": embedded_id}
+    stub: dict[str, Any] = {"id": embedded_id}
+    if isinstance(embedded.get("type"), str):
+        stub["type"] = embedded["type"]
+    return {**activity, "object": stub}
 
 
-async def store(session: AsyncSession, incoming: Incoming, now: datetime) -> bool:
-    """Keep the activity for processing; False when its id was already received."""
-    return await insert_ignoring_duplicates(
-        session,
-        InboxItem.__table__,
-        {
-            "activity_id": incoming.activity_id,
-            "actor_uri": incoming.actor,
-            "activity": strip_foreign_objects(incoming.activity, incoming.actor),
-            "state": "pending",
-            "attempts": 0,
-            "received_at": now,
-        },
-    )
+def inbox_row(incoming: Incoming, now: datetime) -> dict[str, Any]:
+    """The `fed_inbox_items` row that keeps a verified activity for processing."""
+    return {
+        "activity_id": incoming.activity_id,
+        "actor_uri": incoming.actor,
+        "activity": strip_foreign_objects(incoming.activity, incoming.actor),
+        "state": "pending",
+        "attempts": 0,
+        "received_at": now,
+    }
 
 
 def _is_http_url(value: str) -> bool:

@@ -146,3 +146,16 @@ class HostHealth(Base):
     host: Mapped[str] = mapped_column(String(255), primary_key=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     open_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class KnownInstance(Base):
+    """What another server's NodeInfo says: whether it speaks Mecene, in which currency, through which actor."""
+
+    __tablename__ = "fed_instances"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    software: Mapped[str] = mapped_column(String(64))
+    mecene: Mapped[bool] = mapped_column(default=False)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    instance_actor: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)

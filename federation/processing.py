@@ -20,6 +20,8 @@ from federation.wakeup import sleep_until_woken
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, dict[str, Any], datetime], Awaitable[None]]
+#: Runs before a handler's transaction, to fetch what it needs from the network without holding locks.
+Prefetch = Callable[[dict[str, Any]], Awaitable[None]]
 
 MAX_ATTEMPTS = 5
 
@@ -35,9 +37,11 @@ def dispatch_key(activity: Mapping[str, Any]) -> str:
 
 class InboxProcessor:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], handlers: Mapping[str, Handler],
-                 clock: Callable[[], datetime], after_commit: Callable[[], None] = lambda: None) -> None:
+                 clock: Callable[[], datetime], after_commit: Callable[[], None] = lambda: None,
+                 prefetchers: Mapping[str, Prefetch] | None = None) -> None:
         self._sessions = sessions
         self._handlers = handlers
+        self._prefetchers = prefetchers or {}
         self._clock = clock
         self._after_commit = after_commit
         self.wakeup = asyncio.Event()
@@ -61,6 +65,7 @@ class InboxProcessor:
     async def _process(self, item_id: int) -> None:
         now = self._clock()
         try:
+            await self._prefetch(item_id)
             async with self._sessions() as session, session.begin():
                 claimed = await session.execute(
                     update(InboxItem).where(InboxItem.id == item_id, InboxItem.state == "pending")
@@ -74,6 +79,15 @@ class InboxProcessor:
         except Exception as exc:  # a handler bug must not stop the inbox; the item keeps its error
             log.exception("inbox item %s failed", item_id)
             await self._record_failure(item_id, exc)
+
+    async def _prefetch(self, item_id: int) -> None:
+        if not self._prefetchers:
+            return
+        async with self._sessions() as session:
+            activity = await session.scalar(select(InboxItem.activity).where(InboxItem.id == item_id))
+        prefetch = self._prefetchers.get(dispatch_key(activity)) if isinstance(activity, dict) else None
+        if prefetch is not None:
+            await prefetch(activity)
 
     async def _record_failure(self, item_id: int, exc: Exception) -> None:
         async with self._sessions() as session, session.begin():

@@ -11,6 +11,7 @@ from server.api.routes import routes as api_routes
 from server.appkeys import instance_key
 from server.errors import error_middleware
 from server.instance import Instance
+from server.scheduler import settlement_scheduler
 from server.views import activitypub, objects, wellknown
 
 
@@ -27,8 +28,15 @@ def create_app(instance: Instance, *, run_workers: bool = True) -> web.Applicati
 def _instance_context(instance: Instance, run_workers: bool):  # type: ignore[no-untyped-def]
     async def context(app: web.Application) -> AsyncIterator[None]:
         await instance.start()
+        instance.inbox_writer.start()
         tasks = [asyncio.create_task(worker) for worker in _workers(instance)] if run_workers else []
+        scheduler = settlement_scheduler(instance)
+        if run_workers:
+            scheduler.start()
         yield
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        await instance.inbox_writer.stop()
         for task in tasks:
             task.cancel()
         for task in tasks:

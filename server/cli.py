@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import ConfigError, Settings, load
-from server import commands, money_commands
+from server import commands, money_commands, settlement_commands
+from settlement.periods import PeriodError
 
 DEFAULT_DATA_DIR = Path("data")
 CONFIG_NAME = "mecene.toml"
@@ -69,7 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
     follow.add_argument("account", help="name@host of the account to follow")
     follow.set_defaults(run=lambda a: commands.follow(_settings(a), a.name, a.account))
     _add_money_commands(sub)
+    _add_settlement_commands(sub)
     return parser
+
+
+def _add_settlement_commands(sub: Any) -> None:
+    period = sub.add_parser("period", help="settlement periods").add_subparsers(dest="action", required=True)
+    close = period.add_parser("close", help="close an ended period (default: the previous one)")
+    close.add_argument("--period", help="YYYY-MM (YYYY-MM-DD for daily periods)")
+    close.add_argument("--dry-run", action="store_true", help="show what would move, write nothing")
+    close.set_defaults(run=lambda a: settlement_commands.period_close(_settings(a), a.period, a.dry_run))
 
 
 def _add_money_commands(sub: Any) -> None:
@@ -125,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mecene: configuration error: {exc}", file=sys.stderr)
         return 2
-    except commands.CommandError as exc:
+    except (commands.CommandError, PeriodError) as exc:
         print(f"mecene: {exc}", file=sys.stderr)
         return 1
     return int(result or 0)

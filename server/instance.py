@@ -15,12 +15,15 @@ from federation.actors import ActorStore
 from federation.client import ClientOptions, FederationClient
 from federation.delivery import DeliveryOptions, DeliveryWorker
 from federation.follows import FollowHandlers
+from federation.inbox_writer import InboxWriter
+from federation.instances import InstanceDirectory
 from federation.keyring import Keyring
 from federation.processing import InboxProcessor
 from federation.retry import RetryPolicy
 from federation.urls import InstanceUrls
 from server import db
 from server.accounts import INSTANCE_ACTOR, ensure_service_actors
+from server.payout_inbox import PayoutHandlers
 from server.received import ReceivedFlattrHandlers
 from settlement.periods import Period, period_of
 
@@ -46,6 +49,8 @@ class Instance:
     delivery: DeliveryWorker
     processor: InboxProcessor
     received: ReceivedFlattrHandlers
+    inbox_writer: InboxWriter
+    directory: InstanceDirectory
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = system_clock) -> "Instance":
@@ -58,9 +63,15 @@ class Instance:
         delivery = DeliveryWorker(sessions, client, keyring, _retry_policy(settings), _delivery_options(settings),
                                   clock)
         received = ReceivedFlattrHandlers(urls, settings.settlement.period)
-        handlers = {**FollowHandlers(urls, actors).handlers(), **received.handlers()}
-        processor = InboxProcessor(sessions, handlers, clock, after_commit=delivery.wakeup.set)
-        return cls(settings, clock, engine, sessions, urls, client, keyring, actors, delivery, processor, received)
+        directory = InstanceDirectory(sessions, client, scheme=settings.scheme, clock=clock)
+        payouts = PayoutHandlers(urls, directory, settings.instance.currency)
+        handlers = {**FollowHandlers(urls, actors).handlers(), **received.handlers(), **payouts.handlers()}
+        processor = InboxProcessor(sessions, handlers, clock, after_commit=delivery.wakeup.set,
+                                   prefetchers=payouts.prefetchers())
+        inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set)
+        return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, urls=urls, client=client,
+                   keyring=keyring, actors=actors, delivery=delivery, processor=processor, received=received,
+                   inbox_writer=inbox_writer, directory=directory)
 
     async def start(self) -> None:
         """Migrate the schema, create the service actors, load the key that signs our fetches."""

@@ -6,8 +6,9 @@ minor units, since PostgreSQL's integer stops short of the 10**12 cap.
 """
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from settlement.storage import UTCDateTime
@@ -25,7 +26,7 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    owner: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(2048))
     currency: Mapped[str] = mapped_column(String(3))
 
 
@@ -87,3 +88,114 @@ class Flattr(Base):
     activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
     like_activity_id: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PeriodClose(Base):
+    """The close of one period: claimed under a lease so one process runs it, resumable after a crash.
+
+    States move open → distributing → paying → closed; each stage is idempotent,
+    so a process that takes over an expired lease simply runs the stage again.
+    """
+
+    __tablename__ = "stl_period_closes"
+
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    donors_total: Mapped[int] = mapped_column(Integer, default=0)
+    donors_done: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DonorClose(Base):
+    """Marks a donor's spend of a period as distributed, in the same transaction as the distribution."""
+
+    __tablename__ = "stl_donor_closes"
+    __table_args__ = (UniqueConstraint("period", "donor"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16))
+    donor: Mapped[str] = mapped_column(String(64))
+    spend: Mapped[int] = mapped_column(BigInteger)
+    fee: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("stl_transactions.id"), nullable=True)
+
+
+class Share(Base):
+    """One donor's share for one thing in one period, and where it went.
+
+    `destination` is `local` (a creator here), `payout` (a line of the Payout to
+    `host`) or `escrow` (held for a creator whose server has no Mecene, or whose
+    instance refused the line); escrow shares are returned to their donor when the
+    claim window ends, which is why every share keeps its donor.
+    """
+
+    __tablename__ = "stl_shares"
+    __table_args__ = (
+        UniqueConstraint("period", "donor", "thing_uri"),
+        CheckConstraint("amount >= 0", name="ck_stl_shares_amount_not_negative"),
+        Index("ix_stl_shares_period_host", "period", "host"),
+        Index("ix_stl_shares_destination_author", "destination", "author_uri"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16))
+    donor: Mapped[str] = mapped_column(String(64))
+    thing_uri: Mapped[str] = mapped_column(String(2048))
+    author_uri: Mapped[str] = mapped_column(String(2048))
+    host: Mapped[str] = mapped_column(String(255))
+    recipient: Mapped[str] = mapped_column(String(2048))  # the ledger account's owner: username, host or author
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    destination: Mapped[str] = mapped_column(String(8))
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Payout(Base):
+    """What this instance sends another Mecene instance for one period: one activity, many lines."""
+
+    __tablename__ = "stl_payouts"
+    __table_args__ = (UniqueConstraint("period", "host"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16))
+    host: Mapped[str] = mapped_column(String(255))
+    payout_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    total: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ReceivedPayout(Base):
+    """A Payout another instance sent us, credited once; the answer is kept to repeat it to a retry."""
+
+    __tablename__ = "stl_received_payouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payout_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    source_host: Mapped[str] = mapped_column(String(255), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    credited: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    refused: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Earning(Base):
+    """What a local creator earned for one thing in one period, from donors here or from one other instance."""
+
+    __tablename__ = "stl_earnings"
+    __table_args__ = (UniqueConstraint("creator", "period", "thing_uri", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    creator: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    thing_uri: Mapped[str] = mapped_column(String(2048))
+    source: Mapped[str] = mapped_column(String(255))  # "" for donors here, else the paying instance's host
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    flattrs: Mapped[int] = mapped_column(Integer)

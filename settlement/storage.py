@@ -33,17 +33,17 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Table, values
     caught IntegrityError would abort it on PostgreSQL; and a concurrent writer of
     the same key waits for the first one instead of failing.
     """
-    statement = _dialect_insert(session, table).values(**values).on_conflict_do_nothing()
+    statement = dialect_insert(session, table).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(result.rowcount)
 
 
 async def upsert(session: AsyncSession, table: Table, values: dict[str, Any], key: str) -> None:
     """Insert the row, or update the one whose `key` column matches; safe against concurrent writers."""
-    statement = _dialect_insert(session, table).values(**values)
+    statement = dialect_insert(session, table).values(**values)
     updates = {column: statement.excluded[column] for column in values if column != key}
     await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates))
 
 
-def _dialect_insert(session: AsyncSession, table: Table):  # type: ignore[no-untyped-def]
+def dialect_insert(session: AsyncSession, table: Table):  # type: ignore[no-untyped-def]
     return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert(table)

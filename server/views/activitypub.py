@@ -6,9 +6,11 @@ from sqlalchemy import func, select
 from federation import inbox
 from federation.authenticate import authenticate, require_actor
 from federation.httpsig import RequestView
+from federation.inbox_writer import InboxUnavailable
 from federation.models import Follower, Following, LocalActor, OutboxItem, RemoteActor
 from federation.vocab import ActorProfile, actor_document, object_id, ordered_collection
 from server.appkeys import instance_key
+from server.errors import json_error
 from server.instance import Instance
 from server.views.negotiation import activitypub_response
 
@@ -61,7 +63,7 @@ async def outbox(request: web.Request) -> web.Response:
 
 
 async def post_inbox(request: web.Request) -> web.Response:
-    """Verify, store, answer 202: nothing else happens before the answer."""
+    """Verify, store (committed with the other requests of its batch), answer 202: nothing else happens before."""
     instance = request.app[instance_key]
     if "username" in request.match_info:
         await _local_actor(instance, request.match_info["username"])
@@ -74,9 +76,10 @@ async def post_inbox(request: web.Request) -> web.Response:
                        headers=request.headers, body=body)
     signer = await authenticate(view, actors=instance.actors, now=instance.now(), local_host=instance.urls.host)
     require_actor(signer, incoming.actor)
-    async with instance.sessions() as session, session.begin():
-        await inbox.store(session, incoming, instance.now())
-    instance.processor.wakeup.set()
+    try:
+        await instance.inbox_writer.store(incoming, instance.now())
+    except InboxUnavailable as exc:
+        return _unavailable(exc)
     return web.json_response({"status": "accepted"}, status=202)
 
 
@@ -99,6 +102,13 @@ async def _read_capped(request: web.Request, limit: int) -> bytes:
             raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _unavailable(exc: InboxUnavailable) -> web.Response:
+    """Not stored, so not accepted: a 503 makes the peer retry later, as it does for a server that is down."""
+    response = json_error(503, exc.code, exc.safe_message)
+    response.headers["Retry-After"] = "10"
+    return response
 
 
 def _too_large(limit: int) -> web.HTTPException:

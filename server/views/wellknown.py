@@ -59,7 +59,8 @@ async def nodeinfo(request: web.Request) -> web.Response:
     metadata = {
         "nodeName": instance.settings.instance.name,
         "mecene": {"protocol": 1, "currency": instance.settings.instance.currency,
-                   "bot": f"acct:{instance.settings.instance.bot_username}@{instance.urls.host}"},
+                   "bot": f"acct:{instance.settings.instance.bot_username}@{instance.urls.host}",
+                   "instanceActor": instance.urls.actor(INSTANCE_ACTOR)},
     }
     document = wellknown.nodeinfo(version=VERSION, users=users, metadata=metadata)
     profile = f'application/json; profile="{wellknown.NODEINFO_21_PROFILE}"'

@@ -184,7 +184,7 @@ async def test_oversized_body_gets_413(pair: tuple[Node, Node, Any]) -> None:
     assert await stored(receiver) == 0
 
 
-async def test_embedded_object_from_another_host_is_reduced_to_its_id(pair: tuple[Node, Node, Any]) -> None:
+async def test_embedded_object_from_another_host_is_reduced_to_its_id_and_type(pair: tuple[Node, Node, Any]) -> None:
     receiver, sender, key = pair
     forged = {"id": "https://victim.example/notes/1", "type": "Note", "content": "words put in a mouth"}
     body = json.dumps(note_activity(sender, "sam", object=forged, type="Create")).encode()
@@ -192,7 +192,7 @@ async def test_embedded_object_from_another_host_is_reduced_to_its_id(pair: tupl
     assert (await post(url, body, cavage_headers(key, f"{sender.base_url}/users/sam#main-key", url, body)))[0] == 202
     async with receiver.live.sessions() as session:
         item = await session.scalar(select(InboxItem))
-    assert item.activity["object"] == "https://victim.example/notes/1"
+    assert item.activity["object"] == {"id": "https://victim.example/notes/1", "type": "Note"}
 
 
 async def test_unknown_types_are_accepted_and_ignored(pair: tuple[Node, Node, Any]) -> None:

@@ -23,7 +23,7 @@ async def fetch(url: str, accept: str) -> tuple[int, str, Any]:
 async def inbox_types(node: Node) -> list[tuple[str, str]]:
     async with node.live.sessions() as session:
         rows = await session.scalars(select(InboxItem.activity).order_by(InboxItem.id))
-        return [(row["type"], row["object"]["type"]) for row in rows if isinstance(row.get("object"), dict)]
+        return sorted((row["type"], row["object"]["type"]) for row in rows if row["type"] in ("Create", "Delete"))
 
 
 async def test_a_thing_is_federated_served_and_deleted_with_a_tombstone(federation: Federation) -> None:
@@ -36,7 +36,7 @@ async def test_a_thing_is_federated_served_and_deleted_with_a_tombstone(federati
     page = (await bob.call("POST", "/api/v1/things", {"url": "https://bob.example/song", "title": "A song",
                                                        "text": "Recorded <live>"})).body
     note = (await bob.call("POST", "/api/v1/things", {"text": "Line one\nLine two"})).body
-    await eventually(lambda: _has(b, [("Create", "Page"), ("Create", "Note")]), what="Create delivered to carol")
+    await eventually(lambda: _has(b, [("Create", "Note"), ("Create", "Page")]), what="Create delivered to carol")
 
     status, media_type, document = await fetch(page["object_id"], AP)
     assert (status, media_type) == (200, AP)
@@ -55,7 +55,7 @@ async def test_a_thing_is_federated_served_and_deleted_with_a_tombstone(federati
     assert (await bob.call("DELETE", f"/api/v1/things/{page['id']}")).status == 200
     status, _, document = await fetch(page["object_id"], AP)
     assert status == 410 and document is not None and document["type"] == "Tombstone"
-    await eventually(lambda: _has(b, [("Create", "Page"), ("Create", "Note"), ("Delete", "Tombstone")]),
+    await eventually(lambda: _has(b, [("Create", "Note"), ("Create", "Page"), ("Delete", "Tombstone")]),
                      what="Delete delivered to carol")
     assert (await bob.call("DELETE", "/api/v1/things/999")).status == 404
 

@@ -1,0 +1,122 @@
+"""Group commit for the inbox: the activities of concurrent requests stored in one transaction.
+
+A commit costs about the same for one row as for five hundred (a write lock and
+a log flush), so one commit per request caps an inbox at the commits per second
+the database can make. Requests queue their rows here and wait; a single task
+writes everything queued in one transaction, commits, and only then lets each
+request answer. There is no timer: a batch is whatever arrived while the
+previous commit ran, so a lone request is written at once and a busy inbox
+makes larger batches rather than a longer queue.
+"""
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from federation.errors import FederationError
+from federation.inbox import Incoming, inbox_row
+from federation.models import InboxItem
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+
+
+class InboxUnavailable(FederationError):
+    """The activity was not stored, so the peer must not be told it was: it will retry."""
+
+    code = "inbox_unavailable"
+
+
+@dataclass(frozen=True, eq=False)
+class _Waiting:
+    """Compared by identity: two requests may carry the same activity."""
+
+    row: dict[str, Any]
+    stored: asyncio.Future[bool]
+
+
+class InboxWriter:
+    """`start()` within the running loop, `await stop()` at shutdown; `store()` in between."""
+
+    def __init__(self, engine: AsyncEngine, after_commit: Callable[[], None], max_batch: int = MAX_BATCH) -> None:
+        self._engine = engine
+        self._after_commit = after_commit
+        self._max_batch = max_batch
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        table = InboxItem.__table__
+        self._insert = dialect.insert(table).on_conflict_do_nothing().returning(table.c.activity_id)
+        self._queue: deque[_Waiting] = deque()
+        self._arrived = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    def start(self) -> None:
+        self._closing = False
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Write what is already queued, then end; later requests are refused, not left waiting."""
+        self._closing = True
+        self._arrived.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def store(self, incoming: Incoming, now: datetime) -> bool:
+        """Return once the activity is committed: True if new, False if its id was already stored."""
+        if self._task is None or self._closing:
+            raise InboxUnavailable("The inbox is not accepting activities right now.")
+        waiting = _Waiting(inbox_row(incoming, now), asyncio.get_running_loop().create_future())
+        self._queue.append(waiting)
+        self._arrived.set()
+        return await waiting.stored
+
+    async def _run(self) -> None:
+        while self._queue or not self._closing:
+            if not self._queue:
+                self._arrived.clear()
+                await self._arrived.wait()
+                continue
+            batch = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[_Waiting]) -> None:
+        try:
+            new = await self._write(batch)
+        except Exception as exc:  # any failure: nobody in the batch was stored, each request must say so
+            log.exception("storing %d inbox activities failed", len(batch))
+            for waiting in _still_waiting(batch):
+                waiting.stored.set_exception(_unavailable(exc))
+            return
+        self._after_commit()
+        for waiting in _still_waiting(batch):
+            waiting.stored.set_result(waiting in new)
+
+    async def _write(self, batch: list[_Waiting]) -> set[_Waiting]:
+        """One INSERT of the batch's distinct activities; the first request of each id stored is the new one."""
+        first: dict[str, _Waiting] = {}
+        for waiting in batch:
+            first.setdefault(waiting.row["activity_id"], waiting)
+        async with self._engine.begin() as conn:
+            result = await conn.execute(self._insert, [waiting.row for waiting in first.values()])
+            inserted = set(result.scalars())
+        return {waiting for activity_id, waiting in first.items() if activity_id in inserted}
+
+
+def _still_waiting(batch: list[_Waiting]) -> list[_Waiting]:
+    """Without the requests whose client went away: aiohttp cancelled them, and their future with them."""
+    return [waiting for waiting in batch if not waiting.stored.done()]
+
+
+def _unavailable(cause: Exception) -> InboxUnavailable:
+    error = InboxUnavailable("The activity could not be stored; please retry.")
+    error.__cause__ = cause
+    return error

@@ -1,0 +1,117 @@
+"""Payouts arriving from other Mecene instances, and the answers to ours.
+
+Only an instance's own actor (the one its NodeInfo names) may pay or answer
+for it; what it sends is credited once per payout id by `settlement.payouts`,
+and every Payout, even a repeated one, is answered so a sender whose first
+answer was lost still learns the outcome.
+"""
+
+import logging
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation import payout_vocab
+from federation.instances import InstanceDirectory
+from federation.models import RemoteActor
+from federation.outbox import new_activity_id, publish
+from federation.processing import Handler, Prefetch
+from federation.urls import InstanceUrls
+from federation.vocab import object_id
+from server.accounts import INSTANCE_ACTOR
+from server.models import User
+from settlement import payouts
+from settlement.money import MoneyError, parse_amount
+from settlement.payouts import IncomingLine
+
+log = logging.getLogger(__name__)
+
+
+class PayoutHandlers:
+    def __init__(self, urls: InstanceUrls, directory: InstanceDirectory, currency: str) -> None:
+        self._urls = urls
+        self._directory = directory
+        self._currency = currency
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"Payout": self.on_payout, "Accept:Payout": self.on_answer, "Reject:Payout": self.on_answer}
+
+    def prefetchers(self) -> dict[str, Prefetch]:
+        return {"Payout": self.learn_sender, "Accept:Payout": self.learn_sender, "Reject:Payout": self.learn_sender}
+
+    async def learn_sender(self, activity: dict[str, Any]) -> None:
+        """Ask the sender's NodeInfo who its instance actor is, before the handler's transaction."""
+        actor = object_id(activity.get("actor"))
+        if actor is not None:
+            await self._directory.info(urlsplit(actor).netloc)
+
+    async def on_payout(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
+        source = await self._instance_of(session, activity)
+        if source is None:
+            return
+        creators = await self._local_creators(session, activity)
+        refusals = await payouts.receive(
+            session, payout_id=activity["id"], source=source, period=str(activity.get("period", "")),
+            currency=self._currency, lines=self._lines(activity), creators=creators, now=now)
+        lines = activity.get("items") if isinstance(activity.get("items"), list) else []
+        kind = "Reject" if lines and len(refusals) == len(lines) else "Accept"
+        sender = self._urls.actor(INSTANCE_ACTOR)
+        reply = payout_vocab.answer(new_activity_id(self._urls), kind, sender, activity["actor"], activity["id"],
+                                    [refusal.as_dict() for refusal in refusals])
+        inbox = await self._inbox_of(session, activity["actor"])
+        await publish(session, sender=INSTANCE_ACTOR, activity=reply, inboxes=[inbox], now=now)
+
+    async def on_answer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
+        host = await self._instance_of(session, activity)
+        payout_id = object_id(activity.get("object"))
+        if host is None or payout_id is None:
+            return
+        refused = [(str(item.get("creator")), str(item.get("object")))
+                   for item in activity.get("refused", []) if isinstance(item, dict)]
+        await payouts.settle(session, payout_id=payout_id, host=host, refused=refused, now=now)
+
+    async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
+        """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""
+        actor = str(activity.get("actor"))
+        host = urlsplit(actor).netloc
+        known = await self._directory.known(session, host)
+        if known is None or not known.mecene or known.instance_actor != actor:
+            log.warning("ignoring %s from %s: not the instance actor of a Mecene instance", activity.get("type"), actor)
+            return None
+        return host
+
+    def _lines(self, activity: dict[str, Any]) -> list[IncomingLine]:
+        currency = str(activity.get("currency", ""))
+        items = activity.get("items")
+        return [self._line(item, currency) for item in items if isinstance(item, dict)] if isinstance(
+            items, list) else []
+
+    def _line(self, item: dict[str, Any], currency: str) -> IncomingLine:
+        flattrs = item.get("flattrs")
+        return IncomingLine(str(item.get("creator")), str(item.get("object")), _amount(item.get("amount"), currency),
+                            currency, flattrs if isinstance(flattrs, int) and flattrs > 0 else 1)
+
+    async def _local_creators(self, session: AsyncSession, activity: dict[str, Any]) -> dict[str, str]:
+        items = activity.get("items") if isinstance(activity.get("items"), list) else []
+        wanted = {self._urls.username_of(str(item.get("creator"))): str(item.get("creator"))
+                  for item in items if isinstance(item, dict)}
+        names = [name for name in wanted if name]
+        found = await session.scalars(select(User.username).where(User.username.in_(names)))
+        return {wanted[name]: name for name in found}
+
+    async def _inbox_of(self, session: AsyncSession, actor: str) -> str:
+        """The sender's inbox: its actor was stored when its signature was checked."""
+        row = await session.scalar(select(RemoteActor).where(RemoteActor.uri == actor))
+        return row.shared_inbox or row.inbox
+
+
+def _amount(value: object, currency: str) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_amount(value, currency).amount
+    except MoneyError:
+        return None

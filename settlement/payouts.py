@@ -1,0 +1,182 @@
+"""Payouts between Mecene instances, both sides.
+
+Sender: a closed period leaves one `stl_payouts` row per destination host;
+its lines are the period's `payout` shares summed per (creator, thing). When
+the destination answers, `settle` moves the total out of `in_flight:{host}`:
+accepted lines to `due_to:{host}` (we now owe that instance real money),
+refused lines to escrow for their creator, once per payout.
+
+Receiver: `receive` credits each acceptable line to its local creator and
+books the total against `due_from:{source}`, keyed by the payout id, so a
+duplicate, replayed or late payout credits nothing twice and gets the same
+answer as the first time.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from settlement import ledger
+from settlement.destinations import ESCROW, PAYOUT
+from settlement.ledger import AccountKey
+from settlement.models import Earning, Payout, ReceivedPayout, Share
+from settlement.storage import insert_ignoring_duplicates
+
+UNKNOWN_CREATOR = "unknown_creator"
+WRONG_CURRENCY = "wrong_currency"
+INVALID_LINE = "invalid_line"
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    creator: str
+    thing: str
+    amount: int
+    flattrs: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    creator: str
+    thing: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        """As the answer lists it: `object` is the thing, in ActivityStreams' words."""
+        return {"creator": self.creator, "object": self.thing, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class IncomingLine:
+    """A line as the receiver read it; `amount` is None when it could not be read exactly."""
+
+    creator: str
+    thing: str
+    amount: int | None
+    currency: str
+    flattrs: int
+
+
+async def pending(session: AsyncSession) -> list[Payout]:
+    return list(await session.scalars(select(Payout).where(Payout.state == "pending").order_by(Payout.id)))
+
+
+async def get(session: AsyncSession, payout_id: str) -> Payout | None:
+    return await session.scalar(select(Payout).where(Payout.payout_id == payout_id))
+
+
+async def lines_of(session: AsyncSession, payout: Payout) -> list[PayoutLine]:
+    rows = await session.execute(
+        select(Share.author_uri, Share.thing_uri, func.sum(Share.amount), func.count(Share.id))
+        .where(Share.period == payout.period, Share.host == payout.host, Share.destination == PAYOUT)
+        .group_by(Share.author_uri, Share.thing_uri)
+        .having(func.sum(Share.amount) > 0)
+        .order_by(Share.author_uri, Share.thing_uri))
+    return [PayoutLine(creator, thing, int(amount), int(count)) for creator, thing, amount, count in rows]
+
+
+async def mark_sent(session: AsyncSession, payout_id: str) -> bool:
+    """True for the caller that moved it from pending: only that one queues the activity."""
+    result = await session.execute(
+        update(Payout).where(Payout.payout_id == payout_id, Payout.state == "pending").values(state="sent"))
+    return bool(result.rowcount)
+
+
+async def settle(session: AsyncSession, *, payout_id: str, host: str, refused: Sequence[tuple[str, str]],
+                 now: datetime) -> bool:
+    """Book the answer of `host` to our payout; False when there is nothing (more) to settle."""
+    payout = await session.scalar(select(Payout).where(Payout.payout_id == payout_id, Payout.host == host))
+    if payout is None or payout.state == "settled":
+        return False
+    refused_keys = set(refused)
+    lines = await lines_of(session, payout)
+    back = [line for line in lines if (line.creator, line.thing) in refused_keys]
+    accepted = payout.total - sum(line.amount for line in back)
+    entries: list[tuple[AccountKey, int]] = [(AccountKey("in_flight", host, payout.currency), -payout.total)]
+    if accepted:
+        entries.append((AccountKey("due_to", host, payout.currency), accepted))
+    escrowed: dict[str, int] = {}
+    for line in back:
+        escrowed[line.creator] = escrowed.get(line.creator, 0) + line.amount
+    entries += [(AccountKey("escrow", creator, payout.currency), amount) for creator, amount in escrowed.items()]
+    await ledger.post(session, kind="payout_settled", idempotency_key=f"settled:{payout_id}", lines=entries, now=now,
+                      memo=f"payout {payout.period} to {host}")
+    await _escrow_refused_shares(session, payout, back)
+    await session.execute(update(Share).where(
+        Share.period == payout.period, Share.host == host, Share.destination == PAYOUT).values(settled_at=now))
+    payout.state, payout.settled_at = "settled", now
+    return True
+
+
+async def _escrow_refused_shares(session: AsyncSession, payout: Payout, back: Sequence[PayoutLine]) -> None:
+    if not back:
+        return
+    matches = or_(*(and_(Share.author_uri == line.creator, Share.thing_uri == line.thing) for line in back))
+    await session.execute(update(Share).where(
+        Share.period == payout.period, Share.host == payout.host, Share.destination == PAYOUT, matches,
+    ).values(destination=ESCROW, recipient=Share.author_uri))
+
+
+async def receive(session: AsyncSession, *, payout_id: str, source: str, period: str, currency: str,
+                  lines: Sequence[IncomingLine], creators: Mapping[str, str], now: datetime) -> list[Refusal]:
+    """Credit what we can, once per payout id; returns the refused lines (the same ones on every repeat).
+
+    `creators` maps the actor URIs of our local creators to their usernames.
+    """
+    if not await insert_ignoring_duplicates(session, ReceivedPayout.__table__, {
+            "payout_id": payout_id, "source_host": source, "period": period, "credited": 0, "currency": currency,
+            "refused": [], "received_at": now}):
+        stored = await session.scalar(select(ReceivedPayout.refused).where(ReceivedPayout.payout_id == payout_id))
+        return [Refusal(item["creator"], item["object"], item["reason"]) for item in stored or []]
+    credited, refusals = _sort_lines(lines, currency, creators)
+    total = sum(line.amount or 0 for line in credited)
+    if total:
+        entries = _credit_entries(credited, creators, currency)
+        entries.append((AccountKey("due_from", source, currency), -total))
+        await ledger.post(session, kind="payout_received", idempotency_key=f"received:{payout_id}", lines=entries,
+                          now=now, memo=f"payout {period} from {source}")
+        await _record_earnings(session, credited, creators, period, source, currency)
+    await session.execute(update(ReceivedPayout).where(ReceivedPayout.payout_id == payout_id).values(
+        credited=total, refused=[refusal.as_dict() for refusal in refusals]))
+    return refusals
+
+
+def _sort_lines(lines: Sequence[IncomingLine], currency: str,
+                creators: Mapping[str, str]) -> tuple[list[IncomingLine], list[Refusal]]:
+    credited, refusals, seen = [], [], set()
+    for line in lines:
+        reason = None
+        if line.amount is None or line.amount <= 0 or (line.creator, line.thing) in seen:
+            reason = INVALID_LINE
+        elif line.currency != currency:
+            reason = WRONG_CURRENCY
+        elif line.creator not in creators:
+            reason = UNKNOWN_CREATOR
+        seen.add((line.creator, line.thing))
+        if reason:
+            refusals.append(Refusal(line.creator, line.thing, reason))
+        else:
+            credited.append(line)
+    return credited, refusals
+
+
+def _credit_entries(lines: Sequence[IncomingLine], creators: Mapping[str, str],
+                    currency: str) -> list[tuple[AccountKey, int]]:
+    totals: dict[str, int] = {}
+    for line in lines:
+        username = creators[line.creator]
+        totals[username] = totals.get(username, 0) + (line.amount or 0)
+    return [(AccountKey("creator", username, currency), amount) for username, amount in totals.items()]
+
+
+async def _record_earnings(session: AsyncSession, lines: Sequence[IncomingLine], creators: Mapping[str, str],
+                           period: str, source: str, currency: str) -> None:
+    for line in lines:
+        values: dict[str, Any] = {"creator": creators[line.creator], "period": period, "thing_uri": line.thing,
+                                  "source": source, "amount": line.amount, "currency": currency,
+                                  "flattrs": line.flattrs}
+        await insert_ignoring_duplicates(session, Earning.__table__, values)

@@ -1,0 +1,209 @@
+"""Statements: what this instance and each other instance owe each other, and where all the money is.
+
+Between two instances, a payout the receiver accepted is booked on both sides:
+the sender moves it from `in_flight:{receiver}` to `due_to:{receiver}`, the
+receiver credits its creators against `due_from:{sender}`. So once every answer
+has arrived, `owed_to(receiver)` on the sender equals `owed_by(sender)` on the
+receiver, to the minor unit: the two statements of a pair agree, and the
+operators settle that amount outside Mecene.
+
+Conservation. Every ledger transaction sums to zero per currency, so the
+balances of all accounts sum to zero. Naming each kind of account, with
+`funded` = −payin (what came in through payment providers) and `owed_by` =
+−due_from (what other instances' accepted payouts say they owe us):
+
+    funded + owed_by = wallets + creators + fees + escrow + in_flight + owed_to
+
+That is an identity on one instance: it fails only when the ledger does not
+balance or holds an account kind this summary does not name. Summed over every
+instance of a federation, each pair's `owed_to` and `owed_by` cancel once all
+payouts are answered, leaving what the issue asks to hold across instances:
+
+    Σ funded = Σ (wallets + creators + fees + escrow + in_flight)
+"""
+
+from dataclasses import dataclass, fields, replace
+
+from sqlalchemy import BigInteger, SQLColumnExpression, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import Cast
+
+from settlement import ledger
+from settlement.destinations import PAYOUT
+from settlement.ledger import AccountKey
+from settlement.models import Account, Entry, Payout, ReceivedPayout, Share
+
+SETTLED = "settled"
+
+
+@dataclass(frozen=True)
+class Conservation:
+    currency: str
+    funded: int = 0
+    wallets: int = 0
+    creators: int = 0
+    fees: int = 0
+    escrow: int = 0
+    in_flight: int = 0
+    owed_to: int = 0
+    owed_by: int = 0
+
+    @property
+    def held(self) -> int:
+        """Money inside Mecene that no other instance has accepted yet."""
+        return self.wallets + self.creators + self.fees + self.escrow + self.in_flight
+
+    @property
+    def holds(self) -> bool:
+        return self.funded + self.owed_by == self.held + self.owed_to
+
+    def __add__(self, other: "Conservation") -> "Conservation":
+        """Instances summed, for the federation-wide check: see the module docstring."""
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {self.currency} and {other.currency} statements")
+        return Conservation(self.currency, *(getattr(self, f.name) + getattr(other, f.name)
+                                             for f in fields(self) if f.name != "currency"))
+
+
+@dataclass(frozen=True)
+class PeriodLine:
+    """One period between us and one other instance.
+
+    `sent`: our payout's total (None when we sent none), split into what is
+    still `in_flight`, what they `accepted` and what they `refused` (gone to
+    escrow). `received`: what their payout credited here (None when none came).
+    """
+
+    period: str
+    sent: int | None
+    state: str | None
+    in_flight: int
+    accepted: int
+    refused: int
+    received: int | None
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where we stand with one other instance; `net` is positive when they owe us."""
+
+    host: str
+    owed_to: int
+    in_flight: int
+    owed_by: int
+    periods: list[PeriodLine]
+
+    @property
+    def net(self) -> int:
+        """In-flight money is left out: it is owed only once they accept it."""
+        return self.owed_by - self.owed_to
+
+
+@dataclass(frozen=True)
+class Statement:
+    currency: str
+    positions: list[Position]
+    conservation: Conservation
+
+    @property
+    def owed_to(self) -> int:
+        return sum(position.owed_to for position in self.positions)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(position.in_flight for position in self.positions)
+
+    @property
+    def owed_by(self) -> int:
+        return sum(position.owed_by for position in self.positions)
+
+    @property
+    def net(self) -> int:
+        return self.owed_by - self.owed_to
+
+
+_CONSERVED = {"payin": "funded", "wallet": "wallets", "creator": "creators", "fee": "fees", "escrow": "escrow",
+              "in_flight": "in_flight", "due_to": "owed_to", "due_from": "owed_by"}
+_NEGATIVE = {"payin", "due_from"}
+
+
+async def owed_to(session: AsyncSession, host: str, currency: str) -> int:
+    """What we owe `host` for payouts it accepted."""
+    return await ledger.balance(session, AccountKey("due_to", host, currency))
+
+
+async def owed_by(session: AsyncSession, host: str, currency: str) -> int:
+    """What `host` owes us for the payouts from it that we credited."""
+    return -await ledger.balance(session, AccountKey("due_from", host, currency))
+
+
+async def conservation(session: AsyncSession, currency: str) -> Conservation:
+    totals = {name: 0 for name in _CONSERVED.values()}
+    rows = await session.execute(
+        select(Account.kind, _sum(Entry.amount)).join(Entry, Entry.account_id == Account.id)
+        .where(Account.currency == currency).group_by(Account.kind))
+    for kind, total in rows:
+        if kind in _CONSERVED:
+            totals[_CONSERVED[kind]] += -int(total) if kind in _NEGATIVE else int(total)
+    return Conservation(currency, **totals)
+
+
+async def statement(session: AsyncSession, currency: str) -> Statement:
+    """Every other instance we have booked money with, by host, and the conservation summary."""
+    balances = await _balances_by_host(session, currency)
+    sent = await _sent(session, currency)
+    received = await _received(session, currency)
+    hosts = sorted(set(balances) | {host for host, _ in sent} | {host for host, _ in received})
+    positions = [_position(host, balances.get(host, {}), sent, received) for host in hosts]
+    return Statement(currency, positions, await conservation(session, currency))
+
+
+def _position(host: str, balances: dict[str, int], sent: dict[tuple[str, str], PeriodLine],
+              received: dict[tuple[str, str], int]) -> Position:
+    periods = sorted({period for other, period in [*sent, *received] if other == host})
+    lines = [replace(sent.get((host, period)) or PeriodLine(period, None, None, 0, 0, 0, None),
+                     received=received.get((host, period))) for period in periods]
+    return Position(host, balances.get("due_to", 0), balances.get("in_flight", 0), -balances.get("due_from", 0),
+                    lines)
+
+
+async def _balances_by_host(session: AsyncSession, currency: str) -> dict[str, dict[str, int]]:
+    rows = await session.execute(
+        select(Account.owner, Account.kind, _sum(Entry.amount)).join(Entry, Entry.account_id == Account.id)
+        .where(Account.currency == currency, Account.kind.in_(("due_to", "in_flight", "due_from")))
+        .group_by(Account.owner, Account.kind))
+    balances: dict[str, dict[str, int]] = {}
+    for host, kind, total in rows:
+        balances.setdefault(host, {})[kind] = int(total)
+    return balances
+
+
+async def _sent(session: AsyncSession, currency: str) -> dict[tuple[str, str], PeriodLine]:
+    """Our payouts; once settled, the lines still `payout` are what was accepted, the rest went to escrow."""
+    rows = await session.execute(
+        select(Share.host, Share.period, _sum(Share.amount))
+        .where(Share.destination == PAYOUT, Share.settled_at.is_not(None), Share.currency == currency)
+        .group_by(Share.host, Share.period))
+    accepted = {(host, period): int(total) for host, period, total in rows}
+    lines: dict[tuple[str, str], PeriodLine] = {}
+    for payout in await session.scalars(select(Payout).where(Payout.currency == currency)):
+        key = (payout.host, payout.period)
+        if payout.state == SETTLED:
+            taken = accepted.get(key, 0)
+            lines[key] = PeriodLine(payout.period, payout.total, payout.state, 0, taken, payout.total - taken, None)
+        else:
+            lines[key] = PeriodLine(payout.period, payout.total, payout.state, payout.total, 0, 0, None)
+    return lines
+
+
+async def _received(session: AsyncSession, currency: str) -> dict[tuple[str, str], int]:
+    rows = await session.execute(
+        select(ReceivedPayout.source_host, ReceivedPayout.period, _sum(ReceivedPayout.credited))
+        .where(ReceivedPayout.currency == currency)
+        .group_by(ReceivedPayout.source_host, ReceivedPayout.period))
+    return {(host, period): int(total) for host, period, total in rows}
+
+
+def _sum(column: SQLColumnExpression[int]) -> Cast[int]:
+    """An int on both databases and 0 over no rows, as in `ledger`."""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
