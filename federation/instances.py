@@ -19,8 +19,9 @@ from federation.client import FederationClient
 from federation.errors import FederationError
 from federation.models import KnownInstance
 from federation.storage import upsert
+from federation.wellknown import NODEINFO_21_SCHEMA
 
-NODEINFO_RELS = ("http://nodeinfo.diaspora.software/ns/schema/2.1", "http://nodeinfo.diaspora.software/ns/schema/2.0")
+NODEINFO_RELS = (NODEINFO_21_SCHEMA, "http://nodeinfo.diaspora.software/ns/schema/2.0")
 REFRESH = timedelta(days=1)
 
 

@@ -44,7 +44,7 @@ def host_meta_json(base_url: str) -> dict[str, Any]:
 
 
 def nodeinfo_links(base_url: str) -> dict[str, Any]:
-    return {"links": [{"rel": NODEINFO_21_PROFILE, "href": f"{base_url}/nodeinfo/2.1"}]}
+    return {"links": [{"rel": NODEINFO_21_SCHEMA, "href": f"{base_url}/nodeinfo/2.1"}]}
 
 
 def nodeinfo(*, version: str, users: int, metadata: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ so a flattr exists if and only if its author will hear of it. A thing of this
 instance is recorded as received at once instead of travelling over HTTP.
 """
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -109,7 +110,14 @@ async def _target(instance: Instance, url: str) -> Target:
         resolved = await resolve_object(instance.client, url.strip(), signer=instance.keyring.cached(INSTANCE_ACTOR))
     except FederationError as exc:
         raise ApiError(422, exc.code, f"Could not flattr {url}: {exc.safe_message}") from exc
+    await _learn_host(instance, resolved.author)
     return Target(resolved.id, resolved.author, await _author_inbox(instance, resolved.author))
+
+
+async def _learn_host(instance: Instance, author: str) -> None:
+    """Ask now whether the author's server speaks Mecene, so a close finds the answer even if it is down then."""
+    with contextlib.suppress(FederationError):
+        await instance.directory.info(urlsplit(author).netloc)
 
 
 async def _author_inbox(instance: Instance, author: str) -> str:

@@ -115,6 +115,7 @@ class Node:
             "MECENE_DELIVERY_RETRY_BASE_SECONDS": "0.2",
             "MECENE_DELIVERY_POLL_SECONDS": "0.2",
             "MECENE_FEDERATION_REQUEST_TIMEOUT": "5",
+            "MECENE_SETTLEMENT_TICK_SECONDS": "0.3",
             **self.overrides,
         }
         return load(None, environ)

@@ -85,7 +85,7 @@ async def test_nodeinfo_advertises_mecene_and_currency(federation: Federation) -
     await add_user(a, "bob")
     _, _, links = await get(f"{a.base_url}/.well-known/nodeinfo")
     href = links["links"][0]["href"]
-    assert links["links"][0]["rel"] == "http://nodeinfo.diaspora.software/ns/schema/2.1#"
+    assert links["links"][0]["rel"] == "http://nodeinfo.diaspora.software/ns/schema/2.1"
     status, media, info = await get(href)
     assert status == 200 and "nodeinfo.diaspora.software/ns/schema/2.1" in media
     assert info["version"] == "2.1" and info["software"]["name"] == "mecene"
