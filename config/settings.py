@@ -71,6 +71,7 @@ class SettlementSettings:
     escrow_claim_months: int
     close_delay_minutes: int
     close_batch_donors: int
+    close_lease_seconds: float
     tick_seconds: float
 
 
@@ -207,6 +208,7 @@ def _validate(s: Settings) -> None:
         ("settlement.escrow_claim_months", s.settlement.escrow_claim_months >= 1, "at least 1"),
         ("settlement.close_delay_minutes", s.settlement.close_delay_minutes >= 0, "zero or more"),
         ("settlement.close_batch_donors", s.settlement.close_batch_donors >= 1, "at least 1"),
+        ("settlement.close_lease_seconds", s.settlement.close_lease_seconds > 0, "more than zero"),
         ("settlement.tick_seconds", s.settlement.tick_seconds > 0, "more than zero"),
     ]
     for key, ok, expected in checks:

@@ -11,7 +11,7 @@ from server.api.routes import routes as api_routes
 from server.appkeys import instance_key
 from server.errors import error_middleware
 from server.instance import Instance
-from server.scheduler import settlement_scheduler
+from server.scheduler import SettlementWorker
 from server.views import activitypub, objects, wellknown
 
 
@@ -29,12 +29,15 @@ def _instance_context(instance: Instance, run_workers: bool):  # type: ignore[no
     async def context(app: web.Application) -> AsyncIterator[None]:
         await instance.start()
         instance.inbox_writer.start()
-        tasks = [asyncio.create_task(worker) for worker in _workers(instance)] if run_workers else []
-        scheduler = settlement_scheduler(instance)
+        tasks: list[asyncio.Task[None]] = []
+        scheduler = None
         if run_workers:
+            settlement = SettlementWorker(instance)
+            scheduler = settlement.scheduler()
+            tasks = [asyncio.create_task(worker) for worker in [*_workers(instance), settlement.run()]]
             scheduler.start()
         yield
-        if scheduler.running:
+        if scheduler is not None:
             scheduler.shutdown(wait=False)
         await instance.inbox_writer.stop()
         for task in tasks:

@@ -1,10 +1,12 @@
 """When settlement work runs: APScheduler decides when to look, the tables say what is due.
 
-Every tick is safe to run in several processes at once: a close is leased,
-a payout is queued by whoever moves it out of `pending`, so the ticks only
-decide how soon work happens, never whether it happens twice.
+The scheduler only wakes a worker task; the work runs in that task, one tick
+at a time, so ticks never overlap and stopping the server cancels it like the
+delivery and inbox workers. Every tick is safe in several processes at once:
+a close is leased, a payout is queued by whoever moves it out of `pending`.
 """
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -16,11 +18,28 @@ from server.settling import close_period, due_periods, send_payouts
 log = logging.getLogger(__name__)
 
 
-def settlement_scheduler(instance: Instance) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone=UTC)
-    scheduler.add_job(settlement_tick, "interval", args=[instance], seconds=instance.settings.settlement.tick_seconds,
-                      max_instances=1, coalesce=True, next_run_time=datetime.now(UTC), id="settlement")
-    return scheduler
+class SettlementWorker:
+    def __init__(self, instance: Instance) -> None:
+        self._instance = instance
+        self.wakeup = asyncio.Event()
+
+    def scheduler(self) -> AsyncIOScheduler:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(self._wake, "interval", seconds=self._instance.settings.settlement.tick_seconds,
+                          next_run_time=datetime.now(UTC), id="settlement")
+        return scheduler
+
+    async def run(self) -> None:
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            try:
+                await settlement_tick(self._instance)
+            except Exception:  # the next tick tries again; a close resumes where it stopped
+                log.exception("settlement tick failed")
+
+    async def _wake(self) -> None:
+        self.wakeup.set()
 
 
 async def settlement_tick(instance: Instance) -> None:

@@ -28,7 +28,8 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 def closer(instance: Instance) -> PeriodCloser:
     options = instance.settings.settlement
-    settings = CloseSettings(instance.settings.instance.currency, options.fee_basis_points, options.close_batch_donors)
+    settings = CloseSettings(instance.settings.instance.currency, options.fee_basis_points, options.close_batch_donors,
+                             timedelta(seconds=options.close_lease_seconds))
     return PeriodCloser(instance.sessions, settings, instance.clock, WORKER, lambda label, host: payout_id(
         instance, label, host))
 
