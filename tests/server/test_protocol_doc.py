@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from api_client import account
-from federation import flattr_vocab
+from federation import flattr_vocab, payout_vocab
 from federation_harness import Federation, Node, eventually
 from plain_peer import PlainPeer
 from server.models import ReceivedFlattr
+from settlement.money import Money, format_amount, parse_amount
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 POST = "https://author.example/users/bob/statuses/113525045423398741"
@@ -66,3 +67,17 @@ async def test_a_server_accepts_the_documented_flattr_and_undo(federation: Feder
 async def _recorded(node: Node, expected: list[str]) -> bool:
     async with node.live.sessions() as session:
         return list(await session.scalars(select(ReceivedFlattr.activity_id))) == expected
+
+
+def test_the_documented_payout_and_answer_are_what_the_code_builds() -> None:
+    doc = examples()
+    built = payout_vocab.payout(
+        doc["payout"]["id"], "https://source.example/users/instance", "https://destination.example/users/instance",
+        period="2026-10", currency="EUR", total="4.13", items=doc["payout"]["items"],
+        published=datetime(2026, 11, 1, 0, 5, tzinfo=UTC))
+    assert built == doc["payout"]
+    total = sum(parse_amount(item["amount"], "EUR").amount for item in built["items"])
+    assert format_amount(Money(total, "EUR")) == built["total"]
+    answer = payout_vocab.answer(doc["accept"]["id"], "Accept", "https://destination.example/users/instance",
+                                 "https://source.example/users/instance", built["id"], doc["accept"]["refused"])
+    assert answer == doc["accept"]
