@@ -43,8 +43,7 @@ async def wallet_topup(settings: Settings, name: str, amount: str, reference: st
 
 async def wallet_show(settings: Settings, name: str) -> int:
     async with opened(settings) as instance, instance.sessions() as session:
-        view = await donor_view(session, await _user(instance, name), instance.current_period(),
-                                settings.instance.currency)
+        view = await donor_view(session, instance, await _user(instance, name), instance.current_period())
     print(f"wallet\t{format_amount(view.wallet)} {view.wallet.currency}")
     print(f"budget\t{format_amount(view.budget)} {view.budget.currency}")
     print(f"period\t{view.period.label}: {len(view.flattrs)} flattrs, {format_amount(view.spend)} to spend")

@@ -52,12 +52,13 @@ class PayoutHandlers:
         source = await self._instance_of(session, activity)
         if source is None:
             return
-        creators = await self._local_creators(session, activity)
+        items = _items(activity)
+        creators = await self._local_creators(session, items)
+        lines = [_line(item, str(activity.get("currency", ""))) for item in items]
         refusals = await payouts.receive(
             session, payout_id=activity["id"], source=source, period=str(activity.get("period", "")),
-            currency=self._currency, lines=self._lines(activity), creators=creators, now=now)
-        lines = activity.get("items") if isinstance(activity.get("items"), list) else []
-        kind = "Reject" if lines and len(refusals) == len(lines) else "Accept"
+            currency=self._currency, lines=lines, creators=creators, now=now)
+        kind = "Reject" if len(refusals) == len(items) else "Accept"
         sender = self._urls.actor(INSTANCE_ACTOR)
         reply = payout_vocab.answer(new_activity_id(self._urls), kind, sender, activity["actor"], activity["id"],
                                     [refusal.as_dict() for refusal in refusals])
@@ -83,21 +84,9 @@ class PayoutHandlers:
             return None
         return host
 
-    def _lines(self, activity: dict[str, Any]) -> list[IncomingLine]:
-        currency = str(activity.get("currency", ""))
-        items = activity.get("items")
-        return [self._line(item, currency) for item in items if isinstance(item, dict)] if isinstance(
-            items, list) else []
-
-    def _line(self, item: dict[str, Any], currency: str) -> IncomingLine:
-        flattrs = item.get("flattrs")
-        return IncomingLine(str(item.get("creator")), str(item.get("object")), _amount(item.get("amount"), currency),
-                            currency, flattrs if isinstance(flattrs, int) and flattrs > 0 else 1)
-
-    async def _local_creators(self, session: AsyncSession, activity: dict[str, Any]) -> dict[str, str]:
-        items = activity.get("items") if isinstance(activity.get("items"), list) else []
-        wanted = {self._urls.username_of(str(item.get("creator"))): str(item.get("creator"))
-                  for item in items if isinstance(item, dict)}
+    async def _local_creators(self, session: AsyncSession, items: list[dict[str, Any]]) -> dict[str, str]:
+        """Actor URI → username, for the items' creators that are accounts here."""
+        wanted = {self._urls.username_of(str(item.get("creator"))): str(item.get("creator")) for item in items}
         names = [name for name in wanted if name]
         found = await session.scalars(select(User.username).where(User.username.in_(names)))
         return {wanted[name]: name for name in found}
@@ -106,6 +95,17 @@ class PayoutHandlers:
         """The sender's inbox: its actor was stored when its signature was checked."""
         row = await session.scalar(select(RemoteActor).where(RemoteActor.uri == actor))
         return row.shared_inbox or row.inbox
+
+
+def _items(activity: dict[str, Any]) -> list[dict[str, Any]]:
+    items = activity.get("items")
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _line(item: dict[str, Any], currency: str) -> IncomingLine:
+    flattrs = item.get("flattrs")
+    return IncomingLine(str(item.get("creator")), str(item.get("object")), _amount(item.get("amount"), currency),
+                        currency, flattrs if isinstance(flattrs, int) and flattrs > 0 else 1)
 
 
 def _amount(value: object, currency: str) -> int | None:

@@ -34,7 +34,7 @@ async def list_flattrs(request: web.Request) -> web.Response:
     user = await current_user(request)
     period = period_param(request, instance)
     async with instance.sessions() as session:
-        view = await donor_view(session, user, period, instance.settings.instance.currency)
+        view = await donor_view(session, instance, user, period)
     live = period == instance.current_period()
     return web.json_response({
         "period": rep.period(period), "value_now": rep.value_rule(view) if live else None,
@@ -50,7 +50,7 @@ async def get_flattr(request: web.Request) -> web.Response:
         record = await flattrs.get(session, flattr_id)
         if record is None or record.donor != user.username:
             raise ApiError(404, "not_found", f"You have no flattr {flattr_id}.")
-        view = await donor_view(session, user, instance.current_period(), instance.settings.instance.currency)
+        view = await donor_view(session, instance, user, instance.current_period())
     live = record.period == view.period.label
     return web.json_response(rep.flattr(record, view.value_of(record) if live else None))
 

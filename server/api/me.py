@@ -16,7 +16,7 @@ async def get_me(request: web.Request) -> web.Response:
     instance = request.app[instance_key]
     user = await current_user(request)
     async with instance.sessions() as session:
-        view = await donor_view(session, user, instance.current_period(), instance.settings.instance.currency)
+        view = await donor_view(session, instance, user, instance.current_period())
     return web.json_response({
         "username": user.username, "actor": instance.urls.actor(user.username), "is_admin": user.is_admin,
         "also_send_like": user.also_send_like, "wallet": rep.money(view.wallet), "budget": rep.money(view.budget),

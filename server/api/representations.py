@@ -5,9 +5,11 @@ from typing import Any
 from federation.urls import InstanceUrls
 from server.donations import DonorView
 from server.models import ReceivedFlattr, Thing
+from settlement.earnings import Earnings
 from settlement.flattrs import Flattr
 from settlement.money import Money, format_amount
 from settlement.periods import Period
+from settlement.statements import Conservation, PeriodLine, Position, Statement
 
 
 def money(value: Money) -> dict[str, Any]:
@@ -36,14 +38,60 @@ def flattr(record: Flattr, value: Money | None) -> dict[str, Any]:
 
 
 def value_rule(view: DonorView) -> dict[str, Any]:
-    """How the spend falls: `each` per flattr, one more minor unit for `extra` of them."""
+    """How the spend falls: the instance's fee, `each` per flattr, one more minor unit for some of them."""
+    currency = view.spend.currency
+    shared = view.shares.each * len(view.flattrs) + view.shares.extra_count
     return {
-        "spend": money(view.spend), "flattrs": len(view.flattrs),
-        "each": money(Money(view.shares.each, view.spend.currency)), "one_more_minor_unit_for": list(
-            view.shares.extra_keys),
+        "spend": money(view.spend), "fee": money(Money(view.spend.amount - shared, currency)),
+        "flattrs": len(view.flattrs), "each": money(Money(view.shares.each, currency)),
+        "one_more_minor_unit_for": list(view.shares.extra_keys),
     }
 
 
 def received(row: ReceivedFlattr, urls: InstanceUrls, token: str) -> dict[str, Any]:
     return {"thing": urls.thing(token), "donor": row.donor_uri, "period": row.period,
             "received_at": row.received_at.isoformat()}
+
+
+def earnings(value: Earnings) -> dict[str, Any]:
+    currency = value.currency
+    return {
+        "creator": value.creator, "total": _cash(value.amount, currency), "flattrs": value.flattrs,
+        "periods": [{"period": period.period, "total": _cash(period.amount, currency), "flattrs": period.flattrs,
+                     "things": [{"url": thing.thing_uri, "amount": _cash(thing.amount, currency),
+                                 "flattrs": thing.flattrs} for thing in period.things]} for period in value.periods],
+    }
+
+
+def statement(value: Statement) -> dict[str, Any]:
+    """`owed_to_them`: what we owe that instance; `owed_by_them`: what it owes us; `net` > 0 when it owes us."""
+    currency = value.currency
+    return {
+        "instances": [_position(row, currency) for row in value.positions],
+        "totals": {"owed_to_them": _cash(value.owed_to, currency), "in_flight": _cash(value.in_flight, currency),
+                   "owed_by_them": _cash(value.owed_by, currency), "net": _cash(value.net, currency)},
+        "conservation": conservation(value.conservation),
+    }
+
+
+def conservation(value: Conservation) -> dict[str, Any]:
+    parts = {"funded": value.funded, "owed_by_instances": value.owed_by, "wallets": value.wallets,
+             "creators": value.creators, "fees": value.fees, "escrow": value.escrow, "in_flight": value.in_flight,
+             "owed_to_instances": value.owed_to}
+    return {**{name: _cash(amount, value.currency) for name, amount in parts.items()}, "holds": value.holds}
+
+
+def _position(row: Position, currency: str) -> dict[str, Any]:
+    return {"host": row.host, "owed_to_them": _cash(row.owed_to, currency), "in_flight": _cash(row.in_flight, currency),
+            "owed_by_them": _cash(row.owed_by, currency), "net": _cash(row.net, currency),
+            "periods": [_period_line(line, currency) for line in row.periods]}
+
+
+def _period_line(row: PeriodLine, currency: str) -> dict[str, Any]:
+    return {"period": row.period, "sent": _cash(row.sent, currency), "state": row.state,
+            "in_flight": _cash(row.in_flight, currency), "accepted": _cash(row.accepted, currency),
+            "refused": _cash(row.refused, currency), "received": _cash(row.received, currency)}
+
+
+def _cash(amount: int | None, currency: str) -> dict[str, Any] | None:
+    return None if amount is None else money(Money(amount, currency))

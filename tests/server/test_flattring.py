@@ -151,3 +151,15 @@ async def test_a_local_thing_is_recorded_at_once_and_a_closed_period_cannot_be_u
     assert [f["id"] for f in past["flattrs"]] == [again.body["id"]] and past["value_now"] is None
     assert (await alice.call("GET", "/api/v1/flattrs")).body["flattrs"] == []
     assert await received_count(a) == 1
+
+
+async def test_the_live_value_counts_the_instance_fee(federation: Federation) -> None:
+    a = await federation.start("a", MECENE_SETTLEMENT_FEE_BASIS_POINTS="1000")
+    admin, alice, bob = await account(a, "op", admin=True), await account(a, "alice"), await account(a, "bob")
+    await admin.call("POST", "/api/v1/admin/users/alice/topups", {"amount": "10.00"})
+    await alice.call("PUT", "/api/v1/me/budget", {"amount": "5.00"})
+    for text in ("one", "two", "three"):
+        assert (await alice.call("POST", "/api/v1/flattrs", {"url": (await new_thing(bob, text=text))["object_id"]}
+                                 )).status == 201
+    rule = (await alice.call("GET", "/api/v1/me")).body["value_now"]
+    assert (rule["spend"]["amount"], rule["fee"]["amount"], rule["each"]["amount"]) == ("5.00", "0.50", "1.50")
