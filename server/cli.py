@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import ConfigError, Settings, load
-from server import commands, money_commands, settlement_commands
+from server import commands, money_commands, report_commands, settlement_commands
 from settlement.periods import PeriodError
 
 DEFAULT_DATA_DIR = Path("data")
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     follow.add_argument("account", help="name@host of the account to follow")
     follow.set_defaults(run=lambda a: commands.follow(_settings(a), a.name, a.account))
     _add_money_commands(sub)
+    report_commands.add_report_commands(sub)
     _add_settlement_commands(sub)
     return parser
 

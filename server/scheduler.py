@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from server.instance import Instance
-from server.settling import close_period, due_periods, send_payouts
+from server.settling import close_period, due_periods, release_escrow, send_payouts
 
 log = logging.getLogger(__name__)
 
@@ -48,3 +48,6 @@ async def settlement_tick(instance: Instance) -> None:
         log.info("period %s: %s, %d donors, %d spent, %d payouts", report.period, report.state, report.donors,
                  report.spent, report.payouts)
     await send_payouts(instance)
+    returned = await release_escrow(instance)
+    if returned:
+        log.info("escrow returned to donors: %d minor units", returned)

@@ -17,7 +17,7 @@ from federation.instances import InstanceInfo
 from federation.outbox import publish
 from server.accounts import INSTANCE_ACTOR
 from server.instance import Instance
-from settlement import closing, payouts
+from settlement import closing, escrow, payouts
 from settlement.closing import CloseReport, CloseSettings, PeriodCloser, Progress
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Classifier, Destination
 from settlement.money import Money, format_amount
@@ -79,6 +79,16 @@ async def due_periods(instance: Instance) -> list[Period]:
     periods = [parse_period(label, options.period) for label in labels]
     delay = timedelta(minutes=options.close_delay_minutes)
     return [period for period in periods if instance.now() >= period.end + delay]
+
+
+async def release_escrow(instance: Instance) -> int:
+    """Return to their donors the escrowed shares whose claim window has ended; the amount returned."""
+    options = instance.settings.settlement
+    async with instance.sessions() as session, session.begin():
+        report = await escrow.release_expired(session, now=instance.now(), claim_months=options.escrow_claim_months,
+                                              currency=instance.settings.instance.currency,
+                                              period_length=options.period)
+    return report.total
 
 
 async def send_payouts(instance: Instance) -> int:

@@ -98,7 +98,8 @@ async def release_expired(session: AsyncSession, *, now: datetime, claim_months:
     """Give every share whose claim window ended by `now` back to its donor, in one ledger transaction.
 
     Writes in the caller's transaction, like `ledger.post`. The shares become
-    `returned` and settled; a rerun, or a concurrent run, finds nothing left to return.
+    `returned` and settled; a rerun, or a concurrent run, finds nothing left to
+    return (how, in the module docstring). Zero shares are marked too, with no entry.
     """
     labels = await session.scalars(select(Share.period).distinct().where(_unsettled(), Share.currency == currency))
     expired = [label for label in labels

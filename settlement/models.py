@@ -128,8 +128,9 @@ class Share(Base):
 
     `destination` is `local` (a creator here), `payout` (a line of the Payout to
     `host`) or `escrow` (held for a creator whose server has no Mecene, or whose
-    instance refused the line); escrow shares are returned to their donor when the
-    claim window ends, which is why every share keeps its donor.
+    instance refused the line); an escrow share later becomes `claimed` by its
+    creator or `returned` to its donor when the claim window ends, which is why
+    every share keeps its donor.
     """
 
     __tablename__ = "stl_shares"

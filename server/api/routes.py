@@ -2,8 +2,9 @@
 
 from aiohttp import web
 
-from server.api import admin, flattrs, me, openapi, things
+from server.api import admin, earnings, flattrs, me, openapi, statements, things
 
 
 def routes() -> list[web.RouteDef]:
-    return me.routes() + things.routes() + flattrs.routes() + admin.routes() + openapi.routes()
+    return (me.routes() + things.routes() + flattrs.routes() + earnings.routes() + admin.routes()
+            + statements.routes() + openapi.routes())

@@ -114,6 +114,18 @@ async def test_three_instances_settle_a_period_and_conserve_every_cent(federatio
     for site, total in zip(sites, totals, strict=True):
         assert total.get("creator", 0) == sum(shares.get(site.thing, 0) for shares in expected.values())
 
+    for site in sites:
+        site.node.clock.advance(days=200)
+    await eventually(lambda: _escrow_returned(sites), what="escrow returned after the claim window")
+    after = [await balances(site.node) for site in sites]
+    assert sum(t.get("wallet", 0) for t in after) == 2200 - 1000 + sum(s[note.id] for s in expected.values())
+    assert -sum(t.get("payin", 0) for t in after) == sum(
+        t.get(kind, 0) for t in after for kind in ("wallet", "creator", "fee", "escrow", "in_flight"))
+
+
+async def _escrow_returned(sites: list[Site]) -> bool:
+    return all(balance.get("escrow", 0) == 0 for balance in [await balances(site.node) for site in sites])
+
 
 def expected_shares(sites: list[Site], escrowed: str, label: str) -> dict[str, dict[str, int]]:
     """Each donor's shares recomputed from the documented rule, independently of the instances."""
