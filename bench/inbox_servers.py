@@ -1,13 +1,15 @@
-"""The inbox case's baselines: Mecene's own verification, then no store, or one commit per request.
+"""The inbox case's baselines: Mecene's own verification, then no store, one commit per request, or Mecene's store.
 
-Run as `python -m bench.inbox_servers verify|commit --port PORT`, configured
-like `mecene serve` by MECENE_* variables. Both build a real `Instance`, so
-the ActorStore, its key cache and the signature checks are Mecene's; only what
-follows a valid signature differs:
+Run as `python -m bench.inbox_servers verify|commit|store --port PORT`,
+configured like `mecene serve` by MECENE_* variables. All build a real
+`Instance`, so the ActorStore, its key cache and the signature checks are
+Mecene's; only what follows a valid signature differs:
 
 - verify: nothing is stored, the ceiling a durable inbox is measured against;
 - commit: one INSERT and one COMMIT per request through SQLAlchemy Core, the
-  simplest durable inbox.
+  simplest durable inbox;
+- store: Mecene's group commit (`InboxWriter`) without the inbox processor and
+  the other workers of `mecene serve`, to tell the store's cost from theirs.
 """
 
 import argparse
@@ -56,11 +58,19 @@ async def commit_each(request: web.Request) -> web.Response:
     return web.json_response({"status": "accepted"}, status=202)
 
 
+async def group_commit(request: web.Request) -> web.Response:
+    incoming = await _verified(request)
+    instance = request.app[INSTANCE]
+    await instance.inbox_writer.store(incoming, instance.now())
+    return web.json_response({"status": "accepted"}, status=202)
+
+
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-MODES: dict[str, Callable[[web.Request], Awaitable[web.Response]]] = {"verify": verify_only, "commit": commit_each}
+MODES: dict[str, Callable[[web.Request], Awaitable[web.Response]]] = {
+    "verify": verify_only, "commit": commit_each, "store": group_commit}
 
 
 def create_app(instance: Instance, mode: str) -> web.Application:
@@ -70,7 +80,9 @@ def create_app(instance: Instance, mode: str) -> web.Application:
 
     async def opened(app: web.Application) -> AsyncIterator[None]:
         await instance.start()
+        instance.inbox_writer.start()
         yield
+        await instance.inbox_writer.stop()
         await instance.close()
 
     app.cleanup_ctx.append(opened)

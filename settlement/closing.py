@@ -199,8 +199,8 @@ class PeriodCloser:
         transaction_id = await self._post(session, label, outcomes)
         shares = [share for outcome in outcomes for share in outcome.shares]
         if shares:
-            await session.execute(insert(Share), shares)
-        await session.execute(insert(DonorClose), [
+            await session.execute(insert(Share.__table__), shares)
+        await session.execute(insert(DonorClose.__table__), [
             {"period": label, "donor": o.donor, "spend": o.spend, "fee": o.fee,
              "transaction_id": transaction_id if o.spend else None} for o in outcomes])
 

@@ -21,10 +21,12 @@ from sqlalchemy.sql.elements import Cast
 
 from settlement.models import Account, Entry, Transaction
 from settlement.money import minor_digits
-from settlement.storage import insert_ignoring_duplicates
+from settlement.storage import dialect_insert, insert_ignoring_duplicates
 
 UNBALANCED = "unbalanced"
 ACCOUNT_CURRENCY = "account_currency"
+#: Owners per lookup: with its two other parameters, within the 999 variables older SQLite allows a statement.
+LOOKUP_CHUNK = 500
 
 
 @dataclass(frozen=True, order=True)
@@ -73,7 +75,7 @@ async def post(
         select(Transaction.id).where(Transaction.idempotency_key == idempotency_key))).scalar_one()
     if created:
         accounts = await _account_ids(session, {key for key, _ in lines})
-        await session.execute(insert(Entry), [
+        await session.execute(insert(Entry.__table__), [
             {"transaction_id": transaction_id, "account_id": accounts[key], "amount": amount, "currency": key.currency}
             for key, amount in lines
         ])
@@ -120,19 +122,33 @@ def _validate(lines: Sequence[tuple[AccountKey, int]]) -> None:
 
 
 async def _account_ids(session: AsyncSession, keys: set[AccountKey]) -> dict[AccountKey, int]:
-    """Ids of the accounts, created on demand; in sorted order, so concurrent posts lock them alike."""
-    return {key: await _account_id(session, key) for key in sorted(keys)}
+    """Ids of the accounts, the missing ones created first: a few statements whatever the number of keys.
+
+    A period close credits thousands of accounts in one post, so one round trip per account would be
+    most of its time. New accounts are inserted in sorted order, so concurrent posts lock them alike.
+    """
+    ids = await _existing_ids(session, keys)
+    missing = sorted(keys - ids.keys())
+    if missing:
+        await session.execute(dialect_insert(session, Account.__table__).on_conflict_do_nothing(), [
+            {"kind": key.kind, "owner": key.owner, "currency": key.currency} for key in missing])
+        ids |= await _existing_ids(session, set(missing))
+    return ids
 
 
-async def _account_id(session: AsyncSession, key: AccountKey) -> int:
-    lookup = select(Account.id).where(
-        Account.kind == key.kind, Account.owner == key.owner, Account.currency == key.currency)
-    account_id = await session.scalar(lookup)
-    if account_id is None:
-        await insert_ignoring_duplicates(
-            session, Account.__table__, {"kind": key.kind, "owner": key.owner, "currency": key.currency})
-        account_id = (await session.execute(lookup)).scalar_one()
-    return account_id
+async def _existing_ids(session: AsyncSession, keys: set[AccountKey]) -> dict[AccountKey, int]:
+    """One query per kind, currency and chunk of owners, each a range of the (kind, owner, currency) index."""
+    owners: dict[tuple[str, str], list[str]] = {}
+    for key in keys:
+        owners.setdefault((key.kind, key.currency), []).append(key.owner)
+    ids: dict[AccountKey, int] = {}
+    for (kind, currency), names in owners.items():
+        for start in range(0, len(names), LOOKUP_CHUNK):
+            chunk = names[start:start + LOOKUP_CHUNK]
+            rows = await session.execute(select(Account.owner, Account.id).where(
+                Account.kind == kind, Account.currency == currency, Account.owner.in_(chunk)))
+            ids.update({AccountKey(kind, owner, currency): account_id for owner, account_id in rows})
+    return ids
 
 
 def _sum(column: SQLColumnExpression[int]) -> Cast[int]:
