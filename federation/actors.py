@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.client import FederationClient, Signer
@@ -97,14 +98,25 @@ class ActorStore:
         return self._remember(await self._store(document, key_id))
 
     async def _store(self, document: dict[str, Any], key_id: str | None = None) -> RemoteActor:
-        """Insert or refresh the actor in one upsert, so concurrent first fetches of it agree."""
+        """Insert or refresh the actor in one upsert, so concurrent first fetches of it agree.
+
+        On PostgreSQL, two first inserts racing on one actor can trip the key's
+        unique index before the upsert's own conflict check on the URI; the loser
+        then simply runs again and updates the winner's row.
+        """
         row = _row_from_document(document, key_id, self._clock())
+        try:
+            await self._upsert(row)
+        except IntegrityError:
+            await self._upsert(row)
+        return row
+
+    async def _upsert(self, row: RemoteActor) -> None:
         values = {column: getattr(row, column) for column in _STORED_COLUMNS}
         async with self._sessions() as session, session.begin():
             await session.execute(delete(RemoteActor).where(
                 RemoteActor.key_id == row.key_id, RemoteActor.uri != row.uri))
             await upsert(session, RemoteActor.__table__, values, key="uri")
-        return row
 
     def _remember(self, row: RemoteActor) -> CachedKey:
         key = CachedKey(row.key_id, row.uri, load_public_key(row.public_key_pem), row.fetched_at)
