@@ -31,6 +31,7 @@ class InstanceSettings:
     name: str
     currency: str
     bot_username: str
+    link_code_minutes: int
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ def _validate(s: Settings) -> None:
          "an ISO 4217 code such as EUR"),
         ("instance.bot_username", bool(_USERNAME.match(s.instance.bot_username)),
          "lower-case letters, digits and _"),
+        ("instance.link_code_minutes", s.instance.link_code_minutes >= 1, "at least 1"),
         ("server.port", 0 <= s.server.port <= 65535, "a TCP port between 0 and 65535"),
         ("database.url", s.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")),
          "a sqlite+aiosqlite:// or postgresql+asyncpg:// URL"),

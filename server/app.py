@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from server.api.routes import routes as api_routes
 from server.appkeys import instance_key
+from server.bot.tasks import BotTaskWorker
 from server.errors import error_middleware
 from server.instance import Instance
 from server.scheduler import SettlementWorker
@@ -52,7 +53,7 @@ def _instance_context(instance: Instance, run_workers: bool):  # type: ignore[no
 
 def _workers(instance: Instance) -> list:  # type: ignore[type-arg]
     poll = instance.settings.delivery.poll_seconds
-    return [instance.delivery.run(poll), instance.processor.run(poll)]
+    return [instance.delivery.run(poll), instance.processor.run(poll), BotTaskWorker(instance).run(poll)]
 
 
 async def health(request: web.Request) -> web.Response:

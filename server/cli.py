@@ -116,6 +116,11 @@ def _add_money_commands(sub: Any) -> None:
     thing_add.add_argument("--text", default="")
     thing_add.set_defaults(run=lambda a: money_commands.thing_add(_settings(a), a.name, a.url, a.title, a.text))
 
+    link = sub.add_parser("link", help="linking Mastodon accounts").add_subparsers(dest="action", required=True)
+    code = link.add_parser("code", help="print a one-time code to send the bot from a Mastodon account")
+    code.add_argument("name")
+    code.set_defaults(run=lambda a: money_commands.link_code(_settings(a), a.name))
+
     flattr = sub.add_parser("flattr", help="flattr a URL as a local account")
     flattr.add_argument("name")
     flattr.add_argument("url")

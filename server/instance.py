@@ -4,6 +4,7 @@ Built once per process (by the web app or a CLI command) so that both use the
 same wiring; nothing here runs at import time.
 """
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from federation.retry import RetryPolicy
 from federation.urls import InstanceUrls
 from server import db
 from server.accounts import INSTANCE_ACTOR, ensure_service_actors
+from server.bot.handlers import BotHandlers
 from server.payout_inbox import PayoutHandlers
 from server.received import ReceivedFlattrHandlers
 from settlement.periods import Period, period_of
@@ -51,6 +53,7 @@ class Instance:
     received: ReceivedFlattrHandlers
     inbox_writer: InboxWriter
     directory: InstanceDirectory
+    bot: BotHandlers
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = system_clock) -> "Instance":
@@ -65,13 +68,15 @@ class Instance:
         received = ReceivedFlattrHandlers(urls, settings.settlement.period)
         directory = InstanceDirectory(sessions, client, scheme=settings.scheme, clock=clock)
         payouts = PayoutHandlers(urls, directory, settings.instance.currency)
-        handlers = {**FollowHandlers(urls, actors).handlers(), **received.handlers(), **payouts.handlers()}
-        processor = InboxProcessor(sessions, handlers, clock, after_commit=delivery.wakeup.set,
+        bot = BotHandlers(urls, settings.instance.bot_username)
+        handlers = {**FollowHandlers(urls, actors).handlers(), **received.handlers(), **payouts.handlers(),
+                    **bot.handlers()}
+        processor = InboxProcessor(sessions, handlers, clock, after_commit=_wake(delivery.wakeup, bot.wakeup),
                                    prefetchers=payouts.prefetchers())
         inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set)
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, urls=urls, client=client,
                    keyring=keyring, actors=actors, delivery=delivery, processor=processor, received=received,
-                   inbox_writer=inbox_writer, directory=directory)
+                   inbox_writer=inbox_writer, directory=directory, bot=bot)
 
     async def start(self) -> None:
         """Migrate the schema, create the service actors, load the key that signs our fetches."""
@@ -90,6 +95,14 @@ class Instance:
 
     def current_period(self) -> Period:
         return period_of(self.clock(), self.settings.settlement.period)
+
+
+def _wake(*events: asyncio.Event) -> Callable[[], None]:
+    """After inbox items commit, their deliveries and bot tasks are due."""
+    def wake() -> None:
+        for event in events:
+            event.set()
+    return wake
 
 
 def _client_options(settings: Settings) -> ClientOptions:

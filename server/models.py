@@ -1,4 +1,4 @@
-"""Tables owned by the server: accounts, API tokens, things and the flattrs they received.
+"""Tables owned by the server: accounts, API tokens, things, the flattrs they received, and the bot's state.
 
 No foreign keys point into other packages: actors and ledger accounts are
 named by username, remote actors by their URI.
@@ -73,3 +73,57 @@ class ReceivedFlattr(Base):
     donor_uri: Mapped[str] = mapped_column(String(2048))
     period: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LinkCode(Base):
+    """A one-time code a user sends the bot from Mastodon; only its SHA-256 is kept, like a token."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LinkedAccount(Base):
+    """A fediverse account proven to belong to a user here; one account links to one user only."""
+
+    __tablename__ = "linked_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    actor_uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BotNotice(Base):
+    """When the bot last told an account something it must not repeat often (e.g. how to link)."""
+
+    __tablename__ = "bot_notices"
+    __table_args__ = (UniqueConstraint("actor_uri", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_uri: Mapped[str] = mapped_column(String(2048))
+    kind: Mapped[str] = mapped_column(String(32))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BotTask(Base):
+    """A flattr asked of the bot, done after the inbox transaction because it needs the network."""
+
+    __tablename__ = "bot_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
+    actor_uri: Mapped[str] = mapped_column(String(2048))
+    note_id: Mapped[str] = mapped_column(String(2048))
+    url: Mapped[str] = mapped_column(String(2048))
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

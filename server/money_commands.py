@@ -1,4 +1,5 @@
-"""The `mecene` commands of donors, creators and the operator's cash desk: tokens, wallets, budgets, things, flattrs.
+"""The `mecene` commands of donors, creators and the operator's cash desk: tokens, wallets, budgets, things, flattrs,
+link codes.
 
 Each prints what it did and fails with a `CommandError` (exit status 1) and
 nothing changed when the input is refused.
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from server import things
+from server.bot import codes
 from server.commands import CommandError, opened
 from server.donations import donor_view
 from server.errors import ApiError
@@ -83,6 +85,17 @@ async def flattr(settings: Settings, name: str, url: str) -> int:
               "by the running server.")
     else:
         print(f"Already flattred {record.thing_uri} in period {record.period} (flattr {record.id}); nothing changed.")
+    return 0
+
+
+async def link_code(settings: Settings, name: str) -> int:
+    """A code to send the bot from a Mastodon account, as `POST /api/v1/links/codes` gives."""
+    async with opened(settings) as instance, instance.sessions() as session, session.begin():
+        user = await _user(instance, name)
+        issued = await codes.issue_for_api(session, user.username, now=instance.now(),
+                                           minutes=settings.instance.link_code_minutes,
+                                           bot_handle=f"@{settings.instance.bot_username}@{instance.urls.host}")
+    print(f"Link code for {name}: {issued['code']} (valid until {issued['expires_at']}, once).\n{issued['how']}")
     return 0
 
 

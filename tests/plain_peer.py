@@ -10,6 +10,7 @@ import html
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -39,7 +40,7 @@ _PERSON_CONTEXT = [AS_CONTEXT, "https://w3id.org/security/v1", {
     "discoverable": "toot:discoverable",
     "indexable": "toot:indexable",
 }]
-_NOTE_CONTEXT = [AS_CONTEXT, {
+NOTE_CONTEXT = [AS_CONTEXT, {
     "ostatus": "http://ostatus.org#",
     "atomUri": "ostatus:atomUri",
     "inReplyToAtomUri": "ostatus:inReplyToAtomUri",
@@ -86,6 +87,8 @@ class PlainPeer:
         self.authorized_fetch = authorized_fetch
         self.received: list[Received] = []
         self.signed_fetches: list[str] = []
+        #: What the peer's clock reads when signing and checking Dates; a test shares its instance's clock here.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._keys: dict[str, RSAPrivateKey] = {}
         self._notes: dict[tuple[str, int], PeerNote] = {}
         # Mastodon's snowflake shape: a millisecond timestamp shifted 16 bits, so ids are long and increasing.
@@ -152,7 +155,7 @@ class PlainPeer:
         """POST `activity` signed as account `name`, the way Mastodon signs; returns the HTTP status."""
         body = json.dumps(activity).encode()
         headers = sign_cavage(method="POST", url=inbox_url, key_id=f"{self.actor_uri(name)}#main-key",
-                              private_key=self._keys[name], now=datetime.now(UTC), body=body)
+                              private_key=self._keys[name], now=self.clock(), body=body)
         async with self._http.post(inbox_url, data=body, headers=headers) as resp:
             return resp.status
 
@@ -232,7 +235,7 @@ class PlainPeer:
                 return _refusal(exc)
             self.signed_fetches.append(key_id)
         return _activity_json({
-            "@context": _NOTE_CONTEXT,
+            "@context": NOTE_CONTEXT,
             "id": note.id,
             "type": "Note",
             "summary": None,
@@ -273,7 +276,7 @@ class PlainPeer:
                            path=request.rel_url.raw_path, query=request.rel_url.raw_query_string,
                            headers=request.headers, body=body)
         try:
-            claim = parse_signature(view, now=datetime.now(UTC))
+            claim = parse_signature(view, now=self.clock())
         except SignatureError as exc:
             raise _Refused(exc.code, exc.safe_message) from exc
         owner, public_key = await self._fetch_key(claim.key_id)

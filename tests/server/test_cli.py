@@ -113,3 +113,6 @@ def test_money_commands_credit_budget_offer_and_flattr(env: dict[str, str]) -> N
     assert own.returncode == 1 and "your own" in own.stderr
     shown = mecene(env, "wallet", "show", "alice").stdout
     assert "wallet\t10.00 EUR" in shown and "budget\t3.00 EUR" in shown and "3.00 now" in shown
+    code = mecene(env, "link", "code", "alice")
+    assert code.returncode == 0 and "direct message to @flattr@localhost:8080" in code.stdout
+    assert mecene(env, "link", "code", "nobody").returncode == 1

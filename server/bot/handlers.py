@@ -1,0 +1,134 @@
+"""The bot's inbox: a `Create{Note}` that mentions it is a request from the account that signed it.
+
+The processor has already proven that the activity's actor signed it, and the
+inbox kept the Note only if it lives on that actor's host; the Note must also
+be attributed to that actor. What needs no network happens here, in the inbox
+item's transaction (linking, unlinking, the answers, which only need the
+sender's inbox, stored when their key was fetched); a flattr needs to fetch
+the post and its author, so it is recorded as a `bot_tasks` row and done by
+`server.bot.tasks` after this transaction commits.
+
+In a direct message: "unlink" unlinks; a reply or a post URL is flattred; a
+code-shaped word is tried as a link code. Outside one: a reply mentioning the
+bot is flattred. An unlinked account asking for anything else learns how to
+link, at most once a day.
+"""
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.processing import Handler
+from federation.storage import insert_ignoring_duplicates
+from federation.urls import InstanceUrls
+from federation.vocab import object_id
+from server.bot import codes, links, replies
+from server.bot.messages import Message, read
+from server.bot.replies import Recipient
+from server.models import BotNotice, BotTask, LinkedAccount
+
+EXPLAIN_EVERY = timedelta(days=1)
+HOW_TO_LINK = "how_to_link"
+
+
+class BotHandlers:
+    def __init__(self, urls: InstanceUrls, bot_username: str) -> None:
+        self._urls = urls
+        self._bot = bot_username
+        #: Set by the inbox processor after a commit, so `server.bot.tasks` looks for new tasks at once.
+        self.wakeup = asyncio.Event()
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"Create": self.on_create}
+
+    async def on_create(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
+        message = read(activity)
+        if (message is None or self._urls.actor(self._bot) not in message.mentions
+                or message.author != object_id(activity.get("actor"))):
+            return
+        sender = await replies.recipient(session, message.author)
+        if sender is not None:
+            await self._answer(session, activity["id"], message, sender, now)
+
+    async def _answer(self, session: AsyncSession, activity_id: str, message: Message, sender: Recipient,
+                      now: datetime) -> None:
+        link = await links.of_actor(session, message.author)
+        target = self._target(message)
+        if message.direct and message.asks_unlink():
+            await self._unlink(session, message, sender, link, now)
+        elif target is not None and link is not None:
+            await self._record_task(session, activity_id, link.username, message, target, now)
+        elif target is None and message.direct and message.code_candidates():
+            await self._link(session, message, sender, link, now)
+        elif link is not None and message.direct:
+            await self._reply(session, sender, message, replies.usage(), now)
+        elif link is None:
+            await self._explain(session, sender, message, now)
+
+    def _target(self, message: Message) -> str | None:
+        """What to flattr: the post replied to, else (in a DM) the first link; never the bot's own notes."""
+        candidates = [message.in_reply_to] if message.in_reply_to else []
+        if message.direct:
+            candidates += message.urls
+        for url in candidates:
+            if not self._urls.is_local(url) or self._urls.thing_token_of(url) is not None:
+                return url
+        return None
+
+    async def _link(self, session: AsyncSession, message: Message, sender: Recipient, existing: LinkedAccount | None,
+                    now: datetime) -> None:
+        if existing is not None:
+            text = replies.already_linked(self._account(existing.username))
+        else:
+            text = await self._link_with_code(session, message, now)
+        await self._reply(session, sender, message, text, now)
+
+    async def _link_with_code(self, session: AsyncSession, message: Message, now: datetime) -> str:
+        username = await self._redeem(session, message.code_candidates(), now)
+        if username is None:
+            return replies.bad_code()
+        if not await links.link(session, username=username, actor_uri=message.author, now=now):
+            return replies.already_linked("another account here")
+        return replies.linked(self._account(username))
+
+    async def _redeem(self, session: AsyncSession, candidates: list[str], now: datetime) -> str | None:
+        for candidate in candidates:
+            username = await codes.redeem(session, candidate, now=now)
+            if username is not None:
+                return username
+        return None
+
+    async def _unlink(self, session: AsyncSession, message: Message, sender: Recipient,
+                      existing: LinkedAccount | None, now: datetime) -> None:
+        if existing is not None:
+            await links.unlink(session, actor_uri=message.author)
+        text = replies.unlinked(self._account(existing.username)) if existing else replies.not_linked()
+        await self._reply(session, sender, message, text, now)
+
+    async def _record_task(self, session: AsyncSession, activity_id: str, username: str, message: Message,
+                           target: str, now: datetime) -> None:
+        await insert_ignoring_duplicates(session, BotTask.__table__, {
+            "activity_id": activity_id, "username": username, "actor_uri": message.author,
+            "note_id": message.note_id, "url": target, "state": "pending", "attempts": 0, "created_at": now})
+
+    async def _explain(self, session: AsyncSession, sender: Recipient, message: Message, now: datetime) -> None:
+        """At most once a day per account; the row is claimed atomically so two processes cannot both send."""
+        first = await insert_ignoring_duplicates(session, BotNotice.__table__, {
+            "actor_uri": sender.actor, "kind": HOW_TO_LINK, "sent_at": now})
+        if not first:
+            renewed = await session.execute(update(BotNotice).where(
+                BotNotice.actor_uri == sender.actor, BotNotice.kind == HOW_TO_LINK,
+                BotNotice.sent_at <= now - EXPLAIN_EVERY).values(sent_at=now))
+            if not renewed.rowcount:
+                return
+        await self._reply(session, sender, message, replies.how_to_link(self._urls.base_url), now)
+
+    async def _reply(self, session: AsyncSession, sender: Recipient, message: Message, text: str,
+                     now: datetime) -> None:
+        await replies.send(session, self._urls, self._bot, sender, text, in_reply_to=message.note_id, now=now)
+
+    def _account(self, username: str) -> str:
+        return f"{username}@{self._urls.host}"

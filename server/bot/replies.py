@@ -1,0 +1,113 @@
+"""Direct messages from the bot, in the shape Mastodon shows as a private mention.
+
+Mastodon treats a Note as direct when it is addressed to mentioned accounts
+only: `to` the recipient, nothing in `cc`, no Public or followers collection,
+and a `Mention` tag naming them. The content starts with the mention link as
+Mastodon writes it. It is queued from the bot to the recipient's own inbox in
+the caller's transaction and kept out of the public outbox.
+"""
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.models import RemoteActor
+from federation.outbox import new_activity_id, publish
+from federation.urls import InstanceUrls
+from federation.vocab import AS_CONTEXT
+
+
+@dataclass(frozen=True)
+class Recipient:
+    actor: str
+    inbox: str
+    handle: str  # @name@host
+    profile: str
+
+
+async def recipient(session: AsyncSession, actor_uri: str) -> Recipient | None:
+    """From the actor stored when their signature was checked; None if we never met them."""
+    row = await session.scalar(select(RemoteActor).where(RemoteActor.uri == actor_uri))
+    if row is None:
+        return None
+    name = str(row.document.get("preferredUsername") or actor_uri.rstrip("/").rsplit("/", 1)[-1])
+    profile = row.document.get("url")
+    return Recipient(actor_uri, row.inbox, f"@{name}@{urlsplit(actor_uri).netloc}",
+                     profile if isinstance(profile, str) else actor_uri)
+
+
+def direct_note(*, activity_id: str, note_id: str, sender: str, to: Recipient, text: str, in_reply_to: str | None,
+                now: datetime) -> dict[str, Any]:
+    published = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    name = to.handle.split("@")[1]
+    mention = (f'<span class="h-card"><a href="{html.escape(to.profile)}" class="u-url mention">'
+               f"@<span>{html.escape(name)}</span></a></span>")
+    note = {
+        "id": note_id, "type": "Note", "attributedTo": sender, "inReplyTo": in_reply_to, "published": published,
+        "to": [to.actor], "cc": [], "content": f"<p>{mention} {html.escape(text)}</p>",
+        "tag": [{"type": "Mention", "href": to.actor, "name": to.handle}],
+    }
+    return {"@context": AS_CONTEXT, "id": activity_id, "type": "Create", "actor": sender, "published": published,
+            "to": [to.actor], "cc": [], "object": note}
+
+
+async def send(session: AsyncSession, urls: InstanceUrls, bot_username: str, to: Recipient, text: str, *,
+               in_reply_to: str | None, now: datetime) -> None:
+    activity_id = new_activity_id(urls)
+    document = direct_note(activity_id=activity_id, note_id=f"{activity_id}/note", sender=urls.actor(bot_username),
+                           to=to, text=text, in_reply_to=in_reply_to, now=now)
+    await publish(session, sender=bot_username, activity=document, inboxes=[to.inbox], now=now)
+
+
+def linked(account: str) -> str:
+    return (f"Linked: this account now flattrs for {account}. Reply to any post with a mention of me to flattr it, "
+            "or send me its link here. Send \"unlink\" to undo this.")
+
+
+def already_linked(account: str) -> str:
+    return f"This account is already linked to {account}. Send \"unlink\" first if you want to link it elsewhere."
+
+
+def bad_code() -> str:
+    return ("Sorry, that code did not work: it may be mistyped, expired or already used. Nothing was linked. "
+            "Ask your Mecene instance for a new code and send it to me in a direct message.")
+
+
+def unlinked(account: str) -> str:
+    return f"Unlinked: this account no longer flattrs for {account}."
+
+
+def not_linked() -> str:
+    return "This account is not linked, so there was nothing to unlink."
+
+
+def how_to_link(base_url: str) -> str:
+    return (f"Hello! I flattr posts for people with an account on {base_url}. To use me, ask your account there for "
+            "a link code, then send me the code in a direct message. I will not repeat this today.")
+
+
+def usage() -> str:
+    return ("To flattr a post, reply to it with a mention of me, or send me its link in a direct message. "
+            "Send \"unlink\" to unlink this account.")
+
+
+def flattred(url: str, created: bool, count: int, value: str) -> str:
+    done = f"Flattred {url}." if created else f"You had already flattred {url} this month."
+    return f"{done} Flattrs this month: {count}; one is worth {value} now."
+
+
+def not_flattred(url: str, reason: str) -> str:
+    return f"Could not flattr {url}: {reason}"
+
+
+def how_to_send(bot_handle: str) -> str:
+    return f"Send this code in a direct message to {bot_handle} from your Mastodon account."
+
+
+def unlinked_here(account: str) -> str:
+    return f"{account} unlinked this account on its instance; it no longer flattrs for them."
