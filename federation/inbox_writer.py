@@ -1,12 +1,18 @@
 """Group commit for the inbox: the activities of concurrent requests stored in one transaction.
 
-A commit costs about the same for one row as for five hundred (a write lock and
-a log flush), so one commit per request caps an inbox at the commits per second
-the database can make. Requests queue their rows here and wait; a single task
-writes everything queued in one transaction, commits, and only then lets each
-request answer. There is no timer: a batch is whatever arrived while the
-previous commit ran, so a lone request is written at once and a busy inbox
-makes larger batches rather than a longer queue.
+A commit has a fixed cost (the write lock, the log flush, the round trips to
+the database) that one row or five hundred pay once, so one commit per request
+caps an inbox at the commits per second the database can make. Requests queue
+their rows here and wait; a single task writes everything queued in one
+transaction, commits, and only then lets each request answer. There is no
+timer: a batch is whatever arrived while the previous commit ran, so a lone
+request is written at once and a busy inbox makes larger batches rather than
+a longer queue.
+
+While batches follow each other the task keeps its connection: checking one
+out of the pool and resetting it costs round trips to the driver, and on
+aiosqlite each round trip waits for a busy event loop. It gives the connection
+back whenever the queue is empty, so the pool checks it again before reuse.
 """
 
 import asyncio
@@ -18,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation.errors import FederationError
 from federation.inbox import Incoming, inbox_row
@@ -26,6 +32,7 @@ from federation.models import InboxItem
 
 log = logging.getLogger(__name__)
 
+#: Rows in one INSERT: far below SQLite's and asyncpg's parameter limits, and a short transaction.
 MAX_BATCH = 500
 
 
@@ -46,10 +53,9 @@ class _Waiting:
 class InboxWriter:
     """`start()` within the running loop, `await stop()` at shutdown; `store()` in between."""
 
-    def __init__(self, engine: AsyncEngine, after_commit: Callable[[], None], max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, engine: AsyncEngine, after_commit: Callable[[], None]) -> None:
         self._engine = engine
         self._after_commit = after_commit
-        self._max_batch = max_batch
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         table = InboxItem.__table__
         self._insert = dialect.insert(table).on_conflict_do_nothing().returning(table.c.activity_id)
@@ -57,6 +63,7 @@ class InboxWriter:
         self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._connection: AsyncConnection | None = None
 
     def start(self) -> None:
         self._closing = False
@@ -80,13 +87,17 @@ class InboxWriter:
         return await waiting.stored
 
     async def _run(self) -> None:
-        while self._queue or not self._closing:
-            if not self._queue:
-                self._arrived.clear()
-                await self._arrived.wait()
-                continue
-            batch = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
-            await self._commit(batch)
+        try:
+            while self._queue or not self._closing:
+                if not self._queue:
+                    self._arrived.clear()
+                    await self._release()
+                    await self._arrived.wait()
+                    continue
+                batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
+                await self._commit(batch)
+        finally:
+            await self._release()
 
     async def _commit(self, batch: list[_Waiting]) -> None:
         try:
@@ -95,6 +106,7 @@ class InboxWriter:
             log.exception("storing %d inbox activities failed", len(batch))
             for waiting in _still_waiting(batch):
                 waiting.stored.set_exception(_unavailable(exc))
+            await self._release()
             return
         self._after_commit()
         for waiting in _still_waiting(batch):
@@ -105,10 +117,18 @@ class InboxWriter:
         first: dict[str, _Waiting] = {}
         for waiting in batch:
             first.setdefault(waiting.row["activity_id"], waiting)
-        async with self._engine.begin() as conn:
-            result = await conn.execute(self._insert, [waiting.row for waiting in first.values()])
+        if self._connection is None:
+            self._connection = await self._engine.connect()
+        async with self._connection.begin():
+            result = await self._connection.execute(self._insert, [waiting.row for waiting in first.values()])
             inserted = set(result.scalars())
         return {waiting for activity_id, waiting in first.items() if activity_id in inserted}
+
+    async def _release(self) -> None:
+        """Give the connection back: when idle, at the end, and after a failure, which may have broken it."""
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await connection.close()
 
 
 def _still_waiting(batch: list[_Waiting]) -> list[_Waiting]:

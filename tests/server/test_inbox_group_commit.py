@@ -1,0 +1,141 @@
+"""The inbox's group commit: concurrent deliveries share transactions, and none is answered before it is stored.
+
+A plain Mastodon-like peer signs every delivery; the receiver is a real
+instance on loopback. The INSERTs into `fed_inbox_items` are observed on the
+receiver's engine; a failing commit is a fault injected there.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from federation.inbox import Incoming, parse_activity
+from federation.inbox_writer import MAX_BATCH, InboxUnavailable
+from federation.models import InboxItem
+from federation_harness import Federation, Node
+from plain_peer import AS_CONTEXT, PlainPeer
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[PlainPeer]:
+    async with await PlainPeer.start() as started:
+        started.add_account("pat")
+        yield started
+
+
+def like(peer: PlainPeer, name: str) -> dict[str, Any]:
+    actor = peer.actor_uri("pat")
+    return {"@context": AS_CONTEXT, "id": f"{actor}/likes/{name}", "type": "Like", "actor": actor,
+            "object": f"{actor}/statuses/1"}
+
+
+def incoming(peer: PlainPeer, name: str) -> Incoming:
+    """A Like as the inbox hands it to the writer once its signature is checked."""
+    return parse_activity(json.dumps(like(peer, name)).encode())
+
+
+async def stored_ids(node: Node) -> list[str]:
+    async with node.live.sessions() as session:
+        return list(await session.scalars(select(InboxItem.activity_id)))
+
+
+@contextmanager
+def inbox_inserts(node: Node, fail_first: bool = False) -> Iterator[list[str]]:
+    """The INSERT statements into fed_inbox_items, as the database receives them; optionally the first one fails."""
+    seen: list[str] = []
+
+    def before_execute(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO fed_inbox_items"):
+            seen.append(statement)
+            if fail_first and len(seen) == 1:
+                raise OSError("disk full")
+
+    engine = node.live.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", before_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before_execute)
+
+
+async def test_concurrent_deliveries_are_stored_once_each_in_shared_commits(
+        federation: Federation, peer: PlainPeer) -> None:
+    receiver = await federation.start("receiver")
+    inbox = f"{receiver.base_url}/inbox"
+    assert await peer.deliver("pat", inbox, like(peer, "first")) == 202
+    with inbox_inserts(receiver) as inserts:
+        statuses = await asyncio.gather(*(peer.deliver("pat", inbox, like(peer, str(n))) for n in range(200)))
+    assert statuses == [202] * 200
+    ids = await stored_ids(receiver)
+    assert sorted(ids) == sorted([like(peer, "first")["id"]] + [like(peer, str(n))["id"] for n in range(200)])
+    assert len(inserts) < 100, f"{len(inserts)} INSERTs for 200 concurrent deliveries: requests were not grouped"
+
+
+async def test_the_same_activity_delivered_concurrently_is_stored_once(federation: Federation, peer: PlainPeer) -> None:
+    receiver = await federation.start("receiver")
+    inbox = f"{receiver.base_url}/inbox"
+    again = like(peer, "again")
+    statuses = await asyncio.gather(*(peer.deliver("pat", inbox, again) for _ in range(30)),
+                                    *(peer.deliver("pat", inbox, like(peer, str(n))) for n in range(30)))
+    assert statuses == [202] * 60
+    ids = await stored_ids(receiver)
+    assert ids.count(again["id"]) == 1 and len(ids) == 31
+
+
+async def test_within_one_batch_only_the_first_copy_of_an_activity_is_new(
+        federation: Federation, peer: PlainPeer) -> None:
+    """The stores are queued before the writer runs, so they make one batch; its one INSERT skips the copies."""
+    receiver = await federation.start("receiver")
+    writer, now = receiver.live.inbox_writer, receiver.live.now()
+    copies = [incoming(peer, name) for name in ("a", "b", "a", "a", "b", "c")]
+    with inbox_inserts(receiver) as inserts:
+        new = await asyncio.gather(*(writer.store(incoming, now) for incoming in copies))
+    assert new == [True, True, False, False, False, True]
+    assert len(inserts) == 1
+    assert await writer.store(copies[0], now) is False
+    assert len(await stored_ids(receiver)) == 3
+
+
+async def test_a_backlog_is_written_in_batches_of_at_most_max_batch(federation: Federation, peer: PlainPeer) -> None:
+    receiver = await federation.start("receiver")
+    writer, now = receiver.live.inbox_writer, receiver.live.now()
+    with inbox_inserts(receiver) as inserts:
+        new = await asyncio.gather(*(writer.store(incoming(peer, str(n)), now) for n in range(2 * MAX_BATCH + 1)))
+    assert new == [True] * (2 * MAX_BATCH + 1)
+    assert len(inserts) == 3
+    assert len(await stored_ids(receiver)) == 2 * MAX_BATCH + 1
+
+
+async def test_a_failed_commit_answers_503_to_its_batch_and_the_peers_retry_succeeds(
+        federation: Federation, peer: PlainPeer) -> None:
+    receiver = await federation.start("receiver")
+    inbox = f"{receiver.base_url}/inbox"
+    assert await peer.deliver("pat", inbox, like(peer, "key-fetched")) == 202
+    likes = [like(peer, str(n)) for n in range(40)]
+    with inbox_inserts(receiver, fail_first=True):
+        statuses = await asyncio.gather(*(peer.deliver("pat", inbox, activity) for activity in likes))
+    refused = [activity for activity, status in zip(likes, statuses, strict=True) if status == 503]
+    assert refused and set(statuses) <= {202, 503}
+    accepted = {activity["id"] for activity, status in zip(likes, statuses, strict=True) if status == 202}
+    assert set(await stored_ids(receiver)) == accepted | {like(peer, "key-fetched")["id"]}
+    retried = await asyncio.gather(*(peer.deliver("pat", inbox, activity) for activity in refused))
+    assert retried == [202] * len(refused)
+    assert len(await stored_ids(receiver)) == 41
+
+
+async def test_stopping_stores_what_is_queued_then_refuses(federation: Federation, peer: PlainPeer) -> None:
+    receiver = await federation.start("receiver")
+    writer, now = receiver.live.inbox_writer, receiver.live.now()
+    queued = [asyncio.create_task(writer.store(incoming(peer, str(n)), now)) for n in range(20)]
+    await asyncio.sleep(0)
+    await writer.stop()
+    assert [task.result() for task in queued] == [True] * 20
+    assert len(await stored_ids(receiver)) == 20
+    with pytest.raises(InboxUnavailable):
+        await writer.store(incoming(peer, "late"), now)
+    assert await peer.deliver("pat", f"{receiver.base_url}/inbox", like(peer, "late")) == 503
