@@ -68,7 +68,7 @@ class Instance:
         received = ReceivedFlattrHandlers(urls, settings.settlement.period)
         directory = InstanceDirectory(sessions, client, scheme=settings.scheme, clock=clock)
         payouts = PayoutHandlers(urls, directory, settings.instance.currency)
-        bot = BotHandlers(urls, settings.instance.bot_username)
+        bot = BotHandlers(urls, settings.instance.bot_username, settings.instance.currency)
         handlers = {**FollowHandlers(urls, actors).handlers(), **received.handlers(), **payouts.handlers(),
                     **bot.handlers()}
         processor = InboxProcessor(sessions, handlers, clock, after_commit=_wake(delivery.wakeup, bot.wakeup),

@@ -6,7 +6,7 @@ named by username, remote actors by their URI.
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from federation.models import UTCDateTime
@@ -97,6 +97,8 @@ class LinkedAccount(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     actor_uri: Mapped[str] = mapped_column(String(2048), unique=True)
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The bot follows the account and flattrs every public post it boosts.
+    auto_flattr_boosts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class BotNotice(Base):
@@ -112,7 +114,7 @@ class BotNotice(Base):
 
 
 class BotTask(Base):
-    """A flattr asked of the bot, done after the inbox transaction because it needs the network."""
+    """A flattr asked of the bot (or a boost to flattr), done after the inbox transaction: it needs the network."""
 
     __tablename__ = "bot_tasks"
 
@@ -122,8 +124,20 @@ class BotTask(Base):
     actor_uri: Mapped[str] = mapped_column(String(2048))
     note_id: Mapped[str] = mapped_column(String(2048))
     url: Mapped[str] = mapped_column(String(2048))
+    #: False for a boost flattred automatically: a DM for every boost would be noise.
+    answer: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class BotOptOut(Base):
+    """An account that answered "stop": the bot sends it no more escrow notices."""
+
+    __tablename__ = "bot_opt_outs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from server.bot.alias_claims import claim_by_alias
+from server.bot.claims import claim_all
+from server.bot.escrow_notices import send_escrow_notices
 from server.instance import Instance
 from server.settling import close_period, due_periods, release_escrow, send_payouts
 
@@ -51,3 +54,7 @@ async def settlement_tick(instance: Instance) -> None:
     returned = await release_escrow(instance)
     if returned:
         log.info("escrow returned to donors: %d minor units", returned)
+    claimed = await claim_all(instance.sessions, instance.now()) + await claim_by_alias(instance)
+    if claimed:
+        log.info("escrow claimed by linked and aliased accounts: %d minor units", claimed)
+    await send_escrow_notices(instance)

@@ -3,7 +3,7 @@
 Built on `PlainPeer` (actors, notes, signature checks, the record of what
 arrives) and, like it, written out by hand from Mastodon's own documents
 (`tests/fixtures/mastodon/create-note-direct.json`,
-`create-note-reply-unlisted.json`), never with `federation.vocab`. A direct
+`create-note-reply-unlisted.json`, `accept-follow.json`, `announce.json`), never with `federation.vocab`. A direct
 message is addressed to the mentioned accounts only; a reply is unlisted
 (followers in `to`, Public and the mentioned in `cc`) or public, and goes
 to the shared inbox as Mastodon sends mentions of remote accounts.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from plain_peer import AS_PUBLIC, NOTE_CONTEXT, PlainPeer
+from plain_peer import AS_CONTEXT, AS_PUBLIC, NOTE_CONTEXT, PlainPeer
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,28 @@ class MastodonPeer(PlainPeer):
             [AS_PUBLIC], [followers, to.actor])
         activity = self._create(name, to, text, audience=audience, in_reply_to=in_reply_to)
         return await self.deliver(name, to.shared_inbox, activity)
+
+    async def accept_follows(self, name: str) -> int:
+        """Accept every Follow of `name` received so far, as Mastodon does for an unlocked account; how many."""
+        actor = self.actor_uri(name)
+        follows = [r.activity for r in self.received
+                   if r.verified and r.activity.get("type") == "Follow" and r.activity.get("object") == actor]
+        for n, follow in enumerate(follows):
+            accept = {"@context": AS_CONTEXT, "id": f"{actor}#accepts/follows/{n}", "type": "Accept", "actor": actor,
+                      "object": {"id": follow["id"], "type": "Follow", "actor": follow["actor"], "object": actor}}
+            await self.deliver(name, f"{follow['actor']}/inbox", accept)
+        return len(follows)
+
+    async def boost(self, name: str, post: str, to: Account, *, public: bool = True) -> int:
+        """`name` boosts `post` (an ActivityPub id), delivered to a follower's shared inbox; False: followers only."""
+        actor, n = self.actor_uri(name), next(self._ids)
+        author = post.split("/statuses/")[0]
+        audience = {"to": [AS_PUBLIC], "cc": [author, f"{actor}/followers"]} if public else {
+            "to": [f"{actor}/followers"], "cc": [author]}
+        announce = {"@context": AS_CONTEXT, "id": f"{actor}/statuses/{n}/activity", "type": "Announce",
+                    "actor": actor, "published": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **audience,
+                    "object": post}
+        return await self.deliver(name, to.shared_inbox, announce)
 
     def direct_messages(self, name: str) -> list[dict[str, Any]]:
         """The Notes of the verified `Create`s that reached `name`'s inbox, in arrival order."""

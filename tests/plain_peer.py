@@ -87,6 +87,8 @@ class PlainPeer:
         self.authorized_fetch = authorized_fetch
         self.received: list[Received] = []
         self.signed_fetches: list[str] = []
+        #: Extra fields of an account's actor document by name, e.g. `alsoKnownAs` or PropertyValue `attachment`.
+        self.profiles: dict[str, dict[str, Any]] = {}
         #: What the peer's clock reads when signing and checking Dates; a test shares its instance's clock here.
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._keys: dict[str, RSAPrivateKey] = {}
@@ -202,6 +204,7 @@ class PlainPeer:
             "tag": [],
             "attachment": [],
             "endpoints": {"sharedInbox": f"{self.base_url}/inbox"},
+            **self.profiles.get(name, {}),
         })
 
     async def _status(self, request: web.Request) -> web.Response:

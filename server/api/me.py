@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from server import aliases
 from server.api import representations as rep
 from server.api.auth import current_user
 from server.api.bodies import bool_field, json_object, money_field
@@ -50,9 +51,28 @@ async def put_budget(request: web.Request) -> web.Response:
     return web.json_response({"budget": rep.money(budget)})
 
 
+async def get_aliases(request: web.Request) -> web.Response:
+    instance = request.app[instance_key]
+    user = await current_user(request)
+    async with instance.sessions() as session:
+        return web.json_response({"aliases": await aliases.aliases_of(session, user.username)})
+
+
+async def put_aliases(request: web.Request) -> web.Response:
+    """Replaces the list: the `alsoKnownAs` of the user's actor, one half of a two-way alias that claims escrow."""
+    instance = request.app[instance_key]
+    user = await current_user(request)
+    wanted = aliases.checked(instance.urls, (await json_object(request)).get("aliases"))
+    async with instance.sessions() as session, session.begin():
+        await aliases.set_aliases(session, user.username, wanted)
+    return web.json_response({"aliases": wanted})
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/api/v1/me", get_me),
         web.patch("/api/v1/me", patch_me),
         web.put("/api/v1/me/budget", put_budget),
+        web.get("/api/v1/me/aliases", get_aliases),
+        web.put("/api/v1/me/aliases", put_aliases),
     ]

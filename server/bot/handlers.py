@@ -3,15 +3,17 @@
 The processor has already proven that the activity's actor signed it, and the
 inbox kept the Note only if it lives on that actor's host; the Note must also
 be attributed to that actor. What needs no network happens here, in the inbox
-item's transaction (linking, unlinking, the answers, which only need the
-sender's inbox, stored when their key was fetched); a flattr needs to fetch
-the post and its author, so it is recorded as a `bot_tasks` row and done by
-`server.bot.tasks` after this transaction commits.
+item's transaction (linking, claiming the escrow held for the account,
+unlinking, the answers, which only need the sender's inbox, stored when their
+key was fetched); a flattr needs to fetch the post and its author, so it is
+recorded as a `bot_tasks` row and done by `server.bot.tasks` after this
+transaction commits.
 
-In a direct message: "unlink" unlinks; a reply or a post URL is flattred; a
-code-shaped word is tried as a link code. Outside one: a reply mentioning the
-bot is flattred. An unlinked account asking for anything else learns how to
-link, at most once a day.
+In a direct message: "stop" (alone) ends escrow notices; "unlink" unlinks; a
+reply or a post URL is flattred; a code-shaped word is tried as a link code.
+Outside one: a reply mentioning the bot is flattred. An unlinked account
+asking for anything else learns how to link, at most once a day. An
+`Announce` (a boost) by a linked account that opted in is flattred quietly.
 """
 
 import asyncio
@@ -24,25 +26,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.processing import Handler
 from federation.storage import insert_ignoring_duplicates
 from federation.urls import InstanceUrls
-from federation.vocab import object_id
-from server.bot import codes, links, replies
-from server.bot.messages import Message, read
+from federation.vocab import PUBLIC, object_id
+from server.bot import boosts, codes, links, opt_outs, replies
+from server.bot.messages import Message, audience, read
 from server.bot.replies import Recipient
 from server.models import BotNotice, BotTask, LinkedAccount
+from settlement import escrow
+from settlement.money import Money, format_amount
 
 EXPLAIN_EVERY = timedelta(days=1)
 HOW_TO_LINK = "how_to_link"
 
 
 class BotHandlers:
-    def __init__(self, urls: InstanceUrls, bot_username: str) -> None:
+    def __init__(self, urls: InstanceUrls, bot_username: str, currency: str) -> None:
         self._urls = urls
         self._bot = bot_username
+        self._currency = currency
         #: Set by the inbox processor after a commit, so `server.bot.tasks` looks for new tasks at once.
         self.wakeup = asyncio.Event()
 
     def handlers(self) -> dict[str, Handler]:
-        return {"Create": self.on_create}
+        return {"Create": self.on_create, "Announce": self.on_announce}
 
     async def on_create(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
         message = read(activity)
@@ -53,14 +58,28 @@ class BotHandlers:
         if sender is not None:
             await self._answer(session, activity["id"], message, sender, now)
 
+    async def on_announce(self, session: AsyncSession, announce: dict[str, Any], now: datetime) -> None:
+        """A boost addressed to Public, by a linked account whose user opted in: flattred, without a DM."""
+        actor, boosted = object_id(announce.get("actor")), object_id(announce.get("object"))
+        if actor is None or boosted is None or PUBLIC not in audience(announce):
+            return
+        link = await links.of_actor(session, actor)
+        if link is not None and link.auto_flattr_boosts:
+            await self._record_task(session, announce["id"], link.username, actor, note_id=announce["id"],
+                                    target=boosted, answer=False, now=now)
+
     async def _answer(self, session: AsyncSession, activity_id: str, message: Message, sender: Recipient,
                       now: datetime) -> None:
         link = await links.of_actor(session, message.author)
         target = self._target(message)
-        if message.direct and message.asks_unlink():
+        if message.direct and opt_outs.asks_stop(message.text):
+            await opt_outs.stop(session, message.author, now)
+            await self._reply(session, sender, message, replies.stopped(), now)
+        elif message.direct and message.asks_unlink():
             await self._unlink(session, message, sender, link, now)
         elif target is not None and link is not None:
-            await self._record_task(session, activity_id, link.username, message, target, now)
+            await self._record_task(session, activity_id, link.username, message.author, note_id=message.note_id,
+                                    target=target, answer=True, now=now)
         elif target is None and message.direct and message.code_candidates():
             await self._link(session, message, sender, link, now)
         elif link is not None and message.direct:
@@ -92,7 +111,9 @@ class BotHandlers:
             return replies.bad_code()
         if not await links.link(session, username=username, actor_uri=message.author, now=now):
             return replies.already_linked("another account here")
-        return replies.linked(self._account(username))
+        claimed = await escrow.claim(session, author_uri=message.author, username=username, now=now)
+        text = replies.linked(self._account(username))
+        return f"{text} {replies.claimed(self._money(claimed))}" if claimed else text
 
     async def _redeem(self, session: AsyncSession, candidates: list[str], now: datetime) -> str | None:
         for candidate in candidates:
@@ -105,14 +126,15 @@ class BotHandlers:
                       existing: LinkedAccount | None, now: datetime) -> None:
         if existing is not None:
             await links.unlink(session, actor_uri=message.author)
+            await boosts.stop_following(session, self._urls, self._bot, message.author, inbox=sender.inbox, now=now)
         text = replies.unlinked(self._account(existing.username)) if existing else replies.not_linked()
         await self._reply(session, sender, message, text, now)
 
-    async def _record_task(self, session: AsyncSession, activity_id: str, username: str, message: Message,
-                           target: str, now: datetime) -> None:
+    async def _record_task(self, session: AsyncSession, activity_id: str, username: str, actor_uri: str, *,
+                           note_id: str, target: str, answer: bool, now: datetime) -> None:
         await insert_ignoring_duplicates(session, BotTask.__table__, {
-            "activity_id": activity_id, "username": username, "actor_uri": message.author,
-            "note_id": message.note_id, "url": target, "state": "pending", "attempts": 0, "created_at": now})
+            "activity_id": activity_id, "username": username, "actor_uri": actor_uri, "note_id": note_id,
+            "url": target, "answer": answer, "state": "pending", "attempts": 0, "created_at": now})
 
     async def _explain(self, session: AsyncSession, sender: Recipient, message: Message, now: datetime) -> None:
         """At most once a day per account; the row is claimed atomically so two processes cannot both send."""
@@ -129,6 +151,9 @@ class BotHandlers:
     async def _reply(self, session: AsyncSession, sender: Recipient, message: Message, text: str,
                      now: datetime) -> None:
         await replies.send(session, self._urls, self._bot, sender, text, in_reply_to=message.note_id, now=now)
+
+    def _money(self, minor_units: int) -> str:
+        return f"{format_amount(Money(minor_units, self._currency))} {self._currency}"
 
     def _account(self, username: str) -> str:
         return f"{username}@{self._urls.host}"

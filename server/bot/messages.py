@@ -47,15 +47,20 @@ def read(activity: dict[str, Any]) -> Message | None:
     parser.close()
     text = " ".join(parser.text.split())
     urls = list(dict.fromkeys([*parser.links, *PLAIN_URL.findall(text)]))
-    audience = _addresses(note.get("to")) | _addresses(note.get("cc"))
+    addressed = audience(note)
     return Message(note["id"], object_id(note.get("attributedTo")) or "", text, urls, mentions,
-                   object_id(note.get("inReplyTo")), PUBLIC not in audience and audience <= mentions)
+                   object_id(note.get("inReplyTo")), PUBLIC not in addressed and addressed <= mentions)
 
 
 def _mentions(tags: Any) -> list[str]:
     tags = tags if isinstance(tags, list) else [tags]
     return [tag["href"] for tag in tags
             if isinstance(tag, dict) and tag.get("type") == "Mention" and isinstance(tag.get("href"), str)]
+
+
+def audience(document: dict[str, Any]) -> set[str]:
+    """Everyone a Note or an activity is addressed to, `to` and `cc` alike."""
+    return _addresses(document.get("to")) | _addresses(document.get("cc"))
 
 
 def _addresses(value: Any) -> set[str]:

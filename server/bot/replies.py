@@ -69,6 +69,21 @@ def linked(account: str) -> str:
             "or send me its link here. Send \"unlink\" to undo this.")
 
 
+def claimed(amount: str) -> str:
+    return (f"{amount} held for your posts is now credited there; flattrs of your posts that reach escrow later "
+            "follow at each settlement.")
+
+
+def escrow_waiting(base_url: str, period: str, amount: str, until: str) -> str:
+    return (f"People on {base_url} flattred your posts in {period}: {amount} waits for you there until {until}, "
+            f"then goes back to them. To collect it, open an account on {base_url}, ask it for a link code and send "
+            "me the code in a direct message. Reply \"stop\" and I will not write to you about this again.")
+
+
+def stopped() -> str:
+    return "Understood: no more messages about money waiting for you. It still waits; linking still collects it."
+
+
 def already_linked(account: str) -> str:
     return f"This account is already linked to {account}. Send \"unlink\" first if you want to link it elsewhere."
 

@@ -71,7 +71,7 @@ class BotTaskWorker:
             claimed = await session.execute(update(BotTask).where(BotTask.id == task.id, BotTask.state == "pending")
                                             .values(state="done", done_at=now))
             recipient = await replies.recipient(session, task.actor_uri)
-            if claimed.rowcount and recipient is not None:
+            if claimed.rowcount and task.answer and recipient is not None:
                 await replies.send(session, instance.urls, instance.settings.instance.bot_username, recipient, text,
                                    in_reply_to=task.note_id, now=now)
         instance.delivery.wakeup.set()

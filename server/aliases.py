@@ -1,0 +1,42 @@
+"""Which other fediverse accounts a local user says are also theirs: the `alsoKnownAs` of their actor.
+
+Half of a two-way alias: the other account must name this user's actor back
+(`server.bot.alias_claims`). Only http(s) actor ids are kept, at most
+`MAX_ALIASES`, none of them on this instance.
+"""
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.models import LocalActor
+from federation.urls import InstanceUrls
+from server.errors import ApiError
+
+MAX_ALIASES = 10
+MAX_LENGTH = 2048
+
+
+def checked(urls: InstanceUrls, value: object) -> list[str]:
+    """The aliases as given, without duplicates; 400 for anything that is not a list of remote http(s) ids."""
+    if not isinstance(value, list) or len(value) > MAX_ALIASES:
+        raise ApiError(400, "invalid_field", f"`aliases` must be a list of at most {MAX_ALIASES} actor ids.")
+    for alias in value:
+        parts = urlsplit(alias) if isinstance(alias, str) and len(alias) <= MAX_LENGTH else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ApiError(400, "invalid_field", "Each alias must be the http(s) id of an actor.")
+        if parts.netloc == urls.host:
+            raise ApiError(400, "invalid_field", f"{alias} is on this instance; aliases name accounts elsewhere.")
+    return list(dict.fromkeys(value))
+
+
+async def set_aliases(session: AsyncSession, username: str, aliases: list[str]) -> None:
+    actor = await session.scalar(select(LocalActor).where(LocalActor.username == username))
+    if actor is None:
+        raise ApiError(404, "not_found", f"{username} has no actor.")
+    actor.also_known_as = aliases
+
+
+async def aliases_of(session: AsyncSession, username: str) -> list[str]:
+    return list(await session.scalar(select(LocalActor.also_known_as).where(LocalActor.username == username)) or [])
