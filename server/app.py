@@ -2,7 +2,8 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
@@ -51,7 +52,7 @@ def _instance_context(instance: Instance, run_workers: bool):  # type: ignore[no
     return context
 
 
-def _workers(instance: Instance) -> list:  # type: ignore[type-arg]
+def _workers(instance: Instance) -> list[Coroutine[Any, Any, None]]:
     poll = instance.settings.delivery.poll_seconds
     return [instance.delivery.run(poll), instance.processor.run(poll), BotTaskWorker(instance).run(poll)]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings, load
 from federation.errors import FederationError
@@ -107,7 +108,7 @@ async def deliveries(settings: Settings, dead_only: bool, retry_id: int | None) 
     return 0
 
 
-async def _retry_dead(session, retry_id: int, instance: Instance) -> int:  # type: ignore[no-untyped-def]
+async def _retry_dead(session: AsyncSession, retry_id: int, instance: Instance) -> int:
     result = await session.execute(update(Delivery).where(Delivery.id == retry_id, Delivery.state == "dead").values(
         state="queued", attempts=0, next_attempt_at=instance.now(), finished_at=None))
     if not result.rowcount:
