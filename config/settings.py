@@ -32,6 +32,7 @@ class InstanceSettings:
     currency: str
     bot_username: str
     link_code_minutes: int
+    open_registrations: bool
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from server.errors import error_middleware
 from server.instance import Instance
 from server.scheduler import SettlementWorker
 from server.views import activitypub, objects, wellknown
+from server.web import routes as web_routes
 
 
 def create_app(instance: Instance, *, run_workers: bool = True) -> web.Application:
@@ -23,6 +24,7 @@ def create_app(instance: Instance, *, run_workers: bool = True) -> web.Applicati
     app[instance_key] = instance
     app.router.add_routes(
         wellknown.routes() + activitypub.routes() + objects.routes() + api_routes() + [web.get("/health", health)])
+    web_routes.setup(app)
     app.cleanup_ctx.append(_instance_context(instance, run_workers))
     return app
 

@@ -27,6 +27,21 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(default=False)
     also_send_like: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Argon2id hash; None for accounts made on the command line until a password is set.
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
+
+
+class WebSession(Base):
+    """A browser session: only the SHA-256 of its cookie is kept, with the CSRF token its forms carry."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Base):

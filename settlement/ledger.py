@@ -122,17 +122,17 @@ def _validate(lines: Sequence[tuple[AccountKey, int]]) -> None:
 
 
 async def _account_ids(session: AsyncSession, keys: set[AccountKey]) -> dict[AccountKey, int]:
-    """Ids of the accounts, the missing ones created first: a few statements whatever the number of keys.
+    """Ids of the accounts, the missing ones created: a few statements whatever the number of keys.
 
     A period close credits thousands of accounts in one post, so one round trip per account would be
-    most of its time. New accounts are inserted in sorted order, so concurrent posts lock them alike.
+    most of its time.
     """
     ids = await _existing_ids(session, keys)
     missing = sorted(keys - ids.keys())
     if missing:
-        await session.execute(dialect_insert(session, Account.__table__).on_conflict_do_nothing(), [
-            {"kind": key.kind, "owner": key.owner, "currency": key.currency} for key in missing])
-        ids |= await _existing_ids(session, set(missing))
+        ids |= await _created_ids(session, missing)
+    if len(ids) < len(keys):
+        ids |= await _existing_ids(session, keys - ids.keys())
     return ids
 
 
@@ -141,14 +141,29 @@ async def _existing_ids(session: AsyncSession, keys: set[AccountKey]) -> dict[Ac
     owners: dict[tuple[str, str], list[str]] = {}
     for key in keys:
         owners.setdefault((key.kind, key.currency), []).append(key.owner)
+    accounts = Account.__table__
     ids: dict[AccountKey, int] = {}
     for (kind, currency), names in owners.items():
         for start in range(0, len(names), LOOKUP_CHUNK):
             chunk = names[start:start + LOOKUP_CHUNK]
-            rows = await session.execute(select(Account.owner, Account.id).where(
-                Account.kind == kind, Account.currency == currency, Account.owner.in_(chunk)))
+            rows = await session.execute(select(accounts.c.owner, accounts.c.id).where(
+                accounts.c.kind == kind, accounts.c.currency == currency, accounts.c.owner.in_(chunk)))
             ids.update({AccountKey(kind, owner, currency): account_id for owner, account_id in rows})
     return ids
+
+
+async def _created_ids(session: AsyncSession, keys: list[AccountKey]) -> dict[AccountKey, int]:
+    """Create the accounts in the order given (sorted, so concurrent posts lock them alike); the ids of the new ones.
+
+    RETURNING spares a lookup of rows just written, which the planner may not have statistics for yet.
+    An account a concurrent transaction created first is skipped, and left to the caller to look up.
+    """
+    accounts = Account.__table__
+    statement = (dialect_insert(session, accounts).on_conflict_do_nothing()
+                 .returning(accounts.c.kind, accounts.c.owner, accounts.c.currency, accounts.c.id))
+    rows = await session.execute(statement, [
+        {"kind": key.kind, "owner": key.owner, "currency": key.currency} for key in keys])
+    return {AccountKey(kind, owner, currency): account_id for kind, owner, currency, account_id in rows}
 
 
 def _sum(column: SQLColumnExpression[int]) -> Cast[int]:

@@ -1,0 +1,104 @@
+"""Signing up, logging in and out.
+
+A failed login says the same thing for an unknown name as for a wrong
+password, and costs the same time, so the form tells nobody which names exist.
+"""
+
+from aiohttp import web
+from sqlalchemy import select
+
+from server.accounts import AccountError, create_user
+from server.appkeys import instance_key
+from server.models import User
+from server.web.passwords import PasswordError, check_strength, hash_password, verify_password
+from server.web.rendering import PageError, field, local_target, page, posted_form, render, set_cookie, viewer
+from server.web.sessions import COOKIE, LIFETIME, close_session, open_session
+
+
+@page
+async def signup_form(request: web.Request) -> web.StreamResponse:
+    _registrations_open(request)
+    return await render(request, "signup.html", {"username": "", "errors": []})
+
+
+@page
+async def signup(request: web.Request) -> web.StreamResponse:
+    _registrations_open(request)
+    form = await posted_form(request)
+    username, password = field(form, "username").lower(), str(form.get("password", ""))
+    errors = _password_errors(password, str(form.get("confirm", "")))
+    instance = request.app[instance_key]
+    if not errors:
+        password_hash = await hash_password(password)
+        try:
+            async with instance.sessions() as session, session.begin():
+                user = await create_user(session, username, bot_username=instance.settings.instance.bot_username,
+                                         now=instance.now(), display_name=field(form, "display_name"))
+                user.password_hash = password_hash
+                token = await open_session(session, username, instance.now())
+        except AccountError as error:
+            errors.append(str(error))
+    if errors:
+        return await render(request, "signup.html", {"username": username, "errors": errors}, status=400)
+    return _signed_in_redirect(request, token, "/")
+
+
+@page
+async def login_form(request: web.Request) -> web.StreamResponse:
+    return await render(request, "login.html", {"username": "", "next": local_target(request.query.get("next"))})
+
+
+@page
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await posted_form(request)
+    username, target = field(form, "username").lower(), local_target(field(form, "next"))
+    instance = request.app[instance_key]
+    async with instance.sessions() as session:
+        stored = await session.scalar(select(User.password_hash).where(User.username == username))
+    if not await verify_password(stored, str(form.get("password", ""))):
+        return await render(request, "login.html", {"username": username, "next": target,
+                                                    "error": "Wrong username or password."}, status=400)
+    async with instance.sessions() as session, session.begin():
+        token = await open_session(session, username, instance.now())
+    return _signed_in_redirect(request, token, target)
+
+
+@page
+async def logout(request: web.Request) -> web.StreamResponse:
+    await posted_form(request)
+    token = (await viewer(request)).session_token
+    if token is not None:
+        instance = request.app[instance_key]
+        async with instance.sessions() as session, session.begin():
+            await close_session(session, token)
+    response = _see_other("/")
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+def _registrations_open(request: web.Request) -> None:
+    if not request.app[instance_key].settings.instance.open_registrations:
+        raise PageError(403, "This instance does not take sign-ups; ask its operator for an account.")
+
+
+def _password_errors(password: str, confirm: str) -> list[str]:
+    try:
+        check_strength(password)
+    except PasswordError as error:
+        return [str(error)]
+    return [] if password == confirm else ["The two passwords differ."]
+
+
+def _signed_in_redirect(request: web.Request, token: str, target: str) -> web.StreamResponse:
+    response = _see_other(target)
+    set_cookie(request, response, COOKIE, token, max_age=int(LIFETIME.total_seconds()))
+    return response
+
+
+def _see_other(target: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": target})
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.get("/signup", signup_form), web.post("/signup", signup), web.get("/login", login_form),
+            web.post("/login", login), web.post("/logout", logout)]

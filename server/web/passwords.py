@@ -1,0 +1,44 @@
+"""Passwords, hashed with Argon2id through argon2-cffi (its defaults follow RFC 9106's recommendation).
+
+Hashing costs tens of milliseconds of CPU and 64 MiB by design, so it runs in
+a worker thread and never stalls the event loop that answers federation.
+"""
+
+import asyncio
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_LENGTH = 10
+MAX_LENGTH = 1024
+
+_hasher = PasswordHasher()
+#: Checked against when the username is unknown, so that a wrong name costs as long as a wrong password.
+_DECOY = _hasher.hash("not a password of anyone")
+
+
+class PasswordError(ValueError):
+    pass
+
+
+def check_strength(password: str) -> None:
+    """Length is the rule that matters (NIST SP 800-63B); composition rules only annoy."""
+    if len(password) < MIN_LENGTH:
+        raise PasswordError(f"Choose a password of at least {MIN_LENGTH} characters.")
+    if len(password) > MAX_LENGTH:
+        raise PasswordError(f"A password is at most {MAX_LENGTH} characters.")
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(stored: str | None, password: str) -> bool:
+    return await asyncio.to_thread(_verify, stored or _DECOY, password) and stored is not None
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,133 @@
+"""Pages rendered from Jinja2 templates, with who is looking and the CSRF token their forms carry.
+
+Every handler of a page goes through `page`, so a refusal (`PageError`) is
+an HTML page with the status it deserves rather than the API's JSON, and a
+visitor without a session gets the cookie that their first form will need.
+"""
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from server.appkeys import instance_key
+from server.models import User
+from server.web.sessions import COOKIE, find_session
+from settlement.money import Money, format_amount
+
+ANONYMOUS_COOKIE = "mecene_csrf"
+STATIC = Path(__file__).parent / "static"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class PageError(Exception):
+    """A refusal shown to a person: the status and one sentence saying what to do."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user: User | None
+    csrf: str
+    session_token: str | None
+    new_anonymous_cookie: bool
+
+
+VIEWER = web.RequestKey("viewer", Viewer)
+
+
+def setup(app: web.Application) -> None:
+    environment = aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("server.web", "templates"),
+                                       autoescape=jinja2.select_autoescape(default=True))
+    environment.filters["money"] = lambda amount, currency: format_amount(Money(int(amount), currency))
+    app.router.add_static("/static", STATIC)
+
+
+def page(handler: Handler) -> Handler:
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except PageError as error:
+            return await render(request, "error.html", {"message": error.message}, status=error.status)
+
+    return wrapped
+
+
+async def viewer(request: web.Request) -> Viewer:
+    """Looked up once per request: the session cookie's user, or an anonymous visitor's CSRF cookie."""
+    if VIEWER not in request:
+        request[VIEWER] = await _look_up(request)
+    return request[VIEWER]
+
+
+async def _look_up(request: web.Request) -> Viewer:
+    token = request.cookies.get(COOKIE)
+    if token:
+        instance = request.app[instance_key]
+        async with instance.sessions() as session:
+            found = await find_session(session, token, instance.now())
+        if found is not None:
+            return Viewer(found[1], found[0].csrf_token, token, False)
+    anonymous = request.cookies.get(ANONYMOUS_COOKIE)
+    if anonymous:
+        return Viewer(None, anonymous, None, False)
+    return Viewer(None, secrets.token_urlsafe(32), None, True)
+
+
+async def signed_in(request: web.Request) -> User:
+    """The viewer's account; a visitor without one is sent to log in and brought back afterwards."""
+    user = (await viewer(request)).user
+    if user is None:
+        raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
+    return user
+
+
+async def posted_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+    """The form, once its CSRF token matches the viewer's: a cross-site post changes nothing."""
+    form = await request.post()
+    sent = form.get("csrf")
+    expected = (await viewer(request)).csrf
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise PageError(403, "This form has expired or came from another site. Reload the page and try again.")
+    return form
+
+
+def field(form: MultiDictProxy[str | bytes | web.FileField], name: str) -> str:
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def local_target(path: str | None) -> str:
+    """Where to go after logging in: only a path of this site, so a link cannot send anyone elsewhere."""
+    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return "/"
+
+
+async def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
+    looking = await viewer(request)
+    instance = request.app[instance_key]
+    response = aiohttp_jinja2.render_template(template, request, {
+        "viewer": looking.user, "csrf": looking.csrf, "instance_name": instance.settings.instance.name,
+        "currency": instance.settings.instance.currency, **context}, status=status)
+    if looking.new_anonymous_cookie:
+        set_cookie(request, response, ANONYMOUS_COOKIE, looking.csrf, samesite="Strict")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str, *,
+               samesite: str = "Lax", max_age: int | None = None) -> None:
+    secure = not request.app[instance_key].settings.dev.insecure
+    response.set_cookie(name, value, httponly=True, secure=secure, samesite=samesite, path="/", max_age=max_age)
