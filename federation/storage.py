@@ -18,6 +18,12 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Table, values
     return bool(result.rowcount)
 
 
+async def insert_many_ignoring_duplicates(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows that no unique key already holds, in one executemany."""
+    if rows:
+        await session.execute(_dialect_insert(session, table).on_conflict_do_nothing(), rows)
+
+
 async def upsert(session: AsyncSession, table: Table, values: dict[str, Any], key: str) -> None:
     """Insert the row, or update the one whose `key` column matches; safe against concurrent writers."""
     statement = _dialect_insert(session, table).values(**values)
