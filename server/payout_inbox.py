@@ -1,9 +1,10 @@
 """Payouts arriving from other Mecene instances, and the answers to ours.
 
 Only an instance's own actor (the one its NodeInfo names) may pay or answer
-for it; what it sends is credited once per payout id by `settlement.payouts`,
-and every Payout, even a repeated one, is answered so a sender whose first
-answer was lost still learns the outcome.
+for it; what it sends, a period's payout or a claim payout alike, is
+credited once per payout id by `settlement.payouts`, and every Payout, even a
+repeated one, is answered so a sender whose first answer was lost still
+learns the outcome. An answer settles whichever of our payouts it names.
 """
 
 import logging
@@ -23,7 +24,7 @@ from federation.urls import InstanceUrls
 from federation.vocab import object_id
 from server.accounts import INSTANCE_ACTOR
 from server.models import User
-from settlement import payouts
+from settlement import claim_payouts, payouts
 from settlement.money import MoneyError, parse_amount
 from settlement.payouts import IncomingLine
 
@@ -72,7 +73,8 @@ class PayoutHandlers:
             return
         refused = [(str(item.get("creator")), str(item.get("object")))
                    for item in activity.get("refused", []) if isinstance(item, dict)]
-        await payouts.settle(session, payout_id=payout_id, host=host, refused=refused, now=now)
+        if not await payouts.settle(session, payout_id=payout_id, host=host, refused=refused, now=now):
+            await claim_payouts.settle(session, payout_id=payout_id, host=host, refused=refused, now=now)
 
     async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
         """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""

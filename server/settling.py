@@ -9,7 +9,10 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import payout_vocab
 from federation.errors import FederationError
@@ -17,13 +20,24 @@ from federation.instances import InstanceInfo
 from federation.outbox import publish
 from server.accounts import INSTANCE_ACTOR
 from server.instance import Instance
-from settlement import closing, escrow, payouts
+from settlement import claim_payouts, closing, escrow, payouts
 from settlement.closing import CloseReport, CloseSettings, PeriodCloser, Progress
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Classifier, Destination
 from settlement.money import Money, format_amount
+from settlement.payouts import PayoutLine
 from settlement.periods import Period, parse_period
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class PayoutKind(Protocol):
+    """What sending needs of a kind of payout; `settlement.payouts` and `settlement.claim_payouts` provide it."""
+
+    async def get(self, session: AsyncSession, payout_id: str) -> Any: ...
+
+    async def lines_of(self, session: AsyncSession, payout: Any) -> list[PayoutLine]: ...
+
+    async def mark_sent(self, session: AsyncSession, payout_id: str) -> bool: ...
 
 
 def closer(instance: Instance) -> PeriodCloser:
@@ -36,6 +50,11 @@ def closer(instance: Instance) -> PeriodCloser:
 
 def payout_id(instance: Instance, label: str, host: str) -> str:
     return f"{instance.settings.base_url}/payouts/{label}/{quote(host, safe='')}"
+
+
+def claim_payout_id(base_url: str, number: int) -> str:
+    """Beside the period payouts' ids, never equal to one: no period label is `claims`."""
+    return f"{base_url}/payouts/claims/{number}"
 
 
 async def classifier(instance: Instance, label: str) -> Classifier:
@@ -92,37 +111,39 @@ async def release_escrow(instance: Instance) -> int:
 
 
 async def send_payouts(instance: Instance) -> int:
-    """Queue the Payout of every closed period not sent yet; a host we cannot reach waits for the next tick."""
+    """Queue every Payout not sent yet, of periods and of claims; a host we cannot reach waits for the next tick."""
     sent = 0
     async with instance.sessions() as session:
-        waiting = await payouts.pending(session)
-    for payout in waiting:
+        waiting = [(payout.host, payout.payout_id, payouts) for payout in await payouts.pending(session)]
+        waiting += [(claim.host, claim.payout_id, claim_payouts) for claim in await claim_payouts.pending(session)]
+    for host, payout_id, kind in waiting:
         try:
-            info = await instance.directory.info(payout.host)
-            if info.instance_actor is None:
+            info = await instance.directory.info(host)
+            if info.instance_actor is None or payout_id is None:
                 continue
             inbox = (await instance.actors.actor(info.instance_actor)).inbox
         except FederationError:
             continue
-        sent += await _queue(instance, payout.payout_id, info.instance_actor, inbox)
+        sent += await _queue(instance, kind, payout_id, info.instance_actor, inbox)
     if sent:
         instance.delivery.wakeup.set()
     return sent
 
 
-async def _queue(instance: Instance, payout_id: str, recipient: str, inbox: str) -> int:
+async def _queue(instance: Instance, kind: PayoutKind, payout_id: str, recipient: str, inbox: str) -> int:
+    """`kind` is the module keeping this payout: `settlement.payouts` or `settlement.claim_payouts`."""
     async with instance.sessions() as session, session.begin():
-        payout = await payouts.get(session, payout_id)
+        payout = await kind.get(session, payout_id)
         if payout is None or payout.state != "pending":
             return 0
-        lines = await payouts.lines_of(session, payout)
+        lines = await kind.lines_of(session, payout)
         items = [{"creator": line.creator, "object": line.thing, "flattrs": line.flattrs,
                   "amount": format_amount(Money(line.amount, payout.currency))} for line in lines]
         document = payout_vocab.payout(
             payout_id, instance.urls.actor(INSTANCE_ACTOR), recipient, period=payout.period,
             currency=payout.currency, total=format_amount(Money(payout.total, payout.currency)), items=items,
             published=instance.now())
-        if not await payouts.mark_sent(session, payout_id):
+        if not await kind.mark_sent(session, payout_id):
             return 0
         await publish(session, sender=INSTANCE_ACTOR, activity=document, inboxes=[inbox], now=instance.now())
     return 1

@@ -10,7 +10,9 @@ rows that update returned, in the same database transaction. A concurrent
 update of the same rows waits for the first and then finds them gone, so every
 share is taken by one transaction only. The ledger key names the lowest share
 id taken: two transactions never take the same share, so they never share their
-lowest id, and the key is unique without any other coordination.
+lowest id, and the key is unique without any other coordination. (A share
+sent in a claim payout comes back to escrow if the other instance refuses it,
+so `settlement.claim_payouts` keys its transactions by the claim payout instead.)
 """
 
 import calendar
@@ -70,7 +72,7 @@ class EscrowHolding:
 
 
 @dataclass(frozen=True)
-class _Taken:
+class Taken:
     id: int
     period: str
     donor: str
@@ -106,7 +108,7 @@ async def release_expired(session: AsyncSession, *, now: datetime, claim_months:
                if expiry(label, claim_months=claim_months, period_length=period_length) <= now]
     if not expired:
         return ReleaseReport(currency, [], None)
-    taken = await _take(session, Share.period.in_(expired), Share.currency == currency,
+    taken = await take(session, Share.period.in_(expired), Share.currency == currency,
                         values={"destination": RETURNED, "settled_at": now})
     lines: dict[AccountKey, int] = {}
     for share in taken:
@@ -122,15 +124,9 @@ async def claim(session: AsyncSession, *, author_uri: str, username: str, now: d
     One ledger transaction (escrow → `creator:{username}`) and the creator's
     earnings (source "escrow"), written with the shares' change in the caller's
     transaction; claiming again moves nothing, and only what escrow still holds.
-
-    A creator who claims from another Mecene instance plugs in at the same
-    place: take the shares the same way but turn them into `payout` shares for
-    that host (recipient the host, settled_at left empty), post escrow →
-    `in_flight:{host}`, and add a `stl_payouts` row with an id of its own (the
-    period's payout to that host may be settled already); `settlement.payouts`
-    then sends and settles it like any other.
+    A creator on another Mecene instance claims through `settlement.claim_payouts`.
     """
-    taken = await _take(session, Share.author_uri == author_uri,
+    taken = await take(session, Share.author_uri == author_uri,
                         values={"destination": CLAIMED, "recipient": username, "settled_at": now})
     lines: dict[AccountKey, int] = {}
     for share in taken:
@@ -157,18 +153,18 @@ def _unsettled() -> ColumnElement[bool]:
     return (Share.destination == ESCROW) & Share.settled_at.is_(None)
 
 
-async def _take(session: AsyncSession, *where: ColumnElement[bool], values: dict[str, object]) -> list[_Taken]:
-    """Mark the matching escrow shares with `values`; only the rows this call changed come back."""
+async def take(session: AsyncSession, *where: ColumnElement[bool], values: dict[str, object]) -> list[Taken]:
+    """Mark the matching escrow shares with `values` in the caller's transaction; only those it changed come back."""
     rows = await session.execute(
         update(Share).where(_unsettled(), *where).values(**values)
         .returning(Share.id, Share.period, Share.donor, Share.author_uri, Share.thing_uri, Share.amount,
                    Share.currency)
         .execution_options(synchronize_session=False))
-    return sorted((_Taken(id_, period, donor, author, thing, int(amount), currency)
+    return sorted((Taken(id_, period, donor, author, thing, int(amount), currency)
                    for id_, period, donor, author, thing, amount, currency in rows), key=lambda share: share.id)
 
 
-async def _post(session: AsyncSession, kind: str, taken: Sequence[_Taken], lines: dict[AccountKey, int],
+async def _post(session: AsyncSession, kind: str, taken: Sequence[Taken], lines: dict[AccountKey, int],
                 now: datetime, memo: str) -> int | None:
     nonzero = [(key, amount) for key, amount in sorted(lines.items()) if amount]
     if not nonzero:
@@ -179,7 +175,7 @@ async def _post(session: AsyncSession, kind: str, taken: Sequence[_Taken], lines
     return transaction_id
 
 
-async def _record_earnings(session: AsyncSession, username: str, taken: Sequence[_Taken]) -> None:
+async def _record_earnings(session: AsyncSession, username: str, taken: Sequence[Taken]) -> None:
     """Added to what an earlier claim of the same thing and period recorded, since escrow can refill."""
     grouped: dict[tuple[str, str, str], tuple[int, int]] = {}
     for share in taken:
@@ -195,7 +191,7 @@ async def _record_earnings(session: AsyncSession, username: str, taken: Sequence
                   "flattrs": Earning.flattrs + statement.excluded.flattrs}))
 
 
-def _releases(taken: Sequence[_Taken]) -> list[Release]:
+def _releases(taken: Sequence[Taken]) -> list[Release]:
     totals: dict[tuple[str, str, str], int] = {}
     for share in taken:
         _add(totals, (share.period, share.author, share.donor), share.amount)

@@ -130,7 +130,8 @@ class Share(Base):
     `host`) or `escrow` (held for a creator whose server has no Mecene, or whose
     instance refused the line); an escrow share later becomes `claimed` by its
     creator or `returned` to its donor when the claim window ends, which is why
-    every share keeps its donor.
+    every share keeps its donor. A share claimed from another instance stays
+    unsettled, with its `claim_payout_id`, until that instance answers.
     """
 
     __tablename__ = "stl_shares"
@@ -152,6 +153,8 @@ class Share(Base):
     currency: Mapped[str] = mapped_column(String(3))
     destination: Mapped[str] = mapped_column(String(8))
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The claim payout carrying this share to its creator's account on another instance, while it travels.
+    claim_payout_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
 
 class Payout(Base):
@@ -165,6 +168,29 @@ class Payout(Base):
     host: Mapped[str] = mapped_column(String(255))
     payout_id: Mapped[str] = mapped_column(String(2048), unique=True)
     total: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ClaimPayout(Base):
+    """Escrow of one author and period sent to the account that claimed it on another Mecene instance.
+
+    Its own row and id, since the period's ordinary payout to that host may be
+    settled long before; `payout_id` is written in the transaction that makes the row.
+    """
+
+    __tablename__ = "stl_claim_payouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payout_id: Mapped[str | None] = mapped_column(String(2048), unique=True, nullable=True)
+    author_uri: Mapped[str] = mapped_column(String(2048), index=True)
+    creator: Mapped[str] = mapped_column(String(2048))  # the claiming account's actor URI
+    host: Mapped[str] = mapped_column(String(255))
+    period: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(BigInteger)
+    refused: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,8 @@ refused lines to escrow for their creator, once per payout.
 Receiver: `receive` credits each acceptable line to its local creator and
 books the total against `due_from:{source}`, keyed by the payout id, so a
 duplicate, replayed or late payout credits nothing twice and gets the same
-answer as the first time.
+answer as the first time. A claim payout (escrow another instance held for an
+author who proved to be one of our creators) is received the same way.
 """
 
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ from settlement import ledger
 from settlement.destinations import ESCROW, PAYOUT
 from settlement.ledger import AccountKey
 from settlement.models import Earning, Payout, ReceivedPayout, Share
-from settlement.storage import insert_ignoring_duplicates
+from settlement.storage import dialect_insert, insert_ignoring_duplicates
 
 UNKNOWN_CREATOR = "unknown_creator"
 WRONG_CURRENCY = "wrong_currency"
@@ -175,8 +176,13 @@ def _credit_entries(lines: Sequence[IncomingLine], creators: Mapping[str, str],
 
 async def _record_earnings(session: AsyncSession, lines: Sequence[IncomingLine], creators: Mapping[str, str],
                            period: str, source: str, currency: str) -> None:
+    """Added to what an earlier payout from `source` recorded: a claim payout can bring more of the same thing."""
     for line in lines:
         values: dict[str, Any] = {"creator": creators[line.creator], "period": period, "thing_uri": line.thing,
                                   "source": source, "amount": line.amount, "currency": currency,
                                   "flattrs": line.flattrs}
-        await insert_ignoring_duplicates(session, Earning.__table__, values)
+        statement = dialect_insert(session, Earning.__table__).values(**values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["creator", "period", "thing_uri", "source"],
+            set_={"amount": Earning.amount + statement.excluded.amount,
+                  "flattrs": Earning.flattrs + statement.excluded.flattrs}))

@@ -31,9 +31,10 @@ from sqlalchemy.sql.elements import Cast
 from settlement import ledger
 from settlement.destinations import PAYOUT
 from settlement.ledger import AccountKey
-from settlement.models import Account, Entry, Payout, ReceivedPayout, Share
+from settlement.models import Account, ClaimPayout, Entry, Payout, ReceivedPayout, Share
 
 SETTLED = "settled"
+_STATES = ["pending", "sent", SETTLED]
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,10 @@ class Conservation:
 class PeriodLine:
     """One period between us and one other instance.
 
-    `sent`: our payout's total (None when we sent none), split into what is
-    still `in_flight`, what they `accepted` and what they `refused` (gone to
-    escrow). `received`: what their payout credited here (None when none came).
+    `sent`: our payout's total (None when we sent none), with the claim
+    payouts of that period to the same instance, split into what is still
+    `in_flight`, what they `accepted` and what they `refused` (gone to
+    escrow). `received`: what their payouts credited here (None when none came).
     """
 
     period: str
@@ -179,7 +181,7 @@ async def _balances_by_host(session: AsyncSession, currency: str) -> dict[str, d
 
 
 async def _sent(session: AsyncSession, currency: str) -> dict[tuple[str, str], PeriodLine]:
-    """Our payouts; once settled, the lines still `payout` are what was accepted, the rest went to escrow."""
+    """Our payouts, a period's and its claims' together; once settled, the lines still `payout` were accepted."""
     rows = await session.execute(
         select(Share.host, Share.period, _sum(Share.amount))
         .where(Share.destination == PAYOUT, Share.settled_at.is_not(None), Share.currency == currency)
@@ -187,13 +189,25 @@ async def _sent(session: AsyncSession, currency: str) -> dict[tuple[str, str], P
     accepted = {(host, period): int(total) for host, period, total in rows}
     lines: dict[tuple[str, str], PeriodLine] = {}
     for payout in await session.scalars(select(Payout).where(Payout.currency == currency)):
-        key = (payout.host, payout.period)
-        if payout.state == SETTLED:
-            taken = accepted.get(key, 0)
-            lines[key] = PeriodLine(payout.period, payout.total, payout.state, 0, taken, payout.total - taken, None)
-        else:
-            lines[key] = PeriodLine(payout.period, payout.total, payout.state, payout.total, 0, 0, None)
+        refused = payout.total - accepted.get((payout.host, payout.period), 0)
+        _add_sent(lines, payout.host, payout.period, payout.total, payout.state, refused)
+    for claim in await session.scalars(select(ClaimPayout).where(ClaimPayout.currency == currency)):
+        _add_sent(lines, claim.host, claim.period, claim.total, claim.state, claim.refused)
     return lines
+
+
+def _add_sent(lines: dict[tuple[str, str], PeriodLine], host: str, period: str, total: int, state: str,
+              refused: int) -> None:
+    """`refused` counts once settled; the line's state is the least advanced of its payouts'."""
+    settled = state == SETTLED
+    line = PeriodLine(period, total, state, 0 if settled else total, total - refused if settled else 0,
+                      refused if settled else 0, None)
+    earlier = lines.get((host, period))
+    if earlier is not None:
+        line = PeriodLine(period, (earlier.sent or 0) + total, min(earlier.state or state, state, key=_STATES.index),
+                          earlier.in_flight + line.in_flight, earlier.accepted + line.accepted,
+                          earlier.refused + line.refused, None)
+    lines[(host, period)] = line
 
 
 async def _received(session: AsyncSession, currency: str) -> dict[tuple[str, str], int]:

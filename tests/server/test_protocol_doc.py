@@ -15,6 +15,7 @@ from federation import flattr_vocab, payout_vocab
 from federation_harness import Federation, Node, eventually
 from plain_peer import PlainPeer
 from server.models import ReceivedFlattr
+from server.settling import claim_payout_id
 from settlement.money import Money, format_amount, parse_amount
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
@@ -81,3 +82,14 @@ def test_the_documented_payout_and_answer_are_what_the_code_builds() -> None:
     answer = payout_vocab.answer(doc["accept"]["id"], "Accept", "https://destination.example/users/instance",
                                  "https://source.example/users/instance", built["id"], doc["accept"]["refused"])
     assert answer == doc["accept"]
+
+
+def test_the_documented_claim_payout_is_what_the_code_builds() -> None:
+    example = examples()["claim_payout"]
+    built = payout_vocab.payout(
+        example["id"], "https://source.example/users/instance", "https://destination.example/users/instance",
+        period="2026-10", currency="EUR", total="5.00", items=example["items"],
+        published=datetime(2026, 11, 3, 9, 12, tzinfo=UTC))
+    assert built == example
+    assert example["id"] == claim_payout_id("https://source.example", 17)
+    assert all(item["creator"].startswith("https://destination.example/") for item in example["items"])
