@@ -1,10 +1,10 @@
-# The README's two commands: `make run` and `make test`. `make bench` measures.
+# The README's commands: `make run`, `make demo` and `make test`. `make bench` measures.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench clean
+.PHONY: install run demo test bench clean
 
 install: $(STAMP)
 
@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 run: install
 	@test -f data/mecene.toml || $(BIN)/mecene init
 	$(BIN)/mecene serve
+
+demo: install
+	$(BIN)/mecene demo
 
 test: install
 	$(BIN)/ruff check config federation server settlement tests bench

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import ConfigError, Settings, load
-from server import commands, money_commands, report_commands, settlement_commands
+from server import commands, demo, money_commands, report_commands, settlement_commands
 from settlement.periods import PeriodError
 
 DEFAULT_DATA_DIR = Path("data")
@@ -72,7 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_money_commands(sub)
     report_commands.add_report_commands(sub)
     _add_settlement_commands(sub)
+    _add_demo_command(sub)
     return parser
+
+
+def _add_demo_command(sub: Any) -> None:
+    run = sub.add_parser("demo", help="three local instances and a plain fediverse server, flattring and settling")
+    run.add_argument("--data", type=Path, help="an empty folder for the instances (default: a temporary one, "
+                                               "removed at exit)")
+    run.add_argument("--no-wait", action="store_true", help="exit after the report instead of serving until Ctrl-C")
+    run.set_defaults(run=lambda a: demo.run(a.data, wait=not a.no_wait))
 
 
 def _add_settlement_commands(sub: Any) -> None:

@@ -6,7 +6,6 @@ clock is under the test's control.
 
 import asyncio
 import os
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from sqlalchemy.engine import make_url
 from config.settings import Settings, load
 from server.app import create_app
 from server.instance import Instance
+from server.ports import free_port
 
 PG_URL_VARIABLE = "MECENE_TEST_DATABASE_URL"
 
@@ -35,12 +35,6 @@ class TestClock:
 
     def advance(self, **kwargs: float) -> None:
         self.offset += timedelta(**kwargs)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Databases:
