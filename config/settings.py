@@ -75,6 +75,7 @@ class SettlementSettings:
     close_batch_donors: int
     close_lease_seconds: float
     tick_seconds: float
+    alias_check_minutes: float
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ def _validate(s: Settings) -> None:
         ("settlement.close_batch_donors", s.settlement.close_batch_donors >= 1, "at least 1"),
         ("settlement.close_lease_seconds", s.settlement.close_lease_seconds > 0, "more than zero"),
         ("settlement.tick_seconds", s.settlement.tick_seconds > 0, "more than zero"),
+        ("settlement.alias_check_minutes", s.settlement.alias_check_minutes >= 0, "zero or more"),
     ]
     for key, ok, expected in checks:
         if not ok:

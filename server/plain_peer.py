@@ -11,6 +11,7 @@ import html
 import itertools
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,6 +89,8 @@ class PlainPeer:
         self.authorized_fetch = authorized_fetch
         self.received: list[Received] = []
         self.signed_fetches: list[str] = []
+        #: How many times each account's actor document was served: what a polling peer costs this server.
+        self.actor_fetches: Counter[str] = Counter()
         #: Extra fields of an account's actor document by name, e.g. `alsoKnownAs` or PropertyValue `attachment`.
         self.profiles: dict[str, dict[str, Any]] = {}
         #: What the peer's clock reads when signing and checking Dates; a test shares its instance's clock here.
@@ -181,6 +184,7 @@ class PlainPeer:
         name = request.match_info["name"]
         if name not in self._keys:
             raise web.HTTPNotFound()
+        self.actor_fetches[name] += 1
         actor = self.actor_uri(name)
         return _activity_json({
             "@context": _PERSON_CONTEXT,

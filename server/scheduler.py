@@ -8,7 +8,7 @@ a close is leased, a payout is queued by whoever moves it out of `pending`.
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -25,6 +25,7 @@ class SettlementWorker:
     def __init__(self, instance: Instance) -> None:
         self._instance = instance
         self.wakeup = asyncio.Event()
+        self._aliases_checked: datetime | None = None
 
     def scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=UTC)
@@ -37,15 +38,24 @@ class SettlementWorker:
             await self.wakeup.wait()
             self.wakeup.clear()
             try:
-                await settlement_tick(self._instance)
+                await settlement_tick(self._instance, self._aliases_due())
             except Exception:  # the next tick tries again; a close resumes where it stopped
                 log.exception("settlement tick failed")
 
     async def _wake(self) -> None:
         self.wakeup.set()
 
+    def _aliases_due(self) -> bool:
+        """Alias claims fetch the actor of every creator escrow holds money for: not at every tick, then."""
+        now = self._instance.now()
+        interval = timedelta(minutes=self._instance.settings.settlement.alias_check_minutes)
+        if self._aliases_checked is not None and now < self._aliases_checked + interval:
+            return False
+        self._aliases_checked = now
+        return True
 
-async def settlement_tick(instance: Instance) -> None:
+
+async def settlement_tick(instance: Instance, check_aliases: bool = True) -> None:
     for period in await due_periods(instance):
         report = await close_period(instance, period)
         log.info("period %s: %s, %d donors, %d spent, %d payouts", report.period, report.state, report.donors,
@@ -54,7 +64,9 @@ async def settlement_tick(instance: Instance) -> None:
     returned = await release_escrow(instance)
     if returned:
         log.info("escrow returned to donors: %d minor units", returned)
-    claimed = await claim_all(instance.sessions, instance.now()) + await claim_by_alias(instance)
+    claimed = await claim_all(instance.sessions, instance.now())
+    if check_aliases:
+        claimed += await claim_by_alias(instance)
     if claimed:
         log.info("escrow claimed by linked and aliased accounts: %d minor units", claimed)
     await send_escrow_notices(instance)

@@ -110,6 +110,7 @@ class Node:
             "MECENE_DELIVERY_POLL_SECONDS": "0.2",
             "MECENE_FEDERATION_REQUEST_TIMEOUT": "5",
             "MECENE_SETTLEMENT_TICK_SECONDS": "0.3",
+            "MECENE_SETTLEMENT_ALIAS_CHECK_MINUTES": "0",
             **self.overrides,
         }
         return load(None, environ)

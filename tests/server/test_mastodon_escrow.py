@@ -8,6 +8,7 @@ unless they answered "stop". Or the author's actor and a Mecene actor name
 each other (`alsoKnownAs`, or a profile field on the Mastodon side).
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -114,6 +115,7 @@ async def test_one_escrow_notice_per_period_until_stop(federation: Federation, p
     [notice] = await answers(peer, "yan", 1)
     assert f"flattred your posts in {first}: 5.00 EUR waits for you" in notice["content"]
     assert "link code" in notice["content"] and "stop" in notice["content"]
+    assert f"{a.base_url}/claim " in notice["content"]
 
     second = await label_of(alice)
     assert (await alice.call("POST", "/api/v1/flattrs", {"url": peer.add_note("yan", "<p>2</p>").url})).status == 201
@@ -169,6 +171,32 @@ async def test_a_two_way_alias_claims_escrow(federation: Federation, peer: Masto
     assert (await xena.call("PUT", "/api/v1/me/aliases", {"aliases": [zoe]})).status == 200
     await eventually(lambda: _earned_is(xena, "2.50"), what="zoe's escrow claimed by alsoKnownAs")
     await assert_ledger_balances(a)
+
+
+async def test_aliases_are_looked_at_once_per_interval_not_at_every_tick(federation: Federation,
+                                                                         peer: MastodonPeer) -> None:
+    a = await federation.start("a", MECENE_SETTLEMENT_ALIAS_CHECK_MINUTES="60")
+    peer.clock = a.clock
+    alice, yves = await donor(a), await account(a, "yves")
+    peer.add_account("yan")
+    assert (await alice.call("POST", "/api/v1/flattrs", {"url": peer.add_note("yan", "<p>!</p>").url})).status == 201
+    fetched = peer.actor_fetches["yan"]
+    await close_period(a, await label_of(alice))
+    await eventually(lambda: _fetched_since(peer, fetched), what="the alias look after the close")
+
+    yan, fetched = peer.actor_uri("yan"), peer.actor_fetches["yan"]
+    peer.profiles["yan"] = {"alsoKnownAs": [f"{a.base_url}/users/yves"]}
+    assert (await yves.call("PUT", "/api/v1/me/aliases", {"aliases": [yan]})).status == 200
+    await asyncio.sleep(1.5)
+    assert await escrowed(a) == 500 and peer.actor_fetches["yan"] == fetched
+
+    a.clock.advance(minutes=61)
+    await eventually(lambda: _earned_is(yves, "5.00"), what="the alias looked at again once the interval passed")
+    await assert_ledger_balances(a)
+
+
+async def _fetched_since(peer: MastodonPeer, count: int) -> bool:
+    return peer.actor_fetches["yan"] > count
 
 
 async def test_aliases_must_be_remote_actor_ids(federation: Federation) -> None:

@@ -161,6 +161,7 @@ async def test_a_refused_claim_payout_puts_the_money_back_in_escrow(federation: 
         assert await session.scalar(select(ReceivedPayout.credited)) == 0
 
     wallet = (await alice.call("GET", "/api/v1/me")).body["wallet"]["minor_units"]
+    peer.profiles["yan"] = {}
     for node in (a, b):
         node.clock.advance(days=200)
     await eventually(lambda: _escrow_empty(a), what="the refused escrow returned to its donor after the window")
