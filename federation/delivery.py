@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation import host_health
 from federation.client import FederationClient, FetchError, PostResult, UnsafeAddress
+from federation.domain_blocks import BLOCKED_DELIVERY, DomainBlocks
 from federation.keyring import Keyring
 from federation.models import Delivery, HostHealth
 from federation.retry import RetryPolicy, is_permanent
@@ -44,8 +45,10 @@ class Outcome:
 
 class DeliveryWorker:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], client: FederationClient, keyring: Keyring,
-                 policy: RetryPolicy, options: DeliveryOptions, clock: Callable[[], datetime]) -> None:
+                 policy: RetryPolicy, options: DeliveryOptions, clock: Callable[[], datetime],
+                 blocks: DomainBlocks) -> None:
         self._sessions = sessions
+        self._blocks = blocks
         self._client = client
         self._keyring = keyring
         self._policy = policy
@@ -97,6 +100,8 @@ class DeliveryWorker:
             return await self._send(row)
 
     async def _send(self, row: Delivery) -> Outcome:
+        if await self._blocks.is_blocked(row.host):
+            return Outcome(False, True, None, BLOCKED_DELIVERY)
         try:
             signer = await self._keyring.signer(row.sender_username)
             result: PostResult = await self._client.post(row.inbox_url, row.body.encode(), signer=signer)

@@ -159,3 +159,16 @@ class KnownInstance(Base):
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     instance_actor: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DomainBlock(Base):
+    """A domain this instance refuses to federate with: its activities get 403, nothing is delivered to it.
+
+    `domain` is a host name (blocking its subdomains too) or a host:port (that one origin only).
+    """
+
+    __tablename__ = "fed_domain_blocks"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

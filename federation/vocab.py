@@ -28,6 +28,12 @@ class ActorProfile:
     display_name: str
     public_key_pem: str
     also_known_as: list[str] = field(default_factory=list)
+    payment_page: str | None = None  # where a person flattrs this actor's things (FEP-0ea0 payment link)
+
+
+def payment_link(href: str) -> dict[str, str]:
+    """FEP-0ea0: a `Link` with rel `payment` in the actor's `attachment`, for clients to show as a button."""
+    return {"type": "Link", "name": "Flattr", "href": href, "rel": "payment", "mediaType": "text/html"}
 
 
 def actor_document(urls: InstanceUrls, profile: ActorProfile) -> dict[str, Any]:
@@ -45,6 +51,7 @@ def actor_document(urls: InstanceUrls, profile: ActorProfile) -> dict[str, Any]:
         "following": urls.following(profile.username),
         "endpoints": {"sharedInbox": urls.shared_inbox},
         "alsoKnownAs": list(profile.also_known_as),
+        "attachment": [payment_link(profile.payment_page)] if profile.payment_page else [],
         "manuallyApprovesFollowers": False,
         "publicKey": {
             "id": urls.key_id(profile.username),

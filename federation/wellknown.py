@@ -18,13 +18,16 @@ def parse_acct(resource: str) -> tuple[str, str] | None:
     return name.lower(), host.lower()
 
 
-def webfinger(subject: str, actor_uri: str, profile_url: str) -> dict[str, Any]:
+def webfinger(subject: str, actor_uri: str, profile_url: str,
+              intents: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """`intents`: link templates (FEP-3b86 style) where this account's person can act on a remote object."""
     return {
         "subject": subject,
         "aliases": [actor_uri],
         "links": [
             {"rel": "self", "type": AP_MEDIA_TYPE, "href": actor_uri},
             {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile_url},
+            *(intents or []),
         ],
     }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import ConfigError, Settings, load
-from server import commands, demo, money_commands, report_commands, settlement_commands
+from server import commands, demo, money_commands, operator_commands, report_commands, settlement_commands
 from settlement.periods import PeriodError
 
 DEFAULT_DATA_DIR = Path("data")
@@ -52,9 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     add = user.add_parser("add", help="create an account")
     add.add_argument("name")
     add.add_argument("--display-name", default="")
-    add.add_argument("--admin", action="store_true", help="may credit wallets through the API")
+    add.add_argument("--admin", action="store_true", help="may open the operator pages and credit wallets")
     add.set_defaults(run=lambda a: commands.user_add(_settings(a), a.name, a.display_name, a.admin))
     user.add_parser("list", help="list accounts").set_defaults(run=lambda a: commands.user_list(_settings(a)))
+    password = user.add_parser("password", help="set an account's password for the web (asked twice)")
+    password.add_argument("name")
+    password.add_argument("--stdin", action="store_true", help="read the password from one line of standard input")
+    password.set_defaults(run=lambda a: operator_commands.user_password(_settings(a), a.name, a.stdin))
 
     config = sub.add_parser("config", help="configuration").add_subparsers(dest="action", required=True)
     config.add_parser("show", help="print the effective configuration").set_defaults(
@@ -71,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     follow.set_defaults(run=lambda a: commands.follow(_settings(a), a.name, a.account))
     _add_money_commands(sub)
     report_commands.add_report_commands(sub)
+    operator_commands.add_block_commands(sub)
     _add_settlement_commands(sub)
     _add_demo_command(sub)
     return parser

@@ -7,12 +7,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import Settings, load
+from federation import delivery_queue
 from federation.errors import FederationError
-from federation.models import Delivery
 from server.accounts import AccountError, create_user, list_users
 from server.app import create_app
 from server.instance import Instance
@@ -97,23 +95,15 @@ def config_show(settings: Settings) -> int:
 async def deliveries(settings: Settings, dead_only: bool, retry_id: int | None) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         if retry_id is not None:
-            return await _retry_dead(session, retry_id, instance)
-        query = select(Delivery).order_by(Delivery.id)
-        query = query.where(Delivery.state == "dead") if dead_only else query.where(Delivery.state != "delivered")
-        rows = list(await session.scalars(query))
+            if not await delivery_queue.retry_dead(session, retry_id, instance.now()):
+                raise CommandError(f"no dead letter with id {retry_id}")
+            print(f"Delivery {retry_id} queued again.")
+            return 0
+        rows = await delivery_queue.undelivered(session, state=delivery_queue.DEAD if dead_only else None)
     print("id\tstate\tattempts\tnext attempt\tinbox\tlast error")
     for row in rows:
         print(f"{row.id}\t{row.state}\t{row.attempts}\t{row.next_attempt_at:%Y-%m-%d %H:%M:%S}\t"
               f"{row.inbox_url}\t{row.last_error or ''}")
-    return 0
-
-
-async def _retry_dead(session: AsyncSession, retry_id: int, instance: Instance) -> int:
-    result = await session.execute(update(Delivery).where(Delivery.id == retry_id, Delivery.state == "dead").values(
-        state="queued", attempts=0, next_attempt_at=instance.now(), finished_at=None))
-    if not result.rowcount:
-        raise CommandError(f"no dead letter with id {retry_id}")
-    print(f"Delivery {retry_id} queued again.")
     return 0
 
 

@@ -28,6 +28,12 @@ class DonorView:
     spend: Money
     shares: shares.ShareView
 
+    @property
+    def fee(self) -> Money:
+        """What the instance keeps: the spend less every share, so the two always add up."""
+        shared = self.shares.each * len(self.flattrs) + self.shares.extra_count
+        return Money(self.spend.amount - shared, self.spend.currency)
+
     def value_of(self, record: Flattr) -> Money:
         extra = 1 if record.thing_uri in self.shares.extra_keys else 0
         return Money(self.shares.each + extra, self.budget.currency)

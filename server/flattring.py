@@ -21,6 +21,7 @@ from server.accounts import INSTANCE_ACTOR
 from server.errors import ApiError
 from server.instance import Instance
 from server.models import User
+from server.titles import short_text, title_of
 from settlement import flattrs
 from settlement.flattrs import Flattr
 
@@ -32,11 +33,16 @@ class Target:
     object_id: str
     author: str
     inbox: str | None
+    title: str
 
 
 async def flattr_url(instance: Instance, user: User, url: str) -> tuple[Flattr, bool]:
     """Flattr what `url` shows for the current period; (flattr, False) when it was already flattred."""
-    target = await _target(instance, url)
+    return await flattr_target(instance, user, await resolve_target(instance, url))
+
+
+async def flattr_target(instance: Instance, user: User, target: Target) -> tuple[Flattr, bool]:
+    """Flattr an already resolved target, for callers that show its title afterwards."""
     if target.author == instance.urls.actor(user.username):
         raise ApiError(400, "own_thing", "You cannot flattr your own thing.")
     period, now = instance.current_period().label, instance.now()
@@ -100,7 +106,8 @@ async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr, i
         await publish(session, sender=record.donor, activity=undo, inboxes=[inbox], now=instance.now())
 
 
-async def _target(instance: Instance, url: str) -> Target:
+async def resolve_target(instance: Instance, url: str) -> Target:
+    """What `url` shows and where its author hears of it; ApiError when it is nothing one can flattr."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ApiError(400, "invalid_url", "Give the http(s) address of a post, as shown in your browser.")
@@ -111,7 +118,8 @@ async def _target(instance: Instance, url: str) -> Target:
     except FederationError as exc:
         raise ApiError(422, exc.code, f"Could not flattr {url}: {exc.safe_message}") from exc
     await _learn_host(instance, resolved.author)
-    return Target(resolved.id, resolved.author, await _author_inbox(instance, resolved.author))
+    return Target(resolved.id, resolved.author, await _author_inbox(instance, resolved.author),
+                  title_of(resolved.document))
 
 
 async def _learn_host(instance: Instance, author: str) -> None:
@@ -132,4 +140,5 @@ async def _local_target(instance: Instance, url: str) -> Target:
         thing = await things.by_object_id(session, instance.urls, url)
     if thing is None:
         raise ApiError(404, "not_found", "There is no such thing on this instance.")
-    return Target(instance.urls.thing(thing.token), instance.urls.actor(thing.creator), None)
+    return Target(instance.urls.thing(thing.token), instance.urls.actor(thing.creator), None,
+                  thing.title or short_text(thing.summary))

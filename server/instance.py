@@ -15,6 +15,7 @@ from config.settings import Settings
 from federation.actors import ActorStore
 from federation.client import ClientOptions, FederationClient
 from federation.delivery import DeliveryOptions, DeliveryWorker
+from federation.domain_blocks import DomainBlocks
 from federation.follows import FollowHandlers
 from federation.inbox_writer import InboxWriter
 from federation.instances import InstanceDirectory
@@ -54,6 +55,7 @@ class Instance:
     inbox_writer: InboxWriter
     directory: InstanceDirectory
     bot: BotHandlers
+    blocks: DomainBlocks
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = system_clock) -> "Instance":
@@ -63,8 +65,9 @@ class Instance:
         client = FederationClient(_client_options(settings))
         keyring = Keyring(sessions, urls, clock)
         actors = ActorStore(sessions, client, lambda: keyring.cached(INSTANCE_ACTOR), clock)
+        blocks = DomainBlocks(sessions)
         delivery = DeliveryWorker(sessions, client, keyring, _retry_policy(settings), _delivery_options(settings),
-                                  clock)
+                                  clock, blocks)
         received = ReceivedFlattrHandlers(urls, settings.settlement.period)
         directory = InstanceDirectory(sessions, client, scheme=settings.scheme, clock=clock)
         payouts = PayoutHandlers(urls, directory, settings.instance.currency)
@@ -76,7 +79,7 @@ class Instance:
         inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set)
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, urls=urls, client=client,
                    keyring=keyring, actors=actors, delivery=delivery, processor=processor, received=received,
-                   inbox_writer=inbox_writer, directory=directory, bot=bot)
+                   inbox_writer=inbox_writer, directory=directory, bot=bot, blocks=blocks)
 
     async def start(self) -> None:
         """Migrate the schema, create the service actors, load the key that signs our fetches."""

@@ -17,9 +17,9 @@ from server.flattring import flattr_url
 from server.instance import Instance
 from server.models import User
 from server.tokens import create_token
+from server.topups import InvalidReference, UnknownAccount, top_up
 from settlement import wallets
 from settlement.money import Money, MoneyError, check_currency, format_amount, parse_amount
-from settlement.wallets import ManualProvider
 
 
 async def token_create(settings: Settings, name: str, label: str) -> int:
@@ -31,15 +31,17 @@ async def token_create(settings: Settings, name: str, label: str) -> int:
 
 async def wallet_topup(settings: Settings, name: str, amount: str, reference: str | None) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
-        user = await _user(instance, name)
         credit = _amount(amount, settings.instance.currency, allow_zero=False)
-        reference = reference or f"cli-{instance.now():%Y%m%dT%H%M%S%f}"
-        _, created = await ManualProvider().credit(session, username=user.username, money=credit,
-                                                   reference=reference, now=instance.now())
-        balance = await wallets.wallet_balance(session, user.username, credit.currency)
-    done = "Credited" if created else "Already credited (same reference), nothing changed:"
-    print(f"{done} {format_amount(credit)} {credit.currency} to {name}; wallet now {format_amount(balance)} "
-          f"{balance.currency} (reference {reference}).")
+        try:
+            done = await top_up(session, name, credit, reference or f"cli-{instance.now():%Y%m%dT%H%M%S%f}",
+                                instance.now())
+        except UnknownAccount:
+            raise CommandError(f"no account {name!r} (see `mecene user list`)") from None
+        except InvalidReference as exc:
+            raise CommandError(str(exc)) from exc
+    action = "Credited" if done.created else "Already credited (same reference), nothing changed:"
+    print(f"{action} {format_amount(credit)} {credit.currency} to {name}; wallet now {format_amount(done.wallet)} "
+          f"{done.wallet.currency} (reference {done.reference}).")
     return 0
 
 

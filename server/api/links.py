@@ -1,21 +1,15 @@
 """Linking Mastodon accounts: a one-time code to send the bot, the links made, and unlinking."""
 
 from aiohttp import web
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.errors import FederationError
+from server import link_settings
 from server.api.auth import current_user
 from server.api.bodies import bool_field, int_path, json_object
 from server.appkeys import instance_key
-from server.bot import boosts, codes, links, replies
+from server.bot import codes, links
 from server.errors import ApiError
-from server.instance import Instance
+from server.link_settings import bot_handle
 from server.models import LinkedAccount
-
-
-def bot_handle(instance: Instance) -> str:
-    return f"@{instance.settings.instance.bot_username}@{instance.urls.host}"
 
 
 def link(row: LinkedAccount) -> dict[str, object]:
@@ -42,22 +36,9 @@ async def list_links(request: web.Request) -> web.Response:
 
 
 async def delete_link(request: web.Request) -> web.Response:
-    """Unlink and tell the account, so its owner is not left mentioning a bot that ignores them."""
     instance = request.app[instance_key]
     user = await current_user(request)
-    link_id = int_path(request, "id")
-    async with instance.sessions() as session, session.begin():
-        row = await links.unlink_for_user(session, username=user.username, link_id=link_id)
-        if row is None:
-            raise ApiError(404, "not_found", f"You have no linked account {link_id}.")
-        recipient = await replies.recipient(session, row.actor_uri)
-        if recipient is not None:
-            await boosts.stop_following(session, instance.urls, instance.settings.instance.bot_username,
-                                        row.actor_uri, inbox=recipient.inbox, now=instance.now())
-            await replies.send(session, instance.urls, instance.settings.instance.bot_username, recipient,
-                               replies.unlinked_here(f"{user.username}@{instance.urls.host}"), in_reply_to=None,
-                               now=instance.now())
-    instance.delivery.wakeup.set()
+    row = await link_settings.unlink(instance, user.username, int_path(request, "id"))
     return web.json_response({**link(row), "unlinked": True})
 
 
@@ -71,33 +52,10 @@ async def patch_link(request: web.Request) -> web.Response:
     if unknown:
         raise ApiError(400, "unknown_field", f"Unknown settings: {', '.join(sorted(unknown))}.")
     enabled = bool_field(body, "auto_flattr_boosts")
-    async with instance.sessions() as session:
-        row = await _owned(session, user.username, link_id)
     if enabled is None:
-        return web.json_response(link(row))
-    inbox = await _inbox_of(instance, row.actor_uri)
-    async with instance.sessions() as session, session.begin():
-        row = await _owned(session, user.username, link_id)
-        await boosts.set_auto_flattr(session, instance.urls, instance.settings.instance.bot_username, row,
-                                     enabled=enabled, inbox=inbox, now=instance.now())
-    instance.delivery.wakeup.set()
-    return web.json_response(link(row))
-
-
-async def _owned(session: AsyncSession, username: str, link_id: int) -> LinkedAccount:
-    row = await session.scalar(select(LinkedAccount).where(
-        LinkedAccount.id == link_id, LinkedAccount.username == username))
-    if row is None:
-        raise ApiError(404, "not_found", f"You have no linked account {link_id}.")
-    return row
-
-
-async def _inbox_of(instance: Instance, actor_uri: str) -> str:
-    """Fetched before the transaction: the account's server may be slow or down."""
-    try:
-        return (await instance.actors.actor(actor_uri)).inbox
-    except FederationError as exc:
-        raise ApiError(502, exc.code, f"Could not reach {actor_uri}: {exc.safe_message}") from exc
+        return web.json_response(link(await link_settings.owned(instance, user.username, link_id)))
+    return web.json_response(link(await link_settings.set_auto_flattr_boosts(instance, user.username, link_id,
+                                                                             enabled)))
 
 
 def routes() -> list[web.RouteDef]:

@@ -40,9 +40,8 @@ def flattr(record: Flattr, value: Money | None) -> dict[str, Any]:
 def value_rule(view: DonorView) -> dict[str, Any]:
     """How the spend falls: the instance's fee, `each` per flattr, one more minor unit for some of them."""
     currency = view.spend.currency
-    shared = view.shares.each * len(view.flattrs) + view.shares.extra_count
     return {
-        "spend": money(view.spend), "fee": money(Money(view.spend.amount - shared, currency)),
+        "spend": money(view.spend), "fee": money(view.fee),
         "flattrs": len(view.flattrs), "each": money(Money(view.shares.each, currency)),
         "one_more_minor_unit_for": list(view.shares.extra_keys),
     }

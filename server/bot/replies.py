@@ -76,8 +76,9 @@ def claimed(amount: str) -> str:
 
 def escrow_waiting(base_url: str, period: str, amount: str, until: str) -> str:
     return (f"People on {base_url} flattred your posts in {period}: {amount} waits for you there until {until}, "
-            f"then goes back to them. To collect it, open an account on {base_url}, ask it for a link code and send "
-            "me the code in a direct message. Reply \"stop\" and I will not write to you about this again.")
+            f"then goes back to them. How to collect it: {base_url}/claim (open an account there, ask it for a link "
+            "code and send me the code in a direct message). Reply \"stop\" and I will not write to you about this "
+            "again.")
 
 
 def stopped() -> str:

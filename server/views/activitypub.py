@@ -1,5 +1,7 @@
 """Actor documents, their collections, and the inboxes (per actor and shared)."""
 
+from urllib.parse import urlsplit
+
 from aiohttp import web
 from sqlalchemy import func, select
 
@@ -12,7 +14,8 @@ from federation.vocab import ActorProfile, actor_document, object_id, ordered_co
 from server.appkeys import instance_key
 from server.errors import json_error
 from server.instance import Instance
-from server.views.negotiation import activitypub_response
+from server.views.negotiation import activitypub_response, wants_activitypub
+from server.web.creator_pages import creator_flattr_url, creator_page
 
 OUTBOX_PAGE = 20
 
@@ -26,10 +29,17 @@ async def _local_actor(instance: Instance, username: str) -> LocalActor:
     return actor
 
 
-async def actor(request: web.Request) -> web.Response:
+async def actor(request: web.Request) -> web.StreamResponse:
+    """The actor document for fediverse servers; a browser asking for HTML gets the creator's page."""
+    if not wants_activitypub(request):
+        page = await creator_page(request)
+        page.headers["Vary"] = "Accept"
+        return page
     instance = request.app[instance_key]
     row = await _local_actor(instance, request.match_info["username"])
-    profile = ActorProfile(row.username, row.kind, row.display_name, row.public_key_pem, row.also_known_as)
+    payment = creator_flattr_url(instance.urls, row.username) if row.kind == "Person" else None
+    profile = ActorProfile(row.username, row.kind, row.display_name, row.public_key_pem, row.also_known_as,
+                           payment_page=payment)
     return activitypub_response(request, actor_document(instance.urls, profile))
 
 
@@ -69,6 +79,8 @@ async def post_inbox(request: web.Request) -> web.Response:
         await _local_actor(instance, request.match_info["username"])
     body = await _read_capped(request, instance.settings.federation.inbox_max_bytes)
     incoming = inbox.parse_activity(body)
+    if await instance.blocks.is_blocked(urlsplit(incoming.actor).netloc):
+        return json_error(403, "domain_blocked", "This instance does not accept activities from your domain.")
     if await _is_unknown_actor_deleting_itself(instance, incoming):
         return web.json_response({"status": "ignored"}, status=202)
     view = RequestView(method=request.method, scheme=instance.settings.scheme, authority=request.host,

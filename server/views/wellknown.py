@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from federation import wellknown
+from federation.intents import flattr_intent_link
 from federation.models import LocalActor
 from server.accounts import INSTANCE_ACTOR, count_users
 from server.appkeys import instance_key
@@ -27,7 +28,7 @@ async def webfinger(request: web.Request) -> web.Response:
         return json_error(404, "not_found", f"No account {username!r} here.")
     subject = f"acct:{username}@{instance.urls.host}"
     actor = instance.urls.actor(username)
-    document = wellknown.webfinger(subject, actor, actor)
+    document = wellknown.webfinger(subject, actor, actor, [flattr_intent_link(instance.settings.base_url)])
     return web.json_response(document, content_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
 
 

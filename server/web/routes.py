@@ -2,9 +2,23 @@
 
 from aiohttp import web
 
-from server.web import account_pages, home_pages, rendering
+from server.web import (
+    account_pages,
+    admin_federation_pages,
+    admin_money_pages,
+    admin_pages,
+    button_pages,
+    claim_pages,
+    flattr_pages,
+    home_pages,
+    rendering,
+    settings_pages,
+)
 
 
 def setup(app: web.Application) -> None:
     rendering.setup(app)
     app.router.add_routes(home_pages.routes() + account_pages.routes())
+    app.router.add_routes(button_pages.routes())
+    app.router.add_routes(flattr_pages.routes() + settings_pages.routes() + claim_pages.routes())
+    app.router.add_routes(admin_pages.routes() + admin_federation_pages.routes() + admin_money_pages.routes())

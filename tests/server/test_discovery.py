@@ -65,8 +65,10 @@ async def test_actor_documents_by_content_negotiation(federation: Federation) ->
         assert doc["alsoKnownAs"] == []
     status, media, _ = await get(f"{a.base_url}/users/alice", LD)
     assert status == 200 and media.startswith("application/ld+json")
-    status, _, body = await get(f"{a.base_url}/users/alice", "text/html")
-    assert status == 406 and body["error"] == "not_acceptable"
+    async with aiohttp.ClientSession() as http, http.get(f"{a.base_url}/users/alice",
+                                                         headers={"Accept": "text/html"}) as response:
+        assert (response.status, response.content_type) == (200, "text/html")
+        assert response.headers["Vary"] == "Accept" and "<h1>alice</h1>" in await response.text()
     status, _, body = await get(f"{a.base_url}/users/ghost", AP_ACCEPT)
     assert status == 404 and body["error"] == "not_found"
 

@@ -115,6 +115,7 @@ async def test_one_escrow_notice_per_period_until_stop(federation: Federation, p
     [notice] = await answers(peer, "yan", 1)
     assert f"flattred your posts in {first}: 5.00 EUR waits for you" in notice["content"]
     assert "link code" in notice["content"] and "stop" in notice["content"]
+    assert f"{a.base_url}/claim " in notice["content"]
 
     second = await label_of(alice)
     assert (await alice.call("POST", "/api/v1/flattrs", {"url": peer.add_note("yan", "<p>2</p>").url})).status == 201

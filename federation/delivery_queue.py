@@ -1,0 +1,43 @@
+"""What an operator sees of the delivery queue, and the one thing they may do to it: send a dead letter again.
+
+Shared by `mecene deliveries` and the operator pages, so both list and
+retry the same way.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.models import Delivery
+
+QUEUED, DEAD, DELIVERED = "queued", "dead", "delivered"
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    queued: int
+    dead: int
+    delivered: int
+
+
+async def counts(session: AsyncSession) -> QueueCounts:
+    rows = {state: count for state, count in await session.execute(
+        select(Delivery.state, func.count()).group_by(Delivery.state))}
+    return QueueCounts(int(rows.get(QUEUED, 0)), int(rows.get(DEAD, 0)), int(rows.get(DELIVERED, 0)))
+
+
+async def undelivered(session: AsyncSession, *, state: str | None = None, limit: int | None = None) -> list[Delivery]:
+    """Queued deliveries and dead letters, or those of one `state`, oldest first."""
+    query = select(Delivery).order_by(Delivery.id).limit(limit)
+    query = query.where(Delivery.state == state) if state else query.where(Delivery.state != DELIVERED)
+    return list(await session.scalars(query))
+
+
+async def retry_dead(session: AsyncSession, delivery_id: int, now: datetime) -> bool:
+    """Queue a dead letter again with a fresh retry budget; False when there is no such dead letter."""
+    result = await session.execute(
+        update(Delivery).where(Delivery.id == delivery_id, Delivery.state == DEAD)
+        .values(state=QUEUED, attempts=0, next_attempt_at=now, finished_at=None))
+    return bool(result.rowcount)

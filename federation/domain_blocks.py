@@ -1,0 +1,115 @@
+"""Domain blocks: servers this instance refuses to federate with, in either direction.
+
+A block names a host (`example.com`, which covers its subdomains and every
+port, as Mastodon's domain blocks do) or one origin (`example.com:8443`, for
+instances told apart only by their port). The inbox answers 403 to an
+activity whose actor lives on a blocked domain, before any key is fetched,
+and the delivery worker turns a delivery to one into a dead letter without
+sending it, so unblocking and retrying from the dead letters sends it after all.
+"""
+
+import ipaddress
+import time
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from federation.models import DomainBlock
+from federation.storage import insert_ignoring_duplicates
+
+#: How long a process trusts its copy of the block list; another process's change is seen within this time.
+REFRESH_SECONDS = 10.0
+BLOCKED_DELIVERY = "not sent: the domain is blocked on this instance"
+
+
+class InvalidDomain(ValueError):
+    """Not something a block can name; the message is meant for the operator who typed it."""
+
+
+def normalize_domain(typed: str) -> str:
+    """`Example.COM.`, `https://example.com/path` and ` example.com ` all name `example.com`."""
+    text = typed.strip().lower()
+    parts = urlsplit(text if "://" in text else f"//{text}")
+    try:
+        host, port = (parts.hostname or "").rstrip("."), parts.port
+    except ValueError:
+        raise InvalidDomain(f"{typed.strip()!r} has a port that is not a number.") from None
+    if not _looks_like_a_host(host) or any(character.isspace() for character in text):
+        raise InvalidDomain(f"{typed.strip()!r} is not a domain: write it as example.com or example.com:8443.")
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
+
+
+def _looks_like_a_host(host: str) -> bool:
+    """A dotted name, an IP address or localhost: a single word is more likely a typing slip than a server."""
+    return "." in host or ":" in host or host == "localhost"
+
+
+def names_for(netloc: str) -> set[str]:
+    """Every block entry that would cover `netloc` (host[:port]): the origin, the host and its parent domains."""
+    parts = urlsplit(f"//{netloc.lower()}")
+    host = (parts.hostname or "").rstrip(".")
+    if _is_address(host):
+        names = {f"[{host}]" if ":" in host else host}
+    else:
+        labels = host.split(".")
+        names = {".".join(labels[index:]) for index in range(len(labels))}
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return names | ({f"{name}:{port}" for name in names} if port else set())
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def block(session: AsyncSession, domain: str, reason: str, now: datetime) -> bool:
+    """True when the block is new; blocking a blocked domain again changes nothing."""
+    return await insert_ignoring_duplicates(session, DomainBlock.__table__, {
+        "domain": normalize_domain(domain), "reason": reason.strip()[:500], "created_at": now})
+
+
+async def unblock(session: AsyncSession, domain: str) -> bool:
+    result = await session.execute(delete(DomainBlock).where(DomainBlock.domain == normalize_domain(domain)))
+    return bool(result.rowcount)
+
+
+async def listed(session: AsyncSession) -> list[DomainBlock]:
+    return list(await session.scalars(select(DomainBlock).order_by(DomainBlock.domain)))
+
+
+class DomainBlocks:
+    """The block list as one process sees it: read from the database at most every `REFRESH_SECONDS`.
+
+    Every inbox POST asks, so the answer must not cost a query each time;
+    a change made in this process calls `forget` and is seen at once.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession],
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._sessions = sessions
+        self._monotonic = monotonic
+        self._domains: frozenset[str] = frozenset()
+        self._loaded_at: float | None = None
+
+    async def is_blocked(self, netloc: str) -> bool:
+        if self._loaded_at is None or self._monotonic() - self._loaded_at >= REFRESH_SECONDS:
+            await self._reload()
+        return not self._domains.isdisjoint(names_for(netloc))
+
+    def forget(self) -> None:
+        self._loaded_at = None
+
+    async def _reload(self) -> None:
+        async with self._sessions() as session:
+            self._domains = frozenset(await session.scalars(select(DomainBlock.domain)))
+        self._loaded_at = self._monotonic()

@@ -1,0 +1,50 @@
+"""Crediting a donor's wallet by hand: the operator received the money outside Mecene (a transfer, cash).
+
+One function for the admin API, the operator's top-up page and
+`mecene wallet topup`, so all three refuse the same input and credit a
+reference once however often it is sent.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import User
+from settlement import wallets
+from settlement.money import Money
+from settlement.wallets import ManualProvider
+
+MAX_REFERENCE = 100
+
+
+class UnknownAccount(LookupError):
+    """No local account of that name; the message names it for the operator."""
+
+
+class InvalidReference(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TopUp:
+    transaction_id: int
+    reference: str
+    credited: Money
+    wallet: Money
+    #: False when this reference had already been credited: nothing changed.
+    created: bool
+
+
+async def top_up(session: AsyncSession, username: str, credit: Money, reference: str, now: datetime) -> TopUp:
+    """Credit `credit` to the wallet of `username` once per `reference`, in the caller's transaction."""
+    reference = reference.strip()
+    if not reference or len(reference) > MAX_REFERENCE:
+        raise InvalidReference(f"A reference is 1 to {MAX_REFERENCE} characters.")
+    if await session.scalar(select(User.id).where(User.username == username)) is None:
+        raise UnknownAccount(f"No account {username!r} here.")
+    transaction_id, created = await ManualProvider().credit(
+        session, username=username, money=credit, reference=reference, now=now)
+    balance = await wallets.wallet_balance(session, username, credit.currency)
+    return TopUp(transaction_id, reference, credit, balance, created)

@@ -1,0 +1,77 @@
+"""What a signed-in donor's front page shows: money now, this period's flattrs, and where past periods went.
+
+The live value comes from `server.donations` (the settlement rule itself) and
+the past from `settlement.donor_history` (the rows the close wrote), so the
+page agrees to the cent with `GET /api/v1/me` and with the ledger.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from server.donations import DonorView, donor_view
+from server.instance import Instance
+from server.models import User
+from server.web.labels import actor_labels
+from settlement import donor_history, escrow
+from settlement.destinations import ESCROW, LOCAL, PAYOUT
+from settlement.donor_history import PeriodSpending, ShareLine
+
+PERIODS_SHOWN = 6
+
+
+@dataclass(frozen=True)
+class ShareRow:
+    thing_uri: str
+    author: str
+    amount: int
+    destination: str
+
+
+@dataclass(frozen=True)
+class PastPeriod:
+    label: str
+    spend: int
+    fee: int
+    shares: list[ShareRow]
+
+
+async def dashboard(instance: Instance, user: User) -> dict[str, Any]:
+    async with instance.sessions() as session:
+        view = await donor_view(session, instance, user, instance.current_period())
+        history = await donor_history.recent(session, user.username, limit=PERIODS_SHOWN)
+        authors = {record.author_uri for record in view.flattrs}
+        authors |= {line.author_uri for period in history for line in period.shares}
+        labels = await actor_labels(session, instance.urls, authors)
+    return {"view": view, "flattrs": _flattrs(view, labels), "history": [
+        _past(instance, period, labels) for period in history]}
+
+
+def _flattrs(view: DonorView, labels: dict[str, str]) -> list[dict[str, Any]]:
+    return [{"id": record.id, "thing_uri": record.thing_uri, "author": labels[record.author_uri],
+             "value": view.value_of(record).amount, "created_at": record.created_at} for record in view.flattrs]
+
+
+def _past(instance: Instance, period: PeriodSpending, labels: dict[str, str]) -> PastPeriod:
+    return PastPeriod(period.period, period.spend, period.fee, [
+        ShareRow(line.thing_uri, labels[line.author_uri], line.amount,
+                 destination(instance, period.period, line, labels)) for line in period.shares])
+
+
+def destination(instance: Instance, period: str, line: ShareLine, labels: dict[str, str]) -> str:
+    """Where one share went, in words: the creator here, another instance, escrow, and what became of it."""
+    author = labels[line.author_uri]
+    if line.destination == LOCAL:
+        return f"credited to {author} on this instance"
+    if line.destination == PAYOUT:
+        return f"paid to {line.host}" + ("" if line.settled else " (on its way)")
+    if line.destination == ESCROW:
+        options = instance.settings.settlement
+        until = escrow.expiry(period, claim_months=options.escrow_claim_months, period_length=options.period)
+        return f"held in escrow for {author} until {until.date().isoformat()}, then returned to you"
+    if line.destination == escrow.CLAIMED:
+        return f"claimed from escrow by {_claimant(instance, line.recipient)}"
+    return "returned to your wallet: nobody claimed it in time"
+
+
+def _claimant(instance: Instance, recipient: str) -> str:
+    return recipient if "/" in recipient else f"@{recipient}@{instance.urls.host}"

@@ -1,0 +1,82 @@
+"""Flattring from the web: the "Flattr a URL" form (where bookmarklets and remote buttons land) and undo.
+
+The form only ever flattrs on a POST, so a link to `/flattr?url=…` from any
+site merely fills the field for the signed-in person to confirm.
+"""
+
+from aiohttp import web
+
+from server.appkeys import instance_key
+from server.donations import donor_view
+from server.errors import ApiError
+from server.flattring import Target, flattr_target, resolve_target, undo_flattr
+from server.models import User
+from server.web.labels import actor_labels
+from server.web.notices import see_other
+from server.web.refusals import as_page_error
+from server.web.rendering import PageError, field, page, posted_form, render, signed_in
+
+MAX_URL = 2048
+
+
+@page
+async def flattr_form(request: web.Request) -> web.StreamResponse:
+    await signed_in(request)
+    return await render(request, "flattr.html", {"url": request.query.get("url", "")[:MAX_URL], "error": None})
+
+
+@page
+async def flattr(request: web.Request) -> web.StreamResponse:
+    user = await signed_in(request)
+    url = field(await posted_form(request), "url")
+    try:
+        await _check_can_give(request, user)
+        if len(url) > MAX_URL:
+            raise ApiError(400, "invalid_url", f"That address is longer than {MAX_URL} characters.")
+        target = await resolve_target(request.app[instance_key], url)
+        record, created = await flattr_target(request.app[instance_key], user, target)
+    except ApiError as refusal:
+        return await _refused(request, url, refusal.reason, refusal.status)
+    described = await _describe(request, target)
+    if not created:
+        return await _refused(request, url, f"You already flattred {described} this period.", 409)
+    return await see_other(request, "/", f"You flattred {described}.")
+
+
+@page
+async def undo(request: web.Request) -> web.StreamResponse:
+    user = await signed_in(request)
+    await posted_form(request)
+    raw = request.match_info["id"]
+    if not raw.isascii() or not raw.isdigit():
+        raise PageError(404, "There is no such flattr.")
+    with as_page_error():
+        record = await undo_flattr(request.app[instance_key], user, int(raw))
+    return await see_other(request, "/", f"Flattr of {record.thing_uri} undone; its author is told.")
+
+
+async def _check_can_give(request: web.Request, user: User) -> None:
+    """A flattr from someone with no budget or an empty wallet would carry nothing: say so before it is made."""
+    instance = request.app[instance_key]
+    async with instance.sessions() as session:
+        view = await donor_view(session, instance, user, instance.current_period())
+    if view.budget.amount == 0:
+        raise ApiError(409, "no_budget", "Set a monthly budget in Settings first: your flattrs share it.")
+    if view.wallet.amount <= 0:
+        raise ApiError(409, "empty_wallet", "Your wallet is empty; ask the operator of this instance to top it up.")
+
+
+async def _describe(request: web.Request, target: Target) -> str:
+    instance = request.app[instance_key]
+    async with instance.sessions() as session:
+        author = (await actor_labels(session, instance.urls, [target.author]))[target.author]
+    return f"“{target.title or target.object_id}” by {author}"
+
+
+async def _refused(request: web.Request, url: str, message: str, status: int) -> web.Response:
+    return await render(request, "flattr.html", {"url": url, "error": message}, status=status)
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.get("/flattr", flattr_form), web.post("/flattr", flattr),
+            web.post("/flattrs/{id}/undo", undo)]

@@ -1,0 +1,137 @@
+"""Settings: budget, also-send-Like, linked Mastodon accounts and their boosts, aliases for escrow claims.
+
+Each setting is its own small form posting to its own address: a refusal
+re-renders the page with the message beside that form and changes nothing;
+a change answers 303 back with a notice, so a reload never posts twice.
+"""
+
+from typing import Any
+
+from aiohttp import web
+
+from server import aliases, link_settings
+from server.appkeys import instance_key
+from server.bot import codes, links
+from server.bot.replies import how_to_send
+from server.errors import ApiError
+from server.models import User
+from server.web.labels import actor_labels
+from server.web.notices import render_with_notice, see_other
+from server.web.refusals import as_page_error
+from server.web.rendering import PageError, field, local_target, page, posted_form, signed_in
+from settlement import wallets
+from settlement.money import MoneyError, format_amount, parse_amount
+
+#: Pages that show the link-code form and may be returned to after it.
+CODE_PAGES = ("/settings", "/claim")
+
+
+@page
+async def settings_page(request: web.Request) -> web.StreamResponse:
+    user = await signed_in(request)
+    return await render_with_notice(request, "settings.html", await settings_context(request, user))
+
+
+async def settings_context(request: web.Request, user: User, **overrides: Any) -> dict[str, Any]:
+    instance = request.app[instance_key]
+    currency = instance.settings.instance.currency
+    async with instance.sessions() as session:
+        budget = await wallets.budget_of(session, user.username, currency)
+        linked = await links.of_user(session, user.username)
+        labels = await actor_labels(session, instance.urls, [row.actor_uri for row in linked])
+        named = await aliases.aliases_of(session, user.username)
+    return {"budget_text": format_amount(budget), "links": [(row, labels[row.actor_uri]) for row in linked],
+            "aliases_text": "\n".join(named), "bot_handle": link_settings.bot_handle(instance),
+            "actor": instance.urls.actor(user.username), "errors": {}, **overrides}
+
+
+@page
+async def save_budget(request: web.Request) -> web.StreamResponse:
+    user = await signed_in(request)
+    typed = field(await posted_form(request), "amount")
+    instance = request.app[instance_key]
+    try:
+        budget = parse_amount(typed, instance.settings.instance.currency, allow_zero=True)
+    except MoneyError as refusal:
+        return await _refused(request, user, "budget", str(refusal), budget_text=typed)
+    async with instance.sessions() as session, session.begin():
+        await wallets.set_budget(session, user.username, budget, instance.now())
+    return await see_other(request, "/settings", f"Budget saved: {format_amount(budget)} {budget.currency} a month.")
+
+
+@page
+async def save_like(request: web.Request) -> web.StreamResponse:
+    user = await signed_in(request)
+    wanted = field(await posted_form(request), "also_send_like") == "on"
+    instance = request.app[instance_key]
+    async with instance.sessions() as session, session.begin():
+        (await session.get_one(User, user.id)).also_send_like = wanted
+    said = "also send a Like" if wanted else "send no Like"
+    return await see_other(request, "/settings", f"Saved: your flattrs {said}.")
+
+
+@page
+async def new_code(request: web.Request) -> web.StreamResponse:
+    user = await signed_in(request)
+    back = local_target(field(await posted_form(request), "back"))
+    instance = request.app[instance_key]
+    async with instance.sessions() as session, session.begin():
+        issued = await codes.issue(session, user.username, now=instance.now(),
+                                   minutes=instance.settings.instance.link_code_minutes)
+    handle = link_settings.bot_handle(instance)
+    return await see_other(request, back if back in CODE_PAGES else "/settings", (
+        f"Your link code is {issued.code}, valid until {issued.expires_at:%H:%M} UTC. {how_to_send(handle)} "
+        f"Write: {handle} {issued.code}"))
+
+
+@page
+async def unlink(request: web.Request) -> web.StreamResponse:
+    user = await signed_in(request)
+    await posted_form(request)
+    with as_page_error():
+        row = await link_settings.unlink(request.app[instance_key], user.username, _link_id(request))
+    return await see_other(request, "/settings", f"Unlinked {row.actor_uri}; it was told.")
+
+
+@page
+async def save_boosts(request: web.Request) -> web.StreamResponse:
+    user = await signed_in(request)
+    enabled = field(await posted_form(request), "auto_flattr_boosts") == "on"
+    with as_page_error():
+        row = await link_settings.set_auto_flattr_boosts(request.app[instance_key], user.username,
+                                                         _link_id(request), enabled)
+    said = "are now flattred for you" if enabled else "are no longer flattred"
+    return await see_other(request, "/settings", f"Boosts of {row.actor_uri} {said}.")
+
+
+@page
+async def save_aliases(request: web.Request) -> web.StreamResponse:
+    user = await signed_in(request)
+    typed = field(await posted_form(request), "aliases")
+    instance = request.app[instance_key]
+    try:
+        wanted = aliases.checked(instance.urls, typed.split())
+    except ApiError as refusal:
+        return await _refused(request, user, "aliases", refusal.reason, aliases_text=typed)
+    async with instance.sessions() as session, session.begin():
+        await aliases.set_aliases(session, user.username, wanted)
+    return await see_other(request, "/settings", f"Aliases saved: {len(wanted)} account(s).")
+
+
+async def _refused(request: web.Request, user: User, form: str, message: str, **typed: str) -> web.Response:
+    context = await settings_context(request, user, errors={form: message}, **typed)
+    return await render_with_notice(request, "settings.html", context, status=400)
+
+
+def _link_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isascii() or not raw.isdigit():
+        raise PageError(404, "You have no such linked account.")
+    return int(raw)
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.get("/settings", settings_page), web.post("/settings/budget", save_budget),
+            web.post("/settings/like", save_like), web.post("/settings/link-code", new_code),
+            web.post("/settings/links/{id}/unlink", unlink), web.post("/settings/links/{id}/boosts", save_boosts),
+            web.post("/settings/aliases", save_aliases)]

@@ -1,0 +1,126 @@
+"""Domain blocks between real instances: a blocked domain's activities get 403, and nothing is delivered to it."""
+
+import pytest
+from sqlalchemy import select
+
+from federation import delivery_queue, domain_blocks
+from federation.domain_blocks import BLOCKED_DELIVERY, DomainBlocks, InvalidDomain, names_for, normalize_domain
+from federation.follows import follow
+from federation.models import Delivery, Follower, Following, InboxItem
+from federation_harness import Federation, Node, eventually
+from server.accounts import create_user
+from server.social import follow_account
+
+
+async def add_user(node: Node, name: str) -> None:
+    async with node.live.sessions() as session, session.begin():
+        await create_user(session, name, bot_username="flattr", now=node.live.now())
+
+
+async def block(node: Node, domain: str) -> None:
+    """As the operator page does: the row, then this process forgets its copy of the list."""
+    async with node.live.sessions() as session, session.begin():
+        assert await domain_blocks.block(session, domain, "spam", node.live.now())
+    node.live.blocks.forget()
+
+
+async def deliveries(node: Node) -> list[Delivery]:
+    async with node.live.sessions() as session:
+        return list(await session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+async def followers_of(node: Node, name: str) -> list[str]:
+    async with node.live.sessions() as session:
+        return list(await session.scalars(select(Follower.follower_uri).where(Follower.local_username == name)))
+
+
+async def test_a_blocked_domain_gets_403_and_its_activity_is_not_stored(federation: Federation) -> None:
+    a, b, c = await federation.start("a"), await federation.start("b"), await federation.start("c")
+    for node, name in ((a, "alice"), (b, "bob"), (c, "carol")):
+        await add_user(node, name)
+    await block(a, b.host)
+    await follow_account(b.live, "bob", f"alice@{a.host}")
+    await follow_account(c.live, "carol", f"alice@{a.host}")
+
+    async def refused() -> bool:
+        rows = await deliveries(b)
+        return bool(rows) and rows[0].state == "dead"
+
+    await eventually(refused, what="the blocked instance's follow refused")
+    row = (await deliveries(b))[0]
+    assert (row.attempts, row.last_status) == (1, 403) and "domain_blocked" in (row.last_error or "")
+    await eventually(lambda: _followed_by(a, c), what="the follow from an instance that is not blocked")
+    assert await followers_of(a, "alice") == [f"{c.base_url}/users/carol"]
+    async with a.live.sessions() as session:
+        stored = list(await session.scalars(select(InboxItem.actor_uri)))
+    assert f"{b.base_url}/users/bob" not in stored
+
+
+async def _followed_by(node: Node, other: Node) -> bool:
+    return f"{other.base_url}/users/carol" in await followers_of(node, "alice")
+
+
+async def test_nothing_is_delivered_to_a_blocked_domain_until_unblocked_and_retried(federation: Federation) -> None:
+    a, b = await federation.start("a"), await federation.start("b")
+    await add_user(a, "alice")
+    await add_user(b, "bob")
+    await block(a, "127.0.0.1")
+    async with a.live.sessions() as session, session.begin():
+        await follow(session, a.live.urls, username="alice", target_uri=f"{b.base_url}/users/bob",
+                     target_inbox=f"{b.base_url}/inbox", now=a.live.now())
+    a.live.delivery.wakeup.set()
+
+    async def skipped() -> bool:
+        return (await deliveries(a))[0].state == "dead"
+
+    await eventually(skipped, what="the delivery to the blocked domain given up")
+    row = (await deliveries(a))[0]
+    assert (row.attempts, row.last_status, row.last_error) == (1, None, BLOCKED_DELIVERY)
+    assert await followers_of(b, "bob") == [], "nothing reached the blocked instance"
+
+    async with a.live.sessions() as session, session.begin():
+        assert await domain_blocks.unblock(session, "127.0.0.1")
+        assert await delivery_queue.retry_dead(session, row.id, a.live.now())
+    a.live.blocks.forget()
+    a.live.delivery.wakeup.set()
+
+    async def accepted() -> bool:
+        async with a.live.sessions() as session:
+            return bool(await session.scalar(select(Following.accepted)))
+
+    await eventually(accepted, what="the follow once unblocked")
+    assert await followers_of(b, "bob") == [f"{a.base_url}/users/alice"]
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("Example.COM.", "example.com"), (" https://example.com/path ", "example.com"),
+    ("social.example:8443", "social.example:8443"), ("localhost", "localhost"), ("[::1]:8080", "[::1]:8080"),
+])
+def test_a_domain_is_stored_in_one_spelling(typed: str, stored: str) -> None:
+    assert normalize_domain(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["", "example", "exa mple.com", "example.com:http"])
+def test_what_is_not_a_domain_is_refused(typed: str) -> None:
+    with pytest.raises(InvalidDomain):
+        normalize_domain(typed)
+
+
+def test_a_host_block_covers_subdomains_and_ports_and_an_origin_block_only_its_port() -> None:
+    assert "example.com" in names_for("a.b.example.com:8443")
+    assert "example.com:8443" in names_for("example.com:8443")
+    assert "example.com:8443" not in names_for("example.com")
+    assert "ample.com" not in names_for("example.com")
+    assert names_for("127.0.0.1:8080") == {"127.0.0.1", "127.0.0.1:8080"}, "no parent domains of an address"
+
+
+async def test_each_process_rereads_the_list_after_a_few_seconds(federation: Federation) -> None:
+    node = await federation.start("a")
+    now = [0.0]
+    blocks = DomainBlocks(node.live.sessions, monotonic=lambda: now[0])
+    assert not await blocks.is_blocked("spam.example")
+    async with node.live.sessions() as session, session.begin():
+        await domain_blocks.block(session, "spam.example", "", node.live.now())
+    assert not await blocks.is_blocked("spam.example"), "the copy is trusted for a while"
+    now[0] += domain_blocks.REFRESH_SECONDS
+    assert await blocks.is_blocked("www.spam.example")

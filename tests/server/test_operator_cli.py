@@ -1,0 +1,142 @@
+"""`mecene user password` and `mecene block` as an operator runs them: real processes, a terminal, exit codes."""
+
+import fcntl
+import os
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from federation_harness import Databases
+from server.models import User
+
+MECENE = [sys.executable, "-m", "server.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
+    databases = Databases(tmp_path)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MECENE_")}
+    environ.update(MECENE_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
+    if databases.backend == "postgresql":
+        environ["MECENE_DATABASE_URL"] = await databases.new("cli")
+    yield environ
+    await databases.drop_all()
+
+
+def mecene(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MECENE, *args], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+def run(env: dict[str, str], *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MECENE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60,
+                          cwd=ROOT)
+
+
+async def stored_hash(env: dict[str, str], tmp_path: Path, name: str) -> str | None:
+    url = env.get("MECENE_DATABASE_URL") or f"sqlite+aiosqlite:///{(tmp_path / 'data' / 'mecene.db').resolve()}"
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.scalar(select(User.password_hash).where(User.username == name))
+    finally:
+        await engine.dispose()
+
+
+async def test_an_admin_gets_a_password_from_standard_input(env: dict[str, str], tmp_path: Path) -> None:
+    assert mecene(env, "init").returncode == 0
+    assert mecene(env, "user", "add", "olga", "--admin").returncode == 0
+    done = run(env, "user", "password", "olga", "--stdin", stdin="a long passphrase\n")
+    assert done.returncode == 0, done.stderr
+    assert "Password set for olga" in done.stdout and "/login" in done.stdout
+    stored = await stored_hash(env, tmp_path, "olga")
+    assert stored is not None and PasswordHasher().verify(stored, "a long passphrase")
+
+
+REFUSALS = [
+    (["olga", "--stdin"], "short\n", "at least 10 characters"),
+    (["olga", "--stdin"], "", "at least 10 characters"),
+    (["nobody", "--stdin"], "a long passphrase\n", "no account 'nobody'"),
+    (["olga"], "a long passphrase\n", "not a terminal: pass --stdin"),
+]
+
+
+async def test_a_refused_password_changes_nothing(env: dict[str, str], tmp_path: Path) -> None:
+    assert mecene(env, "init").returncode == 0
+    assert mecene(env, "user", "add", "olga", "--admin").returncode == 0
+    for args, stdin, message in REFUSALS:
+        done = run(env, "user", "password", *args, stdin=stdin)
+        assert done.returncode == 1 and message in done.stderr, (args, done.stderr)
+    assert await stored_hash(env, tmp_path, "olga") is None
+
+
+def on_a_terminal(env: dict[str, str], *args: str, lines: list[str]) -> tuple[int, str]:
+    """The command with a pseudo-terminal as its controlling terminal, answering each prompt with a line."""
+    controller, terminal = os.openpty()
+
+    def take_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    process = subprocess.Popen([*MECENE, *args], env=env, cwd=ROOT, stdin=terminal, stdout=terminal,
+                               stderr=terminal, preexec_fn=take_terminal)
+    os.close(terminal)
+    screen = b""
+    for line in lines:
+        screen += _read_until(controller, b": ")
+        os.write(controller, line.encode() + b"\n")
+    code = process.wait(timeout=60)
+    screen += _read_until(controller, None)
+    os.close(controller)
+    return code, screen.decode(errors="replace")
+
+
+def _read_until(fd: int, marker: bytes | None, timeout: float = 30.0) -> bytes:
+    deadline, seen = time.monotonic() + timeout, b""
+    while time.monotonic() < deadline and (marker is None or not seen.endswith(marker)):
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
+async def test_at_a_terminal_the_password_is_asked_twice_and_never_shown(env: dict[str, str],
+                                                                         tmp_path: Path) -> None:
+    assert mecene(env, "init").returncode == 0
+    assert mecene(env, "user", "add", "olga", "--admin").returncode == 0
+    code, screen = on_a_terminal(env, "user", "password", "olga", lines=["first passphrase", "other passphrase"])
+    assert code == 1 and "New password:" in screen and "Password again:" in screen and "differ" in screen
+    assert await stored_hash(env, tmp_path, "olga") is None
+    code, screen = on_a_terminal(env, "user", "password", "olga", lines=["typed passphrase"] * 2)
+    assert code == 0 and "Password set for olga" in screen and "typed passphrase" not in screen
+    stored = await stored_hash(env, tmp_path, "olga")
+    assert stored is not None and PasswordHasher().verify(stored, "typed passphrase")
+
+
+def test_blocks_are_added_listed_and_removed(env: dict[str, str]) -> None:
+    assert mecene(env, "init").returncode == 0
+    added = mecene(env, "block", "add", "Spam.Example", "--reason", "spam waves")
+    assert added.returncode == 0 and "Blocked spam.example" in added.stdout
+    again = mecene(env, "block", "add", "spam.example")
+    assert again.returncode == 0 and "already blocked" in again.stdout
+    listed = mecene(env, "block", "list")
+    assert listed.returncode == 0 and "spam.example\t" in listed.stdout and "spam waves" in listed.stdout
+    bad = mecene(env, "block", "add", "not a domain")
+    assert bad.returncode == 1 and "is not a domain" in bad.stderr
+    assert mecene(env, "block", "remove", "spam.example").returncode == 0
+    gone = mecene(env, "block", "remove", "spam.example")
+    assert gone.returncode == 1 and "is not blocked" in gone.stderr
+    empty = mecene(env, "block", "list")
+    assert empty.stdout == "" and "No domain is blocked." in empty.stderr
