@@ -14,7 +14,7 @@ import time
 from bench.report import Figure, print_table, save
 
 CASES = {"signatures": "bench.signatures", "inbox": "bench.inbox", "delivery": "bench.delivery",
-         "settlement": "bench.settlement"}
+         "settlement": "bench.settlement", "scaleout": "bench.scale_out"}
 
 
 def machine() -> str:

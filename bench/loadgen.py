@@ -16,7 +16,7 @@ import re
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain, zip_longest
 from multiprocessing.connection import Connection
@@ -41,7 +41,12 @@ class Author:
 
 @dataclass(frozen=True)
 class Load:
-    """What the generator saw; `exhausted` means the pool ran out before the time did."""
+    """What the generator saw; `exhausted` means the pool ran out before the time did.
+
+    `ok_by_port` splits the 2xx answers by the port they came from; `cpu_seconds` is the
+    generator's own CPU time, so a report can tell its share of the machine from the server's;
+    `started` is the window's start on the machine-wide time.monotonic() clock.
+    """
 
     ok: int
     statuses: dict[int, int]
@@ -49,6 +54,9 @@ class Load:
     p50_ms: float
     p99_ms: float
     exhausted: bool
+    ok_by_port: dict[int, int] = field(default_factory=dict)
+    cpu_seconds: float = 0.0
+    started: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -105,53 +113,66 @@ async def _answer(reader: asyncio.StreamReader) -> int:
     return int(head[9:12])
 
 
-async def _send_all(url: str, pool: list[Signed], concurrency: int, duration: float) -> Load:
+async def _send_all(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...]) -> Load:
     """`concurrency` keep-alive connections, each sending its next request when the last is answered.
 
     A bare asyncio client, several times cheaper per request than aiohttp's, so the
-    server rather than the generator sets the pace.
+    server rather than the generator sets the pace. The connections take `ports` in
+    turn (the url's own port when empty); the requests keep the url's Host header, as
+    behind a load balancer in front of several processes of one instance.
     """
     loop, pending = asyncio.get_running_loop(), iter(_encoded(url, pool))
     parts = urlsplit(url)
+    ports = ports or (parts.port or 80,)
     statuses: Counter[int] = Counter()
+    ok_by_port: Counter[int] = Counter()
     latencies: list[float] = []
     deadline = loop.time() + duration
 
-    async def connection() -> None:
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    async def connection(port: int) -> None:
+        reader, writer = await asyncio.open_connection(parts.hostname, port)
         try:
             for request in pending:
                 if loop.time() >= deadline:
                     return
                 start = time.perf_counter()
                 writer.write(request)
-                statuses[await _answer(reader)] += 1
+                status = await _answer(reader)
                 latencies.append(time.perf_counter() - start)
+                statuses[status] += 1
+                ok_by_port[port] += 200 <= status < 300
         finally:
             writer.close()
 
-    start = time.perf_counter()
+    start, cpu, started = time.perf_counter(), time.process_time(), time.monotonic()
     async with asyncio.timeout(duration + GRACE):
-        outcomes = await asyncio.gather(*(connection() for _ in range(concurrency)), return_exceptions=True)
-    seconds = time.perf_counter() - start
+        outcomes = await asyncio.gather(*(connection(ports[n % len(ports)]) for n in range(concurrency)),
+                                        return_exceptions=True)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     broken = sum(isinstance(outcome, BaseException) for outcome in outcomes)
     if broken:
         statuses[0] += broken
     latencies.sort()
     ok = sum(n for status, n in statuses.items() if 200 <= status < 300)
     return Load(ok, dict(statuses), seconds, _percentile(latencies, 0.5), _percentile(latencies, 0.99),
-                exhausted=loop.time() < deadline)
+                exhausted=loop.time() < deadline, ok_by_port=dict(ok_by_port), cpu_seconds=cpu,
+                started=started)
 
 
-def _generate(url: str, pool: list[Signed], concurrency: int, duration: float, results: Connection) -> None:
-    results.send(asyncio.run(_send_all(url, pool, concurrency, duration)))
+def _generate(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...],
+              results: Connection) -> None:
+    results.send(asyncio.run(_send_all(url, pool, concurrency, duration, ports)))
 
 
-def generate(url: str, pool: list[Signed], concurrency: int, duration: float) -> Load:
-    """Send from a separate process, so the load does not share the server's interpreter."""
+def generate(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...] = ()) -> Load:
+    """Send from a separate process, so the load does not share the server's interpreter.
+
+    `ports`: spread the connections over these ports of the url's host (see `_send_all`).
+    """
     context = multiprocessing.get_context("spawn")
     receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_generate, args=(url, pool, concurrency, duration, sending), daemon=True)
+    process = context.Process(target=_generate, args=(url, pool, concurrency, duration, ports, sending),
+                              daemon=True)
     process.start()
     try:
         if not receiving.poll(duration + 2 * GRACE):

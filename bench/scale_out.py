@@ -1,0 +1,223 @@
+"""Target 5: inbox throughput of two `mecene serve` processes on one PostgreSQL database against one.
+
+One instance (`mecene init` once, on a scratch database of MECENE_BENCH_POSTGRES_URL)
+is served in turn by one process and by two processes on two ports, as behind a load
+balancer: every request carries the instance's own Host header, whichever port it
+reaches. The load is the inbox case's (`bench/inbox.py`): the same sender and its
+50 actors, the same pre-signed Likes, 64 keep-alive connections from a generator
+process, here spread over the serving ports. A window is 5 s × MECENE_BENCH_SCALE;
+one and two processes take turns for three rounds and each rate is the median of
+its windows. `fed_inbox_items` is emptied before each window.
+
+After each window, while the processes still run, 200 activities are each sent to
+every serving port at once (a retrying peer whose two attempts land on two
+processes). Then the rows are counted: one per 2xx of the window and the warm-ups
+(nothing lost) and one per distinct activity, each raced one included (nothing
+stored twice). The CPU time of the servers, of PostgreSQL and of the generator is
+printed with each window, since two cores are shared by all of them.
+"""
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from bench.cpu import Meter, Usage
+from bench.inbox import (
+    ACTORS,
+    CONCURRENCY,
+    DURATION,
+    ROUNDS,
+    SIGNED_PER_SECOND,
+    _authors,
+    _environment,
+    _start_sender,
+    _warm_up,
+)
+from bench.loadgen import Author, Load, Signed, generate, presign, sign_likes
+from bench.loopback import HOST, ROOT, child_environment, free_port, start_module, stop, wait_until_serving
+from bench.postgres import plain_dsn, scratch_database, server_url, shown, unreachable
+from bench.report import Figure
+from bench.scale import scaled
+
+RACED = 200
+COUNTS = (1, 2)
+
+
+@dataclass(frozen=True)
+class Served:
+    """The served instance: its database, data folder and ports; the first port is its public address."""
+
+    database_url: str
+    folder: Path
+    ports: tuple[int, ...]
+
+    @property
+    def inbox(self) -> str:
+        return f"http://{HOST}:{self.ports[0]}/inbox"
+
+    def environment(self) -> dict[str, str]:
+        return _environment(self.folder, self.ports[0]) | {"MECENE_DATABASE_URL": self.database_url}
+
+
+@dataclass(frozen=True)
+class Window:
+    processes: int
+    load: Load
+    rows: int
+    cpu: Usage
+
+
+def _init(served: Served) -> None:
+    served.folder.mkdir()
+    subprocess.run([sys.executable, "-m", "server.cli", "init", "--domain", f"{HOST}:{served.ports[0]}"],
+                   cwd=ROOT, env=child_environment(served.environment()), check=True, capture_output=True,
+                   timeout=120)
+
+
+async def _sql(served: Served, query: str) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(plain_dsn(served.database_url), timeout=10)
+    try:
+        return await connection.fetch(query)
+    finally:
+        await connection.close()
+
+
+async def _count(served: Served) -> tuple[int, int, int]:
+    """Rows, distinct activity ids, and rows of the raced activities."""
+    [row] = await _sql(served, "SELECT count(*), count(DISTINCT activity_id), "
+                               "count(*) FILTER (WHERE activity_id LIKE '%/likes/raced-%') FROM fed_inbox_items")
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+async def _race(ports: tuple[int, ...], raced: list[Signed]) -> None:
+    """Each activity to every port at the same moment; every copy must be answered 2xx."""
+    async with aiohttp.ClientSession() as http:
+
+        async def send(port: int, body: bytes, headers: dict[str, str]) -> int:
+            async with http.post(f"http://{HOST}:{port}/inbox", data=body, headers=headers) as response:
+                return response.status
+
+        async with asyncio.timeout(60):
+            statuses = await asyncio.gather(*(send(port, body, headers) for body, headers in raced for port in ports))
+    refused = [status for status in statuses if status != 202]
+    if refused:
+        raise AssertionError(f"raced copies answered {sorted(set(refused))}, not 202")
+
+
+async def _serve(served: Served, count: int, warm: dict[int, list[Signed]]) -> list[subprocess.Popen[bytes]]:
+    processes = []
+    try:
+        for port in served.ports[:count]:
+            processes.append(start_module("server.cli", ["serve", "--port", str(port)], served.environment(),
+                                          served.folder / f"serve-{port}.log"))
+            await wait_until_serving(f"http://{HOST}:{port}/health", processes[-1])
+            await _warm_up(f"http://{HOST}:{port}/inbox", warm[port])
+    except Exception:
+        _stop_all(processes)
+        _print_logs(served, served.ports[:count])
+        raise
+    return processes
+
+
+def _print_logs(served: Served, ports: tuple[int, ...]) -> None:
+    for port in ports:
+        log = served.folder / f"serve-{port}.log"
+        if log.exists():
+            print(log.read_text()[-3000:], file=sys.stderr)
+
+
+def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        stop(process)
+
+
+async def _measure(served: Served, count: int, warm: dict[int, list[Signed]], pool: list[Signed],
+                   raced: list[Signed], duration: float) -> Window:
+    await _sql(served, "TRUNCATE fed_inbox_items")
+    ports = served.ports[:count]
+    processes = await _serve(served, count, warm)
+    try:
+        meter = Meter([process.pid for process in processes], make_url(served.database_url).database or "")
+        try:
+            load = await asyncio.to_thread(generate, served.inbox, pool, CONCURRENCY, duration, ports)
+        finally:
+            meter.stop()
+        await _race(ports, raced)
+    except Exception:
+        _print_logs(served, ports)
+        raise
+    finally:
+        _stop_all(processes)
+    rows, distinct, raced_rows = await _count(served)
+    answered = load.ok + sum(len(warm[port]) for port in ports) + len(raced)
+    if rows != answered or distinct != rows or raced_rows != len(raced):
+        raise AssertionError(f"{count} process(es): {answered} distinct activities answered 2xx, but {rows} rows, "
+                             f"{distinct} distinct ids, {raced_rows} rows for {len(raced)} raced activities")
+    return Window(count, load, rows, meter.between(load.started, load.started + load.seconds))
+
+
+def _print(window: Window) -> None:
+    load, cpu = window.load, window.cpu
+    others = {s: n for s, n in load.statuses.items() if not 200 <= s < 300}
+    split = " + ".join(f"{n:,}" for _, n in sorted(load.ok_by_port.items()))
+    span = cpu.seconds or 1.0
+    cores = " + ".join(f"{s / span:.2f}" for s in cpu.servers)
+    print(f"  scaleout: {window.processes} process(es) {load.rate:7,.0f} 2xx/s over {load.seconds:.1f} s, "
+          f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, {load.ok:,} 2xx ({split}), {window.rows:,} rows; "
+          f"{load.rate * span / (sum(cpu.servers) or 1.0):,.0f} 2xx per server CPU-second; "
+          f"cores busy: servers {cores}, postgres {cpu.database / span:.2f} "
+          f"(+{cpu.other_postgres / span:.2f} other), generator {load.cpu_seconds / load.seconds:.2f}, "
+          f"machine {cpu.machine / span:.2f} of {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}"
+          f"{', other answers ' + str(others) if others else ''}{', pool ran out' if load.exhausted else ''}")
+
+
+def _signed(authors: list[Author], url: str, prefix: str, count: int) -> list[Signed]:
+    """`count` activities named `prefix-n`, spread over the authors."""
+    return [sign_likes(authors[n % len(authors)], url, [f"{prefix}-{n}"])[0] for n in range(count)]
+
+
+async def _windows(served: Served, authors: list[Author], duration: float) -> dict[int, list[float]]:
+    warm = {port: _signed(authors, served.inbox, f"warm-up-{port}", ACTORS) for port in served.ports}
+    raced = _signed(authors, served.inbox, "raced", RACED)
+    pool = await asyncio.to_thread(presign, authors, served.inbox, round(SIGNED_PER_SECOND * duration))
+    rates: dict[int, list[float]] = {count: [] for count in COUNTS}
+    for _ in range(ROUNDS):
+        for count in COUNTS:
+            window = await _measure(served, count, warm, pool, raced, duration)
+            _print(window)
+            rates[count].append(window.load.rate)
+    return rates
+
+
+async def run_async() -> list[Figure]:
+    server = server_url()
+    reason = await unreachable(server)
+    if reason is not None:
+        print(f"  scaleout: skipped, PostgreSQL at {shown(server)} is unreachable ({reason})")
+        return []
+    duration = scaled(DURATION, minimum=1.0)
+    with tempfile.TemporaryDirectory(prefix="mecene-bench-") as folder:
+        sender, runner = await _start_sender(Path(folder) / "sender", free_port())
+        try:
+            async with scratch_database(server, "scaleout") as url:
+                served = Served(url, Path(folder) / "instance", (free_port(), free_port()))
+                await asyncio.to_thread(_init, served)
+                rates = await _windows(served, await _authors(sender), duration)
+        finally:
+            await runner.cleanup()
+    one, two = (statistics.median(rates[count]) for count in COUNTS)
+    return [Figure("inbox on PostgreSQL, 2 processes vs 1", two, one, "2xx/s", "one `mecene serve`, same database",
+                   1.6)]
+
+
+def run() -> list[Figure]:
+    return asyncio.run(run_async())
