@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.actors import ActorStore
 from federation.models import Follower, Following, LocalActor
 from federation.outbox import new_activity_id, publish
-from federation.processing import Handler
+from federation.processing import Handler, Prefetch
 from federation.storage import insert_ignoring_duplicates
 from federation.urls import InstanceUrls
 from federation.vocab import activity, object_id
@@ -33,6 +33,19 @@ class FollowHandlers:
             "Accept": self.on_accept,
             "Delete": self.on_delete,
         }
+
+    def prefetchers(self) -> dict[str, Prefetch]:
+        """The follower's actor, stored before the item's transaction.
+
+        Storing it writes through a session of its own, which on SQLite would
+        wait for the write lock the item's transaction holds.
+        """
+        return {"Follow": self.store_follower}
+
+    async def store_follower(self, follow: dict[str, Any]) -> None:
+        follower = object_id(follow.get("actor"))
+        if follower is not None:
+            await self._actors.actor(follower)
 
     async def on_follow(self, session: AsyncSession, follow: dict[str, Any], now: datetime) -> None:
         """Record the follower and answer with a signed Accept, even to a repeated Follow."""

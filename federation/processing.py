@@ -1,17 +1,27 @@
-"""Working through stored inbox items, one transaction per item.
+"""Working through stored inbox items, a batch per transaction.
 
 An item is marked done in the same transaction as its handler's effects, so a
-crash either keeps both or neither; a failing handler is retried a few times
-and then left as `failed` with its error for the operator.
+crash keeps both or neither. The commit, not the handler, is most of what an
+item costs, so a batch of items is claimed with one UPDATE and committed once.
+Each handler runs in its own SAVEPOINT: a failing one is rolled back alone and
+its item goes back to `pending` with its error (or to `failed` once its
+attempts are spent) while the rest of the batch commits. A batch whose
+transaction fails as a whole keeps nothing, and each of its items is then
+tried in a transaction of its own, so one item cannot hold the others back.
+
+On SQLite the claim must be the transaction's first statement: the sqlite3
+driver begins a transaction only before a write, and a SAVEPOINT issued
+outside one would be committed on release instead of joining the batch.
 """
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.models import InboxItem
@@ -24,6 +34,10 @@ Handler = Callable[[AsyncSession, dict[str, Any], datetime], Awaitable[None]]
 Prefetch = Callable[[dict[str, Any]], Awaitable[None]]
 
 MAX_ATTEMPTS = 5
+#: Items per transaction: enough to spread a commit over many, few enough to keep the write lock briefly.
+BATCH = 100
+#: The pause after a batch that was not full, so a busy inbox's items gather into the next one.
+GATHER_SECONDS = 0.05
 
 
 def dispatch_key(activity: Mapping[str, Any]) -> str:
@@ -33,6 +47,14 @@ def dispatch_key(activity: Mapping[str, Any]) -> str:
     if kind in ("Undo", "Accept", "Reject") and isinstance(inner, dict) and isinstance(inner.get("type"), str):
         return f"{kind}:{inner['type']}"
     return kind
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A pending item as read before its transaction; an activity never changes once stored."""
+
+    id: int
+    activity: dict[str, Any]
 
 
 class InboxProcessor:
@@ -46,53 +68,110 @@ class InboxProcessor:
         self._after_commit = after_commit
         self.wakeup = asyncio.Event()
 
-    async def run_once(self, limit: int = 100) -> int:
-        """Process pending items in arrival order; returns how many were handled."""
-        async with self._sessions() as session:
-            ids = list(await session.scalars(
-                select(InboxItem.id).where(InboxItem.state == "pending").order_by(InboxItem.id).limit(limit)))
-        for item_id in ids:
-            await self._process(item_id)
-        if ids:
+    async def run_once(self, limit: int = BATCH) -> int:
+        """Process up to `limit` pending items in arrival order; returns how many were read."""
+        items = await self._pending(limit)
+        ready = [item for item in items if await self._prefetched(item)]
+        if not await self._handle_together(ready):
+            for item in ready:
+                await self._handle_alone(item)
+        if any(self._handler_for(item.activity) for item in ready):
             self._after_commit()
-        return len(ids)
+        return len(items)
 
     async def run(self, poll_seconds: float) -> None:
+        """Process as items arrive; between batches that were not full, pause for `GATHER_SECONDS`.
+
+        Without the pause a busy inbox would have the processor commit a small
+        batch after each of the inbox's group commits, and on SQLite every
+        commit takes the write lock the inbox needs; a few large batches a second
+        cost the inbox less, and an item waits at most that much longer.
+        """
         while True:
-            if not await self.run_once():
+            try:
+                handled = await self.run_once()
+            except Exception:  # the database is away: what is pending stays pending until it is back
+                log.exception("inbox processing failed")
+                handled = 0
+            if not handled:
                 await sleep_until_woken(self.wakeup, poll_seconds)
+            elif handled < BATCH:
+                await asyncio.sleep(GATHER_SECONDS)
 
-    async def _process(self, item_id: int) -> None:
-        now = self._clock()
-        try:
-            await self._prefetch(item_id)
-            async with self._sessions() as session, session.begin():
-                claimed = await session.execute(
-                    update(InboxItem).where(InboxItem.id == item_id, InboxItem.state == "pending")
-                    .values(state="done", processed_at=now).returning(InboxItem.activity))
-                activity = claimed.scalar_one_or_none()
-                if activity is None:
-                    return
-                handler = self._handlers.get(dispatch_key(activity)) or self._handlers.get(str(activity.get("type")))
-                if handler is not None:
-                    await handler(session, activity, now)
-        except Exception as exc:  # a handler bug must not stop the inbox; the item keeps its error
-            log.exception("inbox item %s failed", item_id)
-            await self._record_failure(item_id, exc)
-
-    async def _prefetch(self, item_id: int) -> None:
-        if not self._prefetchers:
-            return
+    async def _pending(self, limit: int) -> list[_Item]:
         async with self._sessions() as session:
-            activity = await session.scalar(select(InboxItem.activity).where(InboxItem.id == item_id))
-        prefetch = self._prefetchers.get(dispatch_key(activity)) if isinstance(activity, dict) else None
-        if prefetch is not None:
-            await prefetch(activity)
+            rows = await session.execute(select(InboxItem.id, InboxItem.activity).where(
+                InboxItem.state == "pending").order_by(InboxItem.id).limit(limit))
+            return [_Item(row.id, row.activity) for row in rows]
+
+    async def _prefetched(self, item: _Item) -> bool:
+        """Fetch what the item's handler needs before any lock is taken; False, and a failure noted, if that failed."""
+        prefetch = self._prefetchers.get(dispatch_key(item.activity)) if isinstance(item.activity, dict) else None
+        if prefetch is None:
+            return True
+        try:
+            await prefetch(item.activity)
+        except Exception as exc:
+            log.exception("inbox item %s failed", item.id)
+            await self._record_failure(item.id, exc)
+            return False
+        return True
+
+    async def _handle_together(self, items: list[_Item]) -> bool:
+        """The whole batch in one transaction; False when that transaction failed, which then kept nothing."""
+        if len(items) < 2:
+            return False
+        try:
+            await self._handle(items)
+        except Exception:
+            log.exception("a batch of %d inbox items failed; trying each alone", len(items))
+            return False
+        return True
+
+    async def _handle_alone(self, item: _Item) -> None:
+        try:
+            await self._handle([item])
+        except Exception as exc:  # a handler bug must not stop the inbox; the item keeps its error
+            log.exception("inbox item %s failed", item.id)
+            await self._record_failure(item.id, exc)
+
+    async def _handle(self, items: list[_Item]) -> None:
+        """Claim the items still pending, then run each one's handler; one commit for all."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            claimed = set(await session.scalars(
+                update(InboxItem).where(InboxItem.id.in_([item.id for item in items]), InboxItem.state == "pending")
+                .values(state="done", processed_at=now).returning(InboxItem.id)
+                .execution_options(synchronize_session=False)))
+            for item in items:
+                if item.id in claimed:
+                    await self._apply(session, item, now)
+
+    async def _apply(self, session: AsyncSession, item: _Item, now: datetime) -> None:
+        """Run the handler in a SAVEPOINT; if it raises, its effects are undone and the item goes back for a retry."""
+        handler = self._handler_for(item.activity)
+        if handler is None:
+            return
+        try:
+            async with session.begin_nested():
+                await handler(session, item.activity, now)
+        except Exception as exc:
+            log.exception("inbox item %s failed", item.id)
+            await session.execute(_failure(item.id, exc, state="done"))
+
+    def _handler_for(self, activity: dict[str, Any]) -> Handler | None:
+        """None for an activity nothing here acts on: it is only marked done, and wakes no other worker."""
+        return self._handlers.get(dispatch_key(activity)) or self._handlers.get(str(activity.get("type")))
 
     async def _record_failure(self, item_id: int, exc: Exception) -> None:
         async with self._sessions() as session, session.begin():
-            item = await session.get_one(InboxItem, item_id)
-            item.attempts += 1
-            item.error = f"{type(exc).__name__}: {exc}"
-            if item.attempts >= MAX_ATTEMPTS:
-                item.state = "failed"
+            await session.execute(_failure(item_id, exc, state="pending"))
+
+
+def _failure(item_id: int, exc: Exception, state: str) -> Update:
+    """Count an attempt and keep the error; only an item in `state` is touched, never one processed since."""
+    attempts = InboxItem.attempts + 1
+    return (update(InboxItem).where(InboxItem.id == item_id, InboxItem.state == state)
+            .values(attempts=attempts, error=f"{type(exc).__name__}: {exc}", processed_at=None,
+                    state=case((attempts >= MAX_ATTEMPTS, "failed"), else_="pending"))
+            .execution_options(synchronize_session=False))

@@ -72,10 +72,10 @@ class Instance:
         directory = InstanceDirectory(sessions, client, scheme=settings.scheme, clock=clock)
         payouts = PayoutHandlers(urls, directory, settings.instance.currency)
         bot = BotHandlers(urls, settings.instance.bot_username, settings.instance.currency)
-        handlers = {**FollowHandlers(urls, actors).handlers(), **received.handlers(), **payouts.handlers(),
-                    **bot.handlers()}
+        follows = FollowHandlers(urls, actors)
+        handlers = {**follows.handlers(), **received.handlers(), **payouts.handlers(), **bot.handlers()}
         processor = InboxProcessor(sessions, handlers, clock, after_commit=_wake(delivery.wakeup, bot.wakeup),
-                                   prefetchers=payouts.prefetchers())
+                                   prefetchers={**follows.prefetchers(), **payouts.prefetchers()})
         inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set)
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, urls=urls, client=client,
                    keyring=keyring, actors=actors, delivery=delivery, processor=processor, received=received,
