@@ -23,7 +23,7 @@ def server_url() -> str:
 
 def shown(url: str) -> str:
     """The URL without its password, for printing."""
-    return make_url(url).render_as_string(hide_password=True)
+    return make_url(url).render_as_string(hide_password=True) if url else f"(none: {VARIABLE} is empty)"
 
 
 def plain_dsn(url: str) -> str:
@@ -32,7 +32,9 @@ def plain_dsn(url: str) -> str:
 
 
 async def unreachable(url: str) -> str | None:
-    """Why the server cannot be used, or None when it can."""
+    """Why the server cannot be used, or None when it can; an empty URL skips PostgreSQL on purpose."""
+    if not url:
+        return "not asked for"
     try:
         connection = await asyncpg.connect(plain_dsn(url), timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:

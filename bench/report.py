@@ -38,9 +38,9 @@ def best_rate(run, repeats: int = 5) -> float:  # type: ignore[no-untyped-def]
 
 
 def print_table(figures: list[Figure]) -> None:
-    print(f"{'case':44} {'ours':>12} {'baseline':>12} {'ratio':>7} {'target':>7}  result")
+    print(f"{'case':52} {'ours':>12} {'baseline':>12} {'ratio':>7} {'target':>7}  result")
     for f in figures:
-        print(f"{f.case:44} {f.ours:>12,.0f} {f.baseline:>12,.0f} {f.ratio:>7.2f} {f.target:>7.2f}  "
+        print(f"{f.case:52} {f.ours:>12,.0f} {f.baseline:>12,.0f} {f.ratio:>7.2f} {f.target:>7.2f}  "
               f"{'ok' if f.passed else 'BELOW TARGET'}   ({f.unit}; baseline: {f.baseline_name})")
 
 

@@ -37,10 +37,10 @@ from bench.inbox import (
     DURATION,
     ROUNDS,
     SIGNED_PER_SECOND,
-    _authors,
-    _environment,
-    _start_sender,
-    _warm_up,
+    authors,
+    environment,
+    start_sender,
+    warm_up,
 )
 from bench.loadgen import Author, Load, Signed, generate, presign, sign_likes
 from bench.loopback import HOST, ROOT, child_environment, free_port, start_module, stop, wait_until_serving
@@ -65,7 +65,7 @@ class Served:
         return f"http://{HOST}:{self.ports[0]}/inbox"
 
     def environment(self) -> dict[str, str]:
-        return _environment(self.folder, self.ports[0]) | {"MECENE_DATABASE_URL": self.database_url}
+        return environment(self.folder, self.ports[0], self.database_url)
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ async def _serve(served: Served, count: int, warm: dict[int, list[Signed]]) -> l
             processes.append(start_module("server.cli", ["serve", "--port", str(port)], served.environment(),
                                           served.folder / f"serve-{port}.log"))
             await wait_until_serving(f"http://{HOST}:{port}/health", processes[-1])
-            await _warm_up(f"http://{HOST}:{port}/inbox", warm[port])
+            await warm_up(f"http://{HOST}:{port}/inbox", warm[port])
     except Exception:
         _stop_all(processes)
         _print_logs(served, served.ports[:count])
@@ -180,15 +180,15 @@ def _print(window: Window) -> None:
           f"{', other answers ' + str(others) if others else ''}{', pool ran out' if load.exhausted else ''}")
 
 
-def _signed(authors: list[Author], url: str, prefix: str, count: int) -> list[Signed]:
+def _signed(signers: list[Author], url: str, prefix: str, count: int) -> list[Signed]:
     """`count` activities named `prefix-n`, spread over the authors."""
-    return [sign_likes(authors[n % len(authors)], url, [f"{prefix}-{n}"])[0] for n in range(count)]
+    return [sign_likes(signers[n % len(signers)], url, [f"{prefix}-{n}"])[0] for n in range(count)]
 
 
-async def _windows(served: Served, authors: list[Author], duration: float) -> dict[int, list[float]]:
-    warm = {port: _signed(authors, served.inbox, f"warm-up-{port}", ACTORS) for port in served.ports}
-    raced = _signed(authors, served.inbox, "raced", RACED)
-    pool = await asyncio.to_thread(presign, authors, served.inbox, round(SIGNED_PER_SECOND * duration))
+async def _windows(served: Served, signers: list[Author], duration: float) -> dict[int, list[float]]:
+    warm = {port: _signed(signers, served.inbox, f"warm-up-{port}", ACTORS) for port in served.ports}
+    raced = _signed(signers, served.inbox, "raced", RACED)
+    pool = await asyncio.to_thread(presign, signers, served.inbox, round(SIGNED_PER_SECOND * duration))
     rates: dict[int, list[float]] = {count: [] for count in COUNTS}
     for _ in range(ROUNDS):
         for count in COUNTS:
@@ -206,12 +206,12 @@ async def run_async() -> list[Figure]:
         return []
     duration = scaled(DURATION, minimum=1.0)
     with tempfile.TemporaryDirectory(prefix="mecene-bench-") as folder:
-        sender, runner = await _start_sender(Path(folder) / "sender", free_port())
+        sender, runner = await start_sender(Path(folder) / "sender", free_port())
         try:
             async with scratch_database(server, "scaleout") as url:
                 served = Served(url, Path(folder) / "instance", (free_port(), free_port()))
                 await asyncio.to_thread(_init, served)
-                rates = await _windows(served, await _authors(sender), duration)
+                rates = await _windows(served, await authors(sender), duration)
         finally:
             await runner.cleanup()
     one, two = (statistics.median(rates[count]) for count in COUNTS)

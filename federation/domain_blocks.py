@@ -104,7 +104,7 @@ class DomainBlocks:
     async def is_blocked(self, netloc: str) -> bool:
         if self._loaded_at is None or self._monotonic() - self._loaded_at >= REFRESH_SECONDS:
             await self._reload()
-        return not self._domains.isdisjoint(names_for(netloc))
+        return bool(self._domains) and not self._domains.isdisjoint(names_for(netloc))
 
     def forget(self) -> None:
         self._loaded_at = None

@@ -67,15 +67,16 @@ def strip_foreign_objects(activity: dict[str, Any], actor: str) -> dict[str, Any
     return {**activity, "object": stub}
 
 
-def inbox_row(incoming: Incoming, now: datetime) -> dict[str, Any]:
-    """The `fed_inbox_items` row that keeps a verified activity for processing."""
+def inbox_row(incoming: Incoming, now: datetime, *, acted_on: bool = True) -> dict[str, Any]:
+    """The `fed_inbox_items` row that keeps a verified activity; born `done` when no handler acts on its type."""
     return {
         "activity_id": incoming.activity_id,
         "actor_uri": incoming.actor,
         "activity": strip_foreign_objects(incoming.activity, incoming.actor),
-        "state": "pending",
+        "state": "pending" if acted_on else "done",
         "attempts": 0,
         "received_at": now,
+        "processed_at": None if acted_on else now,
     }
 
 

@@ -53,9 +53,16 @@ class _Waiting:
 class InboxWriter:
     """`start()` within the running loop, `await stop()` at shutdown; `store()` in between."""
 
-    def __init__(self, engine: AsyncEngine, after_commit: Callable[[], None]) -> None:
+    def __init__(self, engine: AsyncEngine, after_commit: Callable[[], None],
+                 acts_on: Callable[[dict[str, Any]], bool] = lambda activity: True) -> None:
+        """`acts_on`: whether anything processes an activity; the others are stored already done.
+
+        Most of what the fediverse sends an instance (Likes, posts, profile
+        updates) has no handler here; stored done, it costs the processor nothing.
+        """
         self._engine = engine
         self._after_commit = after_commit
+        self._acts_on = acts_on
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         table = InboxItem.__table__
         self._insert = dialect.insert(table).on_conflict_do_nothing().returning(table.c.activity_id)
@@ -81,7 +88,8 @@ class InboxWriter:
         """Return once the activity is committed: True if new, False if its id was already stored."""
         if self._task is None or self._closing:
             raise InboxUnavailable("The inbox is not accepting activities right now.")
-        waiting = _Waiting(inbox_row(incoming, now), asyncio.get_running_loop().create_future())
+        row = inbox_row(incoming, now, acted_on=self._acts_on(incoming.activity))
+        waiting = _Waiting(row, asyncio.get_running_loop().create_future())
         self._queue.append(waiting)
         self._arrived.set()
         return await waiting.stored
@@ -108,7 +116,8 @@ class InboxWriter:
                 waiting.stored.set_exception(_unavailable(exc))
             await self._release()
             return
-        self._after_commit()
+        if any(waiting.row["state"] == "pending" for waiting in batch):
+            self._after_commit()
         for waiting in _still_waiting(batch):
             waiting.stored.set_result(waiting in new)
 

@@ -159,6 +159,9 @@ class InboxProcessor:
             log.exception("inbox item %s failed", item.id)
             await session.execute(_failure(item.id, exc, state="done"))
 
+    def acts_on(self, activity: dict[str, Any]) -> bool:
+        return self._handler_for(activity) is not None
+
     def _handler_for(self, activity: dict[str, Any]) -> Handler | None:
         """None for an activity nothing here acts on: it is only marked done, and wakes no other worker."""
         return self._handlers.get(dispatch_key(activity)) or self._handlers.get(str(activity.get("type")))

@@ -76,7 +76,7 @@ class Instance:
         handlers = {**follows.handlers(), **received.handlers(), **payouts.handlers(), **bot.handlers()}
         processor = InboxProcessor(sessions, handlers, clock, after_commit=_wake(delivery.wakeup, bot.wakeup),
                                    prefetchers={**follows.prefetchers(), **payouts.prefetchers()})
-        inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set)
+        inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set, acts_on=processor.acts_on)
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, urls=urls, client=client,
                    keyring=keyring, actors=actors, delivery=delivery, processor=processor, received=received,
                    inbox_writer=inbox_writer, directory=directory, bot=bot, blocks=blocks)

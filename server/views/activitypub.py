@@ -107,6 +107,8 @@ async def _read_capped(request: web.Request, limit: int) -> bytes:
     """Refuse oversized bodies before reading them whole, declared or streamed."""
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
+    if request.content_length is not None:
+        return await request.read()
     chunks, size = [], 0
     async for chunk in request.content.iter_chunked(65536):
         size += len(chunk)

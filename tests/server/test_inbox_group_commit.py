@@ -139,3 +139,20 @@ async def test_stopping_stores_what_is_queued_then_refuses(federation: Federatio
     with pytest.raises(InboxUnavailable):
         await writer.store(incoming(peer, "late"), now)
     assert await peer.deliver("pat", f"{receiver.base_url}/inbox", like(peer, "late")) == 503
+
+
+async def test_an_activity_nothing_acts_on_is_stored_done_and_left_alone(federation: Federation,
+                                                                          peer: PlainPeer) -> None:
+    """A Like has no handler here: stored done in its own commit, so the inbox processor never reads it."""
+    receiver = await federation.start("receiver")
+    inbox = f"{receiver.base_url}/inbox"
+    follow = {"@context": AS_CONTEXT, "id": f"{peer.actor_uri('pat')}/follows/1", "type": "Follow",
+              "actor": peer.actor_uri("pat"), "object": f"{receiver.base_url}/users/instance"}
+    assert await peer.deliver("pat", inbox, like(peer, "liked")) == 202
+    assert await peer.deliver("pat", inbox, follow) == 202
+    async with receiver.live.sessions() as session:
+        rows = {row.type: row for row in await session.execute(select(
+            InboxItem.activity["type"].as_string().label("type"), InboxItem.state, InboxItem.received_at,
+            InboxItem.processed_at))}
+    assert rows["Like"].state == "done" and rows["Like"].processed_at == rows["Like"].received_at
+    assert rows["Follow"].processed_at != rows["Follow"].received_at
