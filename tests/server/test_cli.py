@@ -1,35 +1,24 @@
 """The `mecene` command as an operator runs it: real processes, real files, exit codes."""
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
+from cli_process import MECENE, ROOT, cli_environment, mecene
 
 from federation_harness import Databases, free_port
 
-MECENE = [sys.executable, "-m", "server.cli"]
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
-async def env(tmp_path: Path) -> dict[str, str]:
+async def env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     databases = Databases(tmp_path)
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("MECENE_")}
-    environ.update(MECENE_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
-    if databases.backend == "postgresql":
-        environ["MECENE_DATABASE_URL"] = await databases.new("cli")
-    yield environ
+    yield await cli_environment(databases, tmp_path / "data")
     await databases.drop_all()
-
-
-def mecene(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*MECENE, *args], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
 
 
 def test_init_then_users_then_config(env: dict[str, str], tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 import fcntl
 import os
 import subprocess
-import sys
 import termios
 import time
 from collections.abc import AsyncIterator
@@ -11,34 +10,19 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from cli_process import MECENE, ROOT, cli_environment, mecene
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from federation_harness import Databases
 from server.models import User
 
-MECENE = [sys.executable, "-m", "server.cli"]
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     databases = Databases(tmp_path)
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("MECENE_")}
-    environ.update(MECENE_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
-    if databases.backend == "postgresql":
-        environ["MECENE_DATABASE_URL"] = await databases.new("cli")
-    yield environ
+    yield await cli_environment(databases, tmp_path / "data")
     await databases.drop_all()
-
-
-def mecene(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*MECENE, *args], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
-
-
-def run(env: dict[str, str], *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*MECENE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60,
-                          cwd=ROOT)
 
 
 async def stored_hash(env: dict[str, str], tmp_path: Path, name: str) -> str | None:
@@ -54,7 +38,7 @@ async def stored_hash(env: dict[str, str], tmp_path: Path, name: str) -> str | N
 async def test_an_admin_gets_a_password_from_standard_input(env: dict[str, str], tmp_path: Path) -> None:
     assert mecene(env, "init").returncode == 0
     assert mecene(env, "user", "add", "olga", "--admin").returncode == 0
-    done = run(env, "user", "password", "olga", "--stdin", stdin="a long passphrase\n")
+    done = mecene(env, "user", "password", "olga", "--stdin", stdin="a long passphrase\n")
     assert done.returncode == 0, done.stderr
     assert "Password set for olga" in done.stdout and "/login" in done.stdout
     stored = await stored_hash(env, tmp_path, "olga")
@@ -73,7 +57,7 @@ async def test_a_refused_password_changes_nothing(env: dict[str, str], tmp_path:
     assert mecene(env, "init").returncode == 0
     assert mecene(env, "user", "add", "olga", "--admin").returncode == 0
     for args, stdin, message in REFUSALS:
-        done = run(env, "user", "password", *args, stdin=stdin)
+        done = mecene(env, "user", "password", *args, stdin=stdin)
         assert done.returncode == 1 and message in done.stderr, (args, done.stderr)
     assert await stored_hash(env, tmp_path, "olga") is None
 
