@@ -18,7 +18,7 @@ back whenever the queue is empty, so the pool checks it again before reuse.
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation.errors import FederationError
 from federation.inbox import Incoming, inbox_row
+from federation.inbox_sqlite import SQLiteInboxInsert
 from federation.models import InboxItem
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,9 @@ class InboxWriter:
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         table = InboxItem.__table__
         self._insert = dialect.insert(table).on_conflict_do_nothing().returning(table.c.activity_id)
+        #: Writes a batch's rows and commits; the activity ids that were new. The dialect's fastest way.
+        self.insert_rows: Callable[[AsyncConnection, list[dict[str, Any]]], Awaitable[set[str]]] = (
+            SQLiteInboxInsert(engine.dialect).insert if engine.dialect.name == "sqlite" else self._insert_rows)
         self._queue: deque[_Waiting] = deque()
         self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -128,10 +132,12 @@ class InboxWriter:
             first.setdefault(waiting.row["activity_id"], waiting)
         if self._connection is None:
             self._connection = await self._engine.connect()
-        async with self._connection.begin():
-            result = await self._connection.execute(self._insert, [waiting.row for waiting in first.values()])
-            inserted = set(result.scalars())
+        inserted = await self.insert_rows(self._connection, [waiting.row for waiting in first.values()])
         return {waiting for activity_id, waiting in first.items() if activity_id in inserted}
+
+    async def _insert_rows(self, connection: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
+        async with connection.begin():
+            return set((await connection.execute(self._insert, rows)).scalars())
 
     async def _release(self) -> None:
         """Give the connection back: when idle, at the end, and after a failure, which may have broken it."""

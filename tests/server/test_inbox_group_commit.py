@@ -1,8 +1,8 @@
 """The inbox's group commit: concurrent deliveries share transactions, and none is answered before it is stored.
 
 A plain Mastodon-like peer signs every delivery; the receiver is a real
-instance on loopback. The INSERTs into `fed_inbox_items` are observed on the
-receiver's engine; a failing commit is a fault injected there.
+instance on loopback. The writes of inbox rows are observed where the writer
+makes them (`InboxWriter.insert_rows`); a failing write is a fault injected there.
 """
 
 import asyncio
@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.inbox import Incoming, parse_activity
 from federation.inbox_writer import MAX_BATCH, InboxUnavailable
@@ -45,22 +46,23 @@ async def stored_ids(node: Node) -> list[str]:
 
 
 @contextmanager
-def inbox_inserts(node: Node, fail_first: bool = False) -> Iterator[list[str]]:
-    """The INSERT statements into fed_inbox_items, as the database receives them; optionally the first one fails."""
-    seen: list[str] = []
+def inbox_inserts(node: Node, fail_first: bool = False) -> Iterator[list[int]]:
+    """The size of each INSERT of inbox rows, as the writer sends them; optionally the first one fails."""
+    writer = node.live.inbox_writer
+    insert_rows = writer.insert_rows
+    seen: list[int] = []
 
-    def before_execute(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if statement.startswith("INSERT INTO fed_inbox_items"):
-            seen.append(statement)
-            if fail_first and len(seen) == 1:
-                raise OSError("disk full")
+    async def observed(connection: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
+        seen.append(len(rows))
+        if fail_first and len(seen) == 1:
+            raise OSError("disk full")
+        return await insert_rows(connection, rows)
 
-    engine = node.live.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", before_execute)
+    writer.insert_rows = observed
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", before_execute)
+        writer.insert_rows = insert_rows
 
 
 async def test_concurrent_deliveries_are_stored_once_each_in_shared_commits(
