@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     except (commands.CommandError, PeriodError) as exc:
         print(f"mecene: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("mecene: interrupted", file=sys.stderr)
+        return 130
     return int(result or 0)
 
 

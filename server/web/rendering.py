@@ -20,6 +20,7 @@ from multidict import MultiDictProxy
 
 from server.appkeys import instance_key
 from server.models import User
+from server.web.login_limits import LOGIN_LIMITS, LoginLimits
 from server.web.sessions import COOKIE, find_session
 from settlement.money import Money, format_amount
 
@@ -52,6 +53,7 @@ def setup(app: web.Application) -> None:
                                        autoescape=jinja2.select_autoescape(default=True))
     environment.filters["money"] = lambda amount, currency: format_amount(Money(int(amount), currency))
     app.router.add_static("/static", STATIC)
+    app[LOGIN_LIMITS] = LoginLimits()
 
 
 def page(handler: Handler) -> Handler:

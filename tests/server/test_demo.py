@@ -114,6 +114,22 @@ async def test_demo_serves_until_interrupted_then_stops_cleanly() -> None:
     assert folder is not None and not Path(folder.group(1)).exists()
 
 
+async def test_an_interrupt_while_the_demo_sets_up_stops_it_without_a_traceback() -> None:
+    process = await asyncio.create_subprocess_exec(*MECENE, "demo", env=environment(), cwd=ROOT,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        out = await asyncio.wait_for(_read_until(process, "plain "), timeout=120)
+        process.send_signal(signal.SIGINT)
+        _, errors = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 130 and errors.decode().strip() == "mecene: interrupted", errors.decode()
+    folder = re.search(r"data in (\S+)\)", out)
+    assert folder is not None and not Path(folder.group(1)).exists()
+
+
 async def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     done = subprocess.run([*MECENE, "demo", "--no-wait", "--data", str(tmp_path)], env=environment(), cwd=ROOT,

@@ -125,3 +125,18 @@ async def test_closed_registrations_refuse_sign_ups(federation: Federation) -> N
         assert page.status == 403 and "does not take sign-ups" in page.html
     finally:
         await visitor.close()
+
+
+async def test_repeated_wrong_passwords_lock_the_account_for_a_while(node: Node, browser: Browser) -> None:
+    await browser.submit("/signup", "/signup", SIGNUP)
+    await browser.submit("/", "/logout", {})
+    for _ in range(10):
+        wrong = await browser.submit("/login", "/login", {"username": "alice", "password": "wrong horse!"})
+        assert wrong.status == 400
+    refused = await browser.submit("/login", "/login", {"username": "alice", "password": "correct horse"})
+    assert refused.status == 429 and "Too many failed attempts" in refused.html and "Signed in" not in refused.html
+    assert await count(node, WebSession) == 0
+
+    node.clock.advance(minutes=16)
+    page = await browser.submit("/login", "/login", {"username": "alice", "password": "correct horse"})
+    assert page.status == 200 and "Signed in as <strong>alice</strong>" in page.html
