@@ -9,8 +9,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from cli_process import MECENE, ROOT, cli_environment, mecene
 
+from cli_process import MECENE, ROOT, cli_environment, mecene
 from federation_harness import Databases, free_port
 
 

@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from sqlalchemy import select
-from web_client import Browser
 
 from api_client import Api, account, assert_ledger_balances
 from federation.client import AP_ACCEPT
@@ -14,6 +13,7 @@ from server.models import User
 from server.web.charts import BOTTOM, HEIGHT, TOP
 from server.web.passwords import hash_password
 from settlement.models import Earning
+from web_client import Browser
 
 PASSWORD = "correct horse"
 

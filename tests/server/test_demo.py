@@ -5,20 +5,18 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
 from sqlalchemy import func, select
 
+from cli_process import MECENE, ROOT
 from config.settings import load
 from server import db
 from settlement import ledger, statements
 from settlement.ledger import AccountKey
 from settlement.models import DonorClose, Earning
 
-MECENE = [sys.executable, "-m", "server.cli"]
-ROOT = Path(__file__).resolve().parents[2]
 SITES = ("alpha", "beta", "gamma")
 TOPUPS = {"alice": 1000, "bert": 1000, "cleo": 200}
 FLATTRED = re.compile(r"^  \w+@\w+ +flattrs \w+@\w+ +http://", re.MULTILINE)

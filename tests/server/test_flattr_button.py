@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
-from web_client import Browser, Page
 
 from api_client import account
 from federation.client import ClientOptions, FederationClient, UnsafeAddress
@@ -26,6 +25,7 @@ from federation_harness import Federation, Node
 from plain_peer import PlainPeer
 from server.web.button_pages import HOME_COOKIE
 from server.web.creator_pages import creator_flattr_url
+from web_client import Browser, Page
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,13 +18,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from cli_process import MECENE, ROOT
 from federation.models import InboxItem
 from federation_harness import Databases, free_port
 from plain_peer import AS_CONTEXT, PlainPeer
 from server import db
 
-MECENE = [sys.executable, "-m", "server.cli"]
-ROOT = Path(__file__).resolve().parents[2]
 ACTIVITIES = 600
 IN_FLIGHT = 32
 KILL_AFTER = 150

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from cli_process import MECENE, ROOT, cli_environment, mecene
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from cli_process import MECENE, ROOT, cli_environment, mecene
 from federation_harness import Databases
 from server.models import User
 

@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select, update
-from web_client import Browser
 
 from api_client import account, assert_ledger_balances
 from federation import domain_blocks
@@ -16,6 +15,7 @@ from server.models import User
 from server.web.passwords import hash_password
 from settlement import wallets
 from settlement.models import Transaction
+from web_client import Browser
 
 PASSWORD = "operator horse"
 PAGES = ["/admin", "/admin/topups", "/admin/deliveries", "/admin/periods", "/admin/statements", "/admin/blocks"]

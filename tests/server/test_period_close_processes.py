@@ -1,10 +1,8 @@
 """Closing a period with real processes: killed in the middle and resumed, and two servers racing for it."""
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
+from cli_process import MECENE, ROOT, cli_environment
 from config.settings import load
 from federation_harness import Databases, free_port
 from server import db
@@ -19,8 +18,6 @@ from settlement import ledger
 from settlement.ledger import AccountKey
 from settlement.models import Budget, DonorClose, Flattr, PeriodClose, Share
 
-MECENE = [sys.executable, "-m", "server.cli"]
-ROOT = Path(__file__).resolve().parents[2]
 PERIOD = "2026-10"
 DONORS = 1200
 THINGS_EACH = 3
@@ -30,11 +27,8 @@ BUDGET = 500
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     databases = Databases(tmp_path)
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("MECENE_")}
-    environ.update(MECENE_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT),
-                   MECENE_SETTLEMENT_CLOSE_BATCH_DONORS="25", MECENE_SETTLEMENT_CLOSE_LEASE_SECONDS="1")
-    if databases.backend == "postgresql":
-        environ["MECENE_DATABASE_URL"] = await databases.new("close")
+    environ = await cli_environment(databases, tmp_path / "data")
+    environ.update(MECENE_SETTLEMENT_CLOSE_BATCH_DONORS="25", MECENE_SETTLEMENT_CLOSE_LEASE_SECONDS="1")
     assert subprocess.run([*MECENE, "init"], env=environ, cwd=ROOT, capture_output=True).returncode == 0
     yield environ
     await databases.drop_all()

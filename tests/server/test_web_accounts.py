@@ -4,10 +4,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
-from web_client import Browser
 
 from federation_harness import Federation, Node
 from server.models import User, WebSession
+from web_client import Browser
 
 
 @pytest.fixture

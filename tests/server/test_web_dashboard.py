@@ -11,7 +11,6 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
-from web_client import Browser, Page
 
 from api_client import Api, account, assert_ledger_balances
 from federation.models import Delivery
@@ -21,6 +20,7 @@ from server.bot.replies import escrow_waiting
 from server.models import User
 from server.tokens import create_token
 from settlement.models import Flattr, Payout, PeriodClose
+from web_client import Browser, Page
 
 SIGNUP = {"username": "alice", "display_name": "Alice", "password": "correct horse", "confirm": "correct horse"}
 UNDO = re.compile(r'action="/flattrs/(\d+)/undo"')

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 from test_mastodon_bot import answers
 from test_web_dashboard import SIGNUP, rows, signed_up, top_up
-from web_client import Browser
 
 from api_client import assert_ledger_balances
 from federation.models import LocalActor
@@ -19,6 +18,7 @@ from federation_harness import Federation, Node, eventually
 from mastodon_peer import MastodonPeer, mecene_bot
 from server.models import LinkCode, LinkedAccount, User
 from settlement.models import Budget, PeriodClose
+from web_client import Browser
 
 
 @pytest.fixture

@@ -8,24 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from settlement import flattrs, ledger, wallets
 from settlement.closing import CloseSettings, LeaseLost, PeriodCloser, PeriodStillOpen
-from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
+from settlement.destinations import ESCROW, LOCAL, PAYOUT
 from settlement.ledger import AccountKey
 from settlement.models import DonorClose, Earning, Payout, Share
 from settlement.money import Money
 from settlement.periods import parse_period
 from settlement.wallets import ManualProvider
+from settlement_hosts import classify
 
 PERIOD = parse_period("2026-10")
 AFTER = datetime(2026, 11, 1, 0, 5, tzinfo=UTC)
-
-
-def classify(author: str) -> Destination:
-    host = author.split("/")[2]
-    if host == "here.example":
-        return Destination(LOCAL, host, author.rsplit("/", 1)[1])
-    if host == "mecene.example":
-        return Destination(PAYOUT, host, host)
-    return Destination(ESCROW, host, author)
 
 
 def closer(sessions: async_sessionmaker[AsyncSession], *, worker: str = "w1", batch: int = 2,

@@ -9,27 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from settlement import escrow, flattrs, ledger, wallets
 from settlement.closing import CloseSettings, PeriodCloser
-from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
+from settlement.destinations import ESCROW
 from settlement.escrow import EscrowHolding, Release, add_months, expiry
 from settlement.ledger import AccountKey
 from settlement.models import Earning, Share
 from settlement.money import Money
 from settlement.periods import parse_period
 from settlement.wallets import ManualProvider
+from settlement_hosts import classify
 
 BOB = "https://here.example/users/bob"
 ZOE = "https://plain.example/users/zoe"
 YAN = "https://plain.example/users/yan"
 CAROL = "https://mecene.example/users/carol"
-
-
-def classify(author: str) -> Destination:
-    host = author.split("/")[2]
-    if host == "here.example":
-        return Destination(LOCAL, host, author.rsplit("/", 1)[1])
-    if host == "mecene.example":
-        return Destination(PAYOUT, host, host)
-    return Destination(ESCROW, host, author)
 
 
 async def close(sessions: async_sessionmaker[AsyncSession], label: str, donors: dict[str, tuple[int, list[str]]],

@@ -1,14 +1,11 @@
 """Statements of two instances, each on its own real database: the two sides of a pair agree, money is conserved."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from federation_harness import Databases
-from server import db
 from settlement import escrow, flattrs, ledger, payouts, statements, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
@@ -25,19 +22,6 @@ AFTER = PERIOD.end + timedelta(minutes=5)
 CAROL, NOBODY, ZOE = (f"https://{THERE}/users/carol", f"https://{THERE}/users/nobody",
                       "https://plain.example/users/zoe")
 BOB = f"https://{HERE}/users/bob"
-
-
-@pytest.fixture
-async def there(tmp_path: Path) -> AsyncIterator[Sessions]:
-    """The other Mecene instance's database."""
-    databases = Databases(tmp_path)
-    engine = db.create_engine(await databases.new("there"))
-    try:
-        await db.upgrade(engine)
-        yield db.sessionmaker(engine)
-    finally:
-        await engine.dispose()
-        await databases.drop_all()
 
 
 def classifier(home: str) -> Callable[[str], Destination]:
@@ -90,21 +74,21 @@ async def statement(sessions: Sessions) -> statements.Statement:
         return await statements.statement(session, "EUR")
 
 
-async def test_the_two_sides_of_a_pair_agree_and_money_is_conserved(sessions: Sessions, there: Sessions) -> None:
+async def test_the_two_sides_of_a_pair_agree_and_money_is_conserved(sessions: Sessions, other: Sessions) -> None:
     await close(sessions, HERE, "alice", 900, [CAROL, NOBODY, ZOE])
-    await close(there, THERE, "bea", 250, [BOB])
+    await close(other, THERE, "bea", 250, [BOB])
 
-    here_refused = await deliver(sessions, HERE, there, {CAROL: "carol"})
+    here_refused = await deliver(sessions, HERE, other, {CAROL: "carol"})
     assert here_refused == [(NOBODY, f"{NOBODY}/things/1")]
     before = (await statement(sessions)).positions[0]
     assert (before.host, before.owed_to, before.in_flight, before.owed_by) == (THERE, 0, 600, 0)
     assert before.periods == [PeriodLine("2026-10", 600, "pending", 600, 0, 0, None)]
 
     await settle(sessions, THERE, here_refused)
-    assert await deliver(there, THERE, sessions, {BOB: "bob"}) == []
-    await settle(there, HERE, [])
+    assert await deliver(other, THERE, sessions, {BOB: "bob"}) == []
+    await settle(other, HERE, [])
 
-    here, far = await statement(sessions), await statement(there)
+    here, far = await statement(sessions), await statement(other)
     (position,) = here.positions
     assert (position.host, position.owed_to, position.in_flight, position.owed_by, position.net) == (
         THERE, 300, 0, 250, -50)
@@ -112,7 +96,7 @@ async def test_the_two_sides_of_a_pair_agree_and_money_is_conserved(sessions: Se
     (mirror,) = far.positions
     assert (mirror.host, mirror.owed_to, mirror.owed_by, mirror.net) == (HERE, 250, 300, 50)
     assert mirror.periods == [PeriodLine("2026-10", 250, "settled", 0, 250, 0, 300)]
-    async with sessions() as a, there() as b:
+    async with sessions() as a, other() as b:
         assert await statements.owed_to(a, THERE, "EUR") == await statements.owed_by(b, HERE, "EUR") == 300
         assert await statements.owed_by(a, THERE, "EUR") == await statements.owed_to(b, HERE, "EUR") == 250
         assert await ledger.check(a) == [] and await ledger.check(b) == []
@@ -125,9 +109,9 @@ async def test_the_two_sides_of_a_pair_agree_and_money_is_conserved(sessions: Se
     assert federation.funded == federation.held == 900 + 250
 
 
-async def test_refused_lines_return_to_the_donor_with_the_rest_of_escrow(sessions: Sessions, there: Sessions) -> None:
+async def test_refused_lines_return_to_the_donor_with_the_rest_of_escrow(sessions: Sessions, other: Sessions) -> None:
     await close(sessions, HERE, "alice", 900, [CAROL, NOBODY, ZOE])
-    await settle(sessions, THERE, await deliver(sessions, HERE, there, {CAROL: "carol"}))
+    await settle(sessions, THERE, await deliver(sessions, HERE, other, {CAROL: "carol"}))
     async with sessions() as session, session.begin():
         report = await escrow.release_expired(session, now=datetime(2027, 6, 1, tzinfo=UTC),
                                               claim_months=6, currency="EUR", period_length="monthly")

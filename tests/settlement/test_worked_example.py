@@ -5,16 +5,12 @@ document cannot drift from what the code books.
 """
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from federation_harness import Databases
-from server import db
 from settlement import escrow, flattrs, ledger, payouts, statements, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
@@ -63,18 +59,6 @@ def classify(author: str) -> Destination:
     if author == CAROL:
         return Destination(PAYOUT, "other.example", "other.example")
     return Destination(ESCROW, "mastodon.example", author)
-
-
-@pytest.fixture
-async def other(tmp_path: Path) -> AsyncIterator[Sessions]:
-    databases = Databases(tmp_path)
-    engine = db.create_engine(await databases.new("other"))
-    try:
-        await db.upgrade(engine)
-        yield db.sessionmaker(engine)
-    finally:
-        await engine.dispose()
-        await databases.drop_all()
 
 
 async def balances(sessions: Sessions, accounts: set[AccountKey]) -> dict[AccountKey, int]:
