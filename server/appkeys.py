@@ -3,5 +3,7 @@
 from aiohttp import web
 
 from server.instance import Instance
+from server.web.login_limits import LoginLimits
 
 instance_key = web.AppKey("instance", Instance)
+login_limits_key = web.AppKey("login_limits", LoginLimits)

@@ -8,9 +8,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from server.accounts import AccountError, create_user
-from server.appkeys import instance_key
+from server.appkeys import instance_key, login_limits_key
 from server.models import User
-from server.web.login_limits import LOGIN_LIMITS
 from server.web.passwords import PasswordError, check_strength, hash_password, verify_password
 from server.web.rendering import PageError, field, local_target, page, posted_form, render, set_cookie, viewer
 from server.web.sessions import COOKIE, LIFETIME, close_session, open_session
@@ -53,7 +52,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 async def login(request: web.Request) -> web.StreamResponse:
     form = await posted_form(request)
     username, target = field(form, "username").lower(), local_target(field(form, "next"))
-    instance, limits, address = request.app[instance_key], request.app[LOGIN_LIMITS], request.remote or ""
+    instance, limits, address = request.app[instance_key], request.app[login_limits_key], request.remote or ""
     if limits.refused(username, address, instance.now()):
         return await render(request, "login.html", {"username": username, "next": target, "error": (
             "Too many failed attempts. Wait a quarter of an hour, then try again.")}, status=429)

@@ -10,8 +10,6 @@ fill memory.
 from collections import deque
 from datetime import datetime, timedelta
 
-from aiohttp import web
-
 WINDOW = timedelta(minutes=15)
 PER_ACCOUNT = 10
 PER_ADDRESS = 50
@@ -49,6 +47,3 @@ class LoginLimits:
     def _sweep(self, now: datetime) -> None:
         for key in list(self._failures):
             self._recent(key, now)
-
-
-LOGIN_LIMITS = web.AppKey("login_limits", LoginLimits)

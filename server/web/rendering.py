@@ -18,9 +18,9 @@ import jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from server.appkeys import instance_key
+from server.appkeys import instance_key, login_limits_key
 from server.models import User
-from server.web.login_limits import LOGIN_LIMITS, LoginLimits
+from server.web.login_limits import LoginLimits
 from server.web.sessions import COOKIE, find_session
 from settlement.money import Money, format_amount
 
@@ -53,7 +53,7 @@ def setup(app: web.Application) -> None:
                                        autoescape=jinja2.select_autoescape(default=True))
     environment.filters["money"] = lambda amount, currency: format_amount(Money(int(amount), currency))
     app.router.add_static("/static", STATIC)
-    app[LOGIN_LIMITS] = LoginLimits()
+    app[login_limits_key] = LoginLimits()
 
 
 def page(handler: Handler) -> Handler:
