@@ -3,13 +3,21 @@
 A commit has a fixed cost (the write lock, the log flush, the round trips to
 the database) that one row or five hundred pay once, so one commit per request
 caps an inbox at the commits per second the database can make. Requests queue
-their rows here and wait; a single task writes everything queued in one
-transaction, commits, and only then lets each request answer. There is no
-timer: a batch is whatever arrived while the previous commit ran, so a lone
-request is written at once and a busy inbox makes larger batches rather than
-a longer queue.
+their rows here and wait; a single task writes queued rows in one statement,
+committed, and only then lets each request answer. There is no timer: a lone
+request is written at once and a busy inbox makes larger batches rather than a
+longer queue.
 
-While batches follow each other the task keeps its connection: checking one
+A batch takes half of the waiting rows (at most MAX_BATCH); the rest go in the
+next commit, right after. Peers send their next activity when the last one is
+answered, so requests that arrived together tend to stay together: committing
+all of them at once leaves nothing to verify while the database works, and
+the event loop idles. Answering half one commit earlier lets their next
+requests be verified while the other half is written (`make bench`'s inbox
+case: about 15 % more activities stored per second than taking every row).
+
+While batches follow each other the task keeps its connection, in autocommit
+mode (each batch is one statement, `federation/inbox_insert.py`): checking one
 out of the pool and resetting it costs round trips to the driver, and on
 aiosqlite each round trip waits for a busy event loop. It gives the connection
 back whenever the queue is empty, so the pool checks it again before reuse.
@@ -18,18 +26,16 @@ back whenever the queue is empty, so the pool checks it again before reuse.
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation.errors import FederationError
 from federation.inbox import Incoming, inbox_row
-from federation.inbox_sqlite import SQLiteInboxInsert
-from federation.models import InboxItem
+from federation.inbox_insert import InboxInsert, inbox_insert
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +49,10 @@ class InboxUnavailable(FederationError):
     code = "inbox_unavailable"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class _Waiting:
-    """Compared by identity: two requests may carry the same activity."""
-
     row: dict[str, Any]
-    stored: asyncio.Future[bool]
+    stored: asyncio.Future[None]
 
 
 class InboxWriter:
@@ -64,12 +68,8 @@ class InboxWriter:
         self._engine = engine
         self._after_commit = after_commit
         self._acts_on = acts_on
-        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        table = InboxItem.__table__
-        self._insert = dialect.insert(table).on_conflict_do_nothing().returning(table.c.activity_id)
-        #: Writes a batch's rows and commits; the activity ids that were new. The dialect's fastest way.
-        self.insert_rows: Callable[[AsyncConnection, list[dict[str, Any]]], Awaitable[set[str]]] = (
-            SQLiteInboxInsert(engine.dialect).insert if engine.dialect.name == "sqlite" else self._insert_rows)
+        #: Writes a batch's rows, committed, in one round trip; an id already stored is skipped.
+        self.insert_rows: InboxInsert = inbox_insert(engine.dialect)
         self._queue: deque[_Waiting] = deque()
         self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -88,15 +88,15 @@ class InboxWriter:
             await self._task
             self._task = None
 
-    async def store(self, incoming: Incoming, now: datetime) -> bool:
-        """Return once the activity is committed: True if new, False if its id was already stored."""
+    async def store(self, incoming: Incoming, now: datetime) -> None:
+        """Return once the activity is committed, or once it is known to be stored already."""
         if self._task is None or self._closing:
             raise InboxUnavailable("The inbox is not accepting activities right now.")
         row = inbox_row(incoming, now, acted_on=self._acts_on(incoming.activity))
         waiting = _Waiting(row, asyncio.get_running_loop().create_future())
         self._queue.append(waiting)
         self._arrived.set()
-        return await waiting.stored
+        await waiting.stored
 
     async def _run(self) -> None:
         try:
@@ -106,14 +106,14 @@ class InboxWriter:
                     await self._release()
                     await self._arrived.wait()
                     continue
-                batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
+                batch = [self._queue.popleft() for _ in range(min((len(self._queue) + 1) // 2, MAX_BATCH))]
                 await self._commit(batch)
         finally:
             await self._release()
 
     async def _commit(self, batch: list[_Waiting]) -> None:
         try:
-            new = await self._write(batch)
+            await self._write(batch)
         except Exception as exc:  # any failure: nobody in the batch was stored, each request must say so
             log.exception("storing %d inbox activities failed", len(batch))
             for waiting in _still_waiting(batch):
@@ -123,21 +123,12 @@ class InboxWriter:
         if any(waiting.row["state"] == "pending" for waiting in batch):
             self._after_commit()
         for waiting in _still_waiting(batch):
-            waiting.stored.set_result(waiting in new)
+            waiting.stored.set_result(None)
 
-    async def _write(self, batch: list[_Waiting]) -> set[_Waiting]:
-        """One INSERT of the batch's distinct activities; the first request of each id stored is the new one."""
-        first: dict[str, _Waiting] = {}
-        for waiting in batch:
-            first.setdefault(waiting.row["activity_id"], waiting)
+    async def _write(self, batch: list[_Waiting]) -> None:
         if self._connection is None:
-            self._connection = await self._engine.connect()
-        inserted = await self.insert_rows(self._connection, [waiting.row for waiting in first.values()])
-        return {waiting for activity_id, waiting in first.items() if activity_id in inserted}
-
-    async def _insert_rows(self, connection: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
-        async with connection.begin():
-            return set((await connection.execute(self._insert, rows)).scalars())
+            self._connection = await (await self._engine.connect()).execution_options(isolation_level="AUTOCOMMIT")
+        await self.insert_rows(self._connection, [waiting.row for waiting in batch])
 
     async def _release(self) -> None:
         """Give the connection back: when idle, at the end, and after a failure, which may have broken it."""
