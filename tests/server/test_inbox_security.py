@@ -5,6 +5,7 @@ over loopback; forged variants are built by hand here, independently of the
 signing code under test.
 """
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -175,6 +176,20 @@ async def test_malformed_bodies_get_400_before_any_key_fetch(pair: tuple[Node, N
     status, answer = await post(url, body, cavage_headers(key, f"{sender.base_url}/users/sam#main-key", url, body))
     assert (status, answer["error"]) == (400, code)
     assert await stored(receiver) == 0
+
+
+async def test_nan_in_an_activity_gets_400_and_spoils_no_one_elses_commit(pair: tuple[Node, Node, Any]) -> None:
+    """Python's json reads NaN; PostgreSQL's json type refuses it, which would fail every activity of its batch."""
+    receiver, sender, key = pair
+    url, key_id = f"{receiver.base_url}/inbox", f"{sender.base_url}/users/sam#main-key"
+    bodies = [json.dumps(note_activity(sender, "sam", str(n))).encode() for n in range(20)]
+    poisoned = json.dumps(note_activity(sender, "sam", "nan", rating=float("nan"))).encode()
+    answers = await asyncio.gather(*(post(url, body, cavage_headers(key, key_id, url, body))
+                                     for body in [poisoned, *bodies]))
+    status, answer = answers[0]
+    assert (status, answer["error"]) == (400, "invalid_json") and "NaN" in answer["reason"]
+    assert [status for status, _ in answers[1:]] == [202] * 20
+    assert await stored(receiver) == 20
 
 
 async def test_oversized_body_gets_413(pair: tuple[Node, Node, Any]) -> None:
