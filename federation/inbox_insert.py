@@ -43,11 +43,21 @@ class _Bound:
     def __init__(self, dialect: Dialect) -> None:
         table = InboxItem.__table__
         self.table = table.name
-        self._processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in COLUMNS]
+        self._columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in COLUMNS]
 
     def row(self, row: dict[str, Any]) -> list[Any]:
-        return [process(row[name]) if process else row[name]
-                for name, process in zip(COLUMNS, self._processors, strict=True)]
+        """An activity born done was received and processed at the same instant: that value is processed once."""
+        values: list[Any] = []
+        seen: Any = None
+        bound: Any = None
+        for name, process in self._columns:
+            value = row[name]
+            if process is not None and value is not None:
+                if value is not seen:
+                    seen, bound = value, process(value)
+                value = bound
+            values.append(value)
+        return values
 
 
 class SQLiteInboxInsert:

@@ -49,7 +49,7 @@ class InboxUnavailable(FederationError):
     code = "inbox_unavailable"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Waiting:
     row: dict[str, Any]
     stored: asyncio.Future[None]
