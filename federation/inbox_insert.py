@@ -28,8 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.models import InboxItem
 
 COLUMNS = ("activity_id", "actor_uri", "activity", "state", "attempts", "received_at", "processed_at")
-_POSTGRES_TYPES = ("text", "text", "text", "text", "int", "timestamp", "timestamp")
-_POSTGRES_CASTS = {"activity": "::json"}
+#: Each column's array type for unnest, and the cast back where text is not assignable (text to json).
+_POSTGRES_ARRAYS = {"activity_id": ("text", ""), "actor_uri": ("text", ""), "activity": ("text", "::json"),
+                    "state": ("text", ""), "attempts": ("int", ""), "received_at": ("timestamp", ""),
+                    "processed_at": ("timestamp", "")}
 
 
 class InboxInsert(Protocol):
@@ -78,8 +80,8 @@ class SQLiteInboxInsert:
 class PostgresInboxInsert:
     def __init__(self, dialect: Dialect) -> None:
         self._bound = _Bound(dialect)
-        arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(_POSTGRES_TYPES, start=1))
-        selected = ", ".join(f"{name}{_POSTGRES_CASTS.get(name, '')}" for name in COLUMNS)
+        arrays = ", ".join(f"${n}::{_POSTGRES_ARRAYS[name][0]}[]" for n, name in enumerate(COLUMNS, start=1))
+        selected = ", ".join(f"{name}{_POSTGRES_ARRAYS[name][1]}" for name in COLUMNS)
         self._statement = (f"INSERT INTO {self._bound.table} ({', '.join(COLUMNS)}) "
                            f"SELECT {selected} FROM unnest({arrays}) AS batch ({', '.join(COLUMNS)}) "
                            "ON CONFLICT DO NOTHING")

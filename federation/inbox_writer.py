@@ -13,8 +13,9 @@ next commit, right after. Peers send their next activity when the last one is
 answered, so requests that arrived together tend to stay together: committing
 all of them at once leaves nothing to verify while the database works, and
 the event loop idles. Answering half one commit earlier lets their next
-requests be verified while the other half is written (`make bench`'s inbox
-case: about 15 % more activities stored per second than taking every row).
+requests be verified while the other half is written (alternating windows of
+the inbox case's store alone: about 15 % more activities stored per second
+than taking every row, docs/performance.md).
 
 While batches follow each other the task keeps its connection, in autocommit
 mode (each batch is one statement, `federation/inbox_insert.py`): checking one
