@@ -6,7 +6,6 @@ later, or give up and dead-letter. `safe_message` never echoes the peer's
 response, which may be attacker-chosen.
 """
 
-import json
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import collapse_rfc2231_value, parsedate_to_datetime
@@ -15,6 +14,7 @@ from typing import Any
 from yarl import URL
 
 from federation.errors import FederationError
+from federation.strict_json import InvalidJSON, json_object
 
 AS_PROFILE = "https://www.w3.org/ns/activitystreams"
 
@@ -82,14 +82,11 @@ def require_activitystreams(content_type: str) -> None:
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
-    """Decode a body that must be a JSON object; deep nesting counts as invalid, not a crash."""
+    """Decode a body that must be a JSON object (`federation/strict_json.py`)."""
     try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise FetchError("peer sent invalid JSON", code="invalid_json") from exc
-    if not isinstance(doc, dict):
-        raise FetchError("peer sent JSON that is not an object", code="invalid_json")
-    return doc
+        return json_object(body)
+    except InvalidJSON as exc:
+        raise FetchError(f"peer sent invalid JSON: {exc}", code="invalid_json") from exc
 
 
 def require_matching_id(doc: dict[str, Any], requested: str, final: URL) -> None:

@@ -5,13 +5,13 @@ nothing a peer was told we accepted can be lost; the work it implies happens
 later in `processing`.
 """
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 from federation.errors import FederationError
+from federation.strict_json import InvalidJSON, json_object
 from federation.vocab import object_id
 
 
@@ -30,11 +30,9 @@ class Incoming:
 def parse_activity(body: bytes) -> Incoming:
     """Check what every activity needs before any key is fetched; errors become 400."""
     try:
-        document = json.loads(body, parse_constant=_refuse_constant)
-    except ValueError as exc:
+        document = json_object(body)
+    except InvalidJSON as exc:
         raise InvalidActivity(f"The body is not valid JSON: {exc}.", code="invalid_json") from None
-    if not isinstance(document, dict):
-        raise InvalidActivity("The body must be a JSON object.", code="invalid_json")
     activity_id, kind, actor = document.get("id"), document.get("type"), object_id(document.get("actor"))
     if not isinstance(activity_id, str) or not _is_http_url(activity_id):
         raise InvalidActivity("The activity needs an http(s) `id`.")
@@ -45,11 +43,6 @@ def parse_activity(body: bytes) -> Incoming:
     if urlsplit(activity_id).netloc != urlsplit(actor).netloc:
         raise InvalidActivity("The activity id must be on its actor's host.", code="foreign_activity_id")
     return Incoming(document, activity_id, kind, actor)
-
-
-def _refuse_constant(name: str) -> NoReturn:
-    """NaN and Infinity are Python's, not JSON's: PostgreSQL's json type refuses them, failing a whole batch."""
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def strip_foreign_objects(activity: dict[str, Any], actor: str) -> dict[str, Any]:

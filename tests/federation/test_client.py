@@ -116,6 +116,7 @@ def _peer_app() -> web.Application:
         "/claim": lambda r: _doc(r.app[STATE].claim_id),
         "/plain": lambda r: web.json_response({"subject": "acct:a@b"}),
         "/array": lambda r: web.json_response([1, 2]),
+        "/nan": lambda r: web.Response(text='{"subject": "acct:a@b", "score": NaN}', content_type="application/json"),
         "/status/{code}": lambda r: web.Response(status=int(r.match_info["code"])),
     }
     for path, make in routes.items():
@@ -327,6 +328,13 @@ async def test_fetch_json_skips_content_type_but_wants_an_object(client: Federat
     with pytest.raises(FetchError) as caught:
         await client.fetch_json(peer.url("/array"))
     assert caught.value.code == "invalid_json"
+
+
+async def test_nan_is_not_json_so_a_document_carrying_it_is_refused(client: FederationClient, peer: Peer) -> None:
+    """Python's json would read it; PostgreSQL's json type would then refuse to store the document."""
+    with pytest.raises(FetchError) as caught:
+        await client.fetch_json(peer.url("/nan"))
+    assert caught.value.code == "invalid_json" and "NaN" in str(caught.value)
 
 
 @pytest.mark.parametrize(("kind", "low", "high"), [("seconds", 120, 120), ("date", 55, 60)])

@@ -168,6 +168,7 @@ async def test_rotated_key_is_refetched_once(pair: tuple[Node, Node, Any]) -> No
 
 @pytest.mark.parametrize(("body", "code"), [
     (b"{not json", "invalid_json"), (b"[1, 2]", "invalid_json"), (b'{"type": "Like"}', "invalid_activity"),
+    (b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", "invalid_json"),
 ])
 async def test_malformed_bodies_get_400_before_any_key_fetch(pair: tuple[Node, Node, Any], body: bytes,
                                                              code: str) -> None:
