@@ -9,7 +9,7 @@ memory.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from yarl import URL
 
 from federation.addresses import AddressPolicy, PolicyResolver, UnsafeAddress, literal_ip
 from federation.fetch_errors import (
+    BlockedDomain,
     FetchError,
     error_for_status,
     parse_json_object,
@@ -29,7 +30,8 @@ from federation.fetch_errors import (
 )
 
 __all__ = [
-    "AP_ACCEPT", "ClientOptions", "FederationClient", "FetchError", "Fetched", "PostResult", "Signer", "UnsafeAddress",
+    "AP_ACCEPT", "BlockedDomain", "ClientOptions", "FederationClient", "FetchError", "Fetched", "PostResult", "Signer",
+    "UnsafeAddress",
 ]
 
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -81,8 +83,10 @@ class Fetched:
 class FederationClient:
     """One pooled, SSRF-guarded HTTP session for all federation traffic."""
 
-    def __init__(self, options: ClientOptions) -> None:
+    def __init__(self, options: ClientOptions, blocked: Callable[[str], Awaitable[bool]] | None = None) -> None:
+        """`blocked(authority)`: whether the operator blocked that host; asked before every request and redirect."""
         self._options = options
+        self._blocked = blocked
         self._policy = AddressPolicy(options.allow_insecure, options.allowed_addresses)
         self._session: aiohttp.ClientSession | None = None
 
@@ -118,7 +122,7 @@ class FederationClient:
     async def post(self, url: str, body: bytes, *, signer: Signer,
                    content_type: str = "application/activity+json") -> PostResult:
         """Deliver `body`; redirects are returned, not followed, as a signed POST must not move."""
-        target = self._checked_url(url)
+        target = await self._allowed_url(url)
         headers = self._headers("POST", target, signer, body=body, content_type=content_type)
         async with self._guarded():
             async with self._http().post(target, data=body, headers=headers, allow_redirects=False) as resp:
@@ -127,20 +131,26 @@ class FederationClient:
 
     async def _get(self, url: str, accept: str, signer: Signer | None) -> Fetched:
         """Follow redirects by hand so every hop is re-checked and signed for its own URL."""
-        target = self._checked_url(url)
+        target = await self._allowed_url(url)
         async with self._guarded():
             for _ in range(self._options.max_redirects + 1):
                 headers = self._headers("GET", target, signer, accept=accept)
                 async with self._http().get(target, headers=headers, allow_redirects=False) as resp:
                     location = resp.headers.get("Location")
                     if resp.status in _REDIRECTS and location:
-                        target = self._checked_url(location, base=target)
+                        target = await self._allowed_url(location, base=target)
                         continue
                     if not 200 <= resp.status < 300:
                         raise error_for_status(resp.status)
                     body = await self._read_capped(resp)
                     return Fetched(target, resp.headers.get("Content-Type", ""), body)
         raise FetchError("too many redirects", code="too_many_redirects")
+
+    async def _allowed_url(self, raw: str, base: URL | None = None) -> URL:
+        url = self._checked_url(raw, base)
+        if self._blocked is not None and await self._blocked(url.raw_authority):
+            raise BlockedDomain()
+        return url
 
     def _checked_url(self, raw: str, base: URL | None = None) -> URL:
         """Refuse before connecting: bad schemes, and literal IPs (they bypass the resolver)."""

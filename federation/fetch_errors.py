@@ -37,6 +37,15 @@ class FetchError(FederationError):
         self.status = status
 
 
+class BlockedDomain(FetchError):
+    """Not asked at all: the operator blocked the peer's domain (`federation/domain_blocks.py`)."""
+
+    code = "domain_blocked"
+
+    def __init__(self) -> None:
+        super().__init__("this instance does not federate with that domain", code=self.code)
+
+
 def error_for_status(status: int) -> FetchError:
     """Classify a non-success status: only overload and outages are worth retrying."""
     if status == 404:

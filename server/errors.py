@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 
 from federation.authenticate import AuthenticationError
+from federation.client import BlockedDomain
 from federation.errors import FederationError
 from federation.httpsig import SignatureError
 from federation.inbox import InvalidActivity
@@ -37,6 +38,8 @@ def status_for(exc: Exception) -> int:
         return 503 if exc.transient else 401
     if isinstance(exc, (InvalidActivity, AccountError)):
         return 400
+    if isinstance(exc, BlockedDomain):
+        return 403
     return 502
 
 

@@ -62,10 +62,10 @@ class Instance:
         engine = db.create_engine(settings.database.url)
         sessions = db.sessionmaker(engine)
         urls = InstanceUrls(settings.base_url)
-        client = FederationClient(_client_options(settings))
+        blocks = DomainBlocks(sessions)
+        client = FederationClient(_client_options(settings), blocked=blocks.is_blocked)
         keyring = Keyring(sessions, urls, clock)
         actors = ActorStore(sessions, client, lambda: keyring.cached(INSTANCE_ACTOR), clock)
-        blocks = DomainBlocks(sessions)
         delivery = DeliveryWorker(sessions, client, keyring, _retry_policy(settings), _delivery_options(settings),
                                   clock, blocks)
         received = ReceivedFlattrHandlers(urls, settings.settlement.period)

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import select
 
+from api_client import account
 from federation import delivery_queue, domain_blocks
 from federation.domain_blocks import BLOCKED_DELIVERY, DomainBlocks, InvalidDomain, names_for, normalize_domain
 from federation.follows import follow
@@ -10,6 +11,7 @@ from federation.models import Delivery, Follower, Following, InboxItem
 from federation_harness import Federation, Node, eventually
 from server.accounts import create_user
 from server.social import follow_account
+from settlement.models import Flattr
 
 
 async def add_user(node: Node, name: str) -> None:
@@ -124,3 +126,20 @@ async def test_each_process_rereads_the_list_after_a_few_seconds(federation: Fed
     assert not await blocks.is_blocked("spam.example"), "the copy is trusted for a while"
     now[0] += domain_blocks.REFRESH_SECONDS
     assert await blocks.is_blocked("www.spam.example")
+
+
+async def test_nothing_is_fetched_from_a_blocked_domain(federation: Federation) -> None:
+    """Flattring a thing there is refused before any request, with the reason; unblocked, the same flattr works."""
+    a, b = await federation.start("a"), await federation.start("b")
+    thing = (await (await account(b, "bob")).call("POST", "/api/v1/things", {"text": "A note"})).body["object_id"]
+    alice = await account(a, "alice")
+    await block(a, b.host)
+    answer = await alice.call("POST", "/api/v1/flattrs", {"url": thing})
+    assert (answer.status, answer.body["error"]) == (422, "domain_blocked")
+    assert "does not federate with that domain" in answer.body["reason"]
+    async with a.live.sessions() as session:
+        assert list(await session.scalars(select(Flattr))) == []
+    async with a.live.sessions() as session, session.begin():
+        assert await domain_blocks.unblock(session, b.host)
+    a.live.blocks.forget()
+    assert (await alice.call("POST", "/api/v1/flattrs", {"url": thing})).status == 201
