@@ -16,8 +16,8 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation import host_health
-from federation.client import FederationClient, FetchError, PostResult, UnsafeAddress
-from federation.domain_blocks import BLOCKED_DELIVERY, DomainBlocks
+from federation.client import BlockedDomain, FederationClient, FetchError, PostResult, UnsafeAddress
+from federation.domain_blocks import BLOCKED_DELIVERY
 from federation.keyring import Keyring
 from federation.models import Delivery, HostHealth
 from federation.retry import RetryPolicy, is_permanent
@@ -45,10 +45,8 @@ class Outcome:
 
 class DeliveryWorker:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], client: FederationClient, keyring: Keyring,
-                 policy: RetryPolicy, options: DeliveryOptions, clock: Callable[[], datetime],
-                 blocks: DomainBlocks) -> None:
+                 policy: RetryPolicy, options: DeliveryOptions, clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
-        self._blocks = blocks
         self._client = client
         self._keyring = keyring
         self._policy = policy
@@ -100,11 +98,11 @@ class DeliveryWorker:
             return await self._send(row)
 
     async def _send(self, row: Delivery) -> Outcome:
-        if await self._blocks.is_blocked(row.host):
-            return Outcome(False, True, None, BLOCKED_DELIVERY)
         try:
             signer = await self._keyring.signer(row.sender_username)
             result: PostResult = await self._client.post(row.inbox_url, row.body.encode(), signer=signer)
+        except BlockedDomain:
+            return Outcome(False, True, None, BLOCKED_DELIVERY)
         except UnsafeAddress as exc:
             return Outcome(False, True, None, exc.safe_message)
         except FetchError as exc:

@@ -4,9 +4,9 @@ A block names a host (`example.com`, which covers its subdomains and every
 port, as Mastodon's domain blocks do) or one origin (`example.com:8443`, for
 instances told apart only by their port). The inbox answers 403 to an
 activity whose actor lives on a blocked domain, before any key is fetched,
-the federation client fetches nothing from one (redirects included), and the
-delivery worker turns a delivery to one into a dead letter without sending it,
-so unblocking and retrying from the dead letters sends it after all.
+and the federation client sends no request to one (redirects included): a
+delivery refused that way becomes a dead letter, so unblocking and retrying
+from the dead letters sends it after all.
 """
 
 import ipaddress

@@ -67,7 +67,7 @@ class Instance:
         keyring = Keyring(sessions, urls, clock)
         actors = ActorStore(sessions, client, lambda: keyring.cached(INSTANCE_ACTOR), clock)
         delivery = DeliveryWorker(sessions, client, keyring, _retry_policy(settings), _delivery_options(settings),
-                                  clock, blocks)
+                                  clock)
         received = ReceivedFlattrHandlers(urls, settings.settlement.period)
         directory = InstanceDirectory(sessions, client, scheme=settings.scheme, clock=clock)
         payouts = PayoutHandlers(urls, directory, settings.instance.currency)
