@@ -38,6 +38,7 @@ from federation.models import Delivery
 from federation.outbox import new_activity_id, publish
 from server.accounts import create_user
 from server.instance import Instance
+from server.wiring import build_instance
 
 DELIVERIES = 10_000
 INBOXES = 100
@@ -65,14 +66,14 @@ class Phase:
 
 async def _instance(folder: Path) -> Instance:
     """A real instance that is never served: the worker needs its database, keyring and client only."""
-    instance = Instance.build(load(None, {
+    instance = build_instance(load(None, {
         "MECENE_INSTANCE_DOMAIN": "127.0.0.1:9",
         "MECENE_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'sender.db'}",
         "MECENE_DEV_INSECURE": "true",
     }))
     await instance.start()
     async with instance.sessions() as session, session.begin():
-        await create_user(session, SENDER, bot_username=instance.settings.instance.bot_username, now=instance.now())
+        await create_user(session, SENDER, bot_username=instance.settings.instance.bot_username, now=instance.clock())
     return instance
 
 
@@ -94,7 +95,7 @@ async def _queue(instance: Instance, activities: list[dict[str, Any]], inboxes: 
     start = time.perf_counter()
     for activity in activities:
         async with instance.sessions() as session, session.begin():
-            await publish(session, sender=SENDER, activity=activity, inboxes=inboxes, now=instance.now())
+            await publish(session, sender=SENDER, activity=activity, inboxes=inboxes, now=instance.clock())
     return time.perf_counter() - start
 
 

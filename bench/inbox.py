@@ -49,6 +49,7 @@ from federation.models import InboxItem, LocalActor
 from server.accounts import create_user
 from server.app import create_app
 from server.instance import Instance
+from server.wiring import build_instance
 
 ACTORS = 50
 CONCURRENCY = 64
@@ -118,14 +119,14 @@ def environment(folder: Path, port: int, database_url: str | None = None) -> dic
 
 async def start_sender(folder: Path, port: int) -> tuple[Instance, web.AppRunner]:
     """The peer whose actors sign the load; served here, as it only answers key fetches during warm-up."""
-    instance = Instance.build(load(None, environment(folder, port)))
+    instance = build_instance(load(None, environment(folder, port)))
     runner = web.AppRunner(create_app(instance, run_workers=False), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, HOST, port).start()
     async with instance.sessions() as session, session.begin():
         for n in range(ACTORS):
             await create_user(session, f"actor{n}", bot_username=instance.settings.instance.bot_username,
-                              now=instance.now())
+                              now=instance.clock())
     return instance, runner
 
 

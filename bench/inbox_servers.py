@@ -26,6 +26,7 @@ from federation.inbox import Incoming, parse_activity
 from federation.models import InboxItem
 from server.errors import error_middleware
 from server.instance import Instance
+from server.wiring import build_instance
 
 INSTANCE = web.AppKey("instance", Instance)
 
@@ -38,7 +39,7 @@ async def _verified(request: web.Request) -> Incoming:
     view = RequestView(method=request.method, scheme=instance.settings.scheme, authority=request.host,
                        path=request.rel_url.raw_path, query=request.rel_url.raw_query_string,
                        headers=request.headers, body=body)
-    signer = await authenticate(view, actors=instance.actors, now=instance.now(), local_host=instance.urls.host)
+    signer = await authenticate(view, actors=instance.actors, now=instance.clock(), local_host=instance.urls.host)
     require_actor(signer, incoming.actor)
     return incoming
 
@@ -54,14 +55,14 @@ async def commit_each(request: web.Request) -> web.Response:
     async with instance.engine.begin() as conn:
         await conn.execute(insert(InboxItem.__table__).values(
             activity_id=incoming.activity_id, actor_uri=incoming.actor, activity=incoming.activity,
-            state="pending", attempts=0, received_at=instance.now()))
+            state="pending", attempts=0, received_at=instance.clock()))
     return web.json_response({"status": "accepted"}, status=202)
 
 
 async def group_commit(request: web.Request) -> web.Response:
     incoming = await _verified(request)
     instance = request.app[INSTANCE]
-    await instance.inbox_writer.store(incoming, instance.now())
+    await instance.inbox_writer.store(incoming, instance.clock())
     return web.json_response({"status": "accepted"}, status=202)
 
 
@@ -94,7 +95,7 @@ def main() -> None:
     parser.add_argument("mode", choices=sorted(MODES))
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    app = create_app(Instance.build(load(None)), args.mode)
+    app = create_app(build_instance(load(None)), args.mode)
     web.run_app(app, host=HOST, port=args.port, print=None, access_log=None)
 
 

@@ -9,7 +9,7 @@ credits thousands of accounts: the hard case for the ledger. Flattrs and
 creators follow MECENE_BENCH_SCALE; the instances do not.
 
 The close is `PeriodCloser` with the configured batch size and a classifier
-that knows every host beforehand, as `server.settling` arranges. It runs in a
+that knows every host beforehand, as `server.settling.closing` arranges. It runs in a
 process of its own, so that process's peak RSS is the close's. The baseline
 runs in another process, on a copy of the database taken before the close: it
 reads the period's flattrs and writes one `stl_shares` row for each with Core
@@ -121,7 +121,7 @@ PEER_HOSTS = frozenset(f"peer{n}.bench" for n in range(PEERS))
 
 
 def classify(author_uri: str) -> Destination:
-    """What `server.settling.classifier` answers once it has asked every host for its NodeInfo."""
+    """What `server.settling.closing.classifier` answers once it has asked every host for its NodeInfo."""
     host = urlsplit(author_uri).netloc
     if host == LOCAL_HOST:
         return Destination(LOCAL, host, author_uri.rsplit("/", 1)[1])

@@ -1,7 +1,7 @@
 """Which other fediverse accounts a local user says are also theirs: the `alsoKnownAs` of their actor.
 
 Half of a two-way alias: the other account must name this user's actor back
-(`server.bot.alias_claims`). Only http(s) actor ids are kept, at most
+(`server.settling.alias_claims`). Only http(s) actor ids are kept, at most
 `MAX_ALIASES`, none of them on this instance.
 """
 

@@ -13,7 +13,7 @@ from server.appkeys import instance_key
 from server.bot.tasks import BotTaskWorker
 from server.errors import error_middleware
 from server.instance import Instance
-from server.scheduler import SettlementWorker
+from server.settling.tick import SettlementWorker
 from server.views import activitypub, objects, wellknown
 from server.web import routes as web_routes
 

@@ -16,11 +16,12 @@ from federation import flattr_vocab
 from federation.errors import FederationError
 from federation.objects import resolve_object
 from federation.outbox import new_activity_id, publish
-from server import received, things
+from server import things
 from server.accounts import INSTANCE_ACTOR
 from server.errors import ApiError
 from server.instance import Instance
 from server.models import User
+from server.settling import flattr_inbox
 from server.titles import short_text, title_of
 from settlement import flattrs
 from settlement.flattrs import Flattr
@@ -45,7 +46,7 @@ async def flattr_target(instance: Instance, user: User, target: Target) -> tuple
     """Flattr an already resolved target, for callers that show its title afterwards."""
     if target.author == instance.urls.actor(user.username):
         raise ApiError(400, "own_thing", "You cannot flattr your own thing.")
-    period, now = instance.current_period().label, instance.now()
+    period, now = instance.current_period().label, instance.clock()
     flattr_id = new_activity_id(instance.urls)
     like_id = new_activity_id(instance.urls) if user.also_send_like and target.inbox else None
     async with instance.sessions() as session, session.begin():
@@ -84,7 +85,8 @@ def flattr_activity(instance: Instance, record: Flattr) -> dict[str, Any]:
 async def _tell_author(instance: Instance, session: AsyncSession, record: Flattr, target: Target) -> None:
     document = flattr_activity(instance, record)
     if target.inbox is None:
-        await instance.received.on_flattr(session, document, record.created_at)
+        await flattr_inbox.record(session, instance.urls, instance.settings.settlement.period, document,
+                                  record.created_at)
         return
     await publish(session, sender=record.donor, activity=document, inboxes=[target.inbox], now=record.created_at)
     if record.like_activity_id:
@@ -95,7 +97,7 @@ async def _tell_author(instance: Instance, session: AsyncSession, record: Flattr
 async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr, inbox: str | None) -> None:
     original = flattr_activity(instance, record)
     if inbox is None:
-        await received.forget(session, activity_id=record.activity_id, donor_uri=original["actor"])
+        await flattr_inbox.forget(session, activity_id=record.activity_id, donor_uri=original["actor"])
         return
     withdrawn = [original]
     if record.like_activity_id:
@@ -103,7 +105,7 @@ async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr, i
                                            record.author_uri))
     for document in withdrawn:
         undo = flattr_vocab.undo(new_activity_id(instance.urls), original["actor"], document)
-        await publish(session, sender=record.donor, activity=undo, inboxes=[inbox], now=instance.now())
+        await publish(session, sender=record.donor, activity=undo, inboxes=[inbox], now=instance.clock())
 
 
 async def resolve_target(instance: Instance, url: str) -> Target:

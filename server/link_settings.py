@@ -28,10 +28,10 @@ async def unlink(instance: Instance, username: str, link_id: int) -> LinkedAccou
         recipient = await replies.recipient(session, row.actor_uri)
         if recipient is not None:
             await boosts.stop_following(session, instance.urls, instance.settings.instance.bot_username,
-                                        row.actor_uri, inbox=recipient.inbox, now=instance.now())
+                                        row.actor_uri, inbox=recipient.inbox, now=instance.clock())
             await replies.send(session, instance.urls, instance.settings.instance.bot_username, recipient,
                                replies.unlinked_here(f"{username}@{instance.urls.host}"), in_reply_to=None,
-                               now=instance.now())
+                               now=instance.clock())
     instance.delivery.wakeup.set()
     return row
 
@@ -48,7 +48,7 @@ async def set_auto_flattr_boosts(instance: Instance, username: str, link_id: int
     async with instance.sessions() as session, session.begin():
         row = await _owned(session, username, link_id)
         await boosts.set_auto_flattr(session, instance.urls, instance.settings.instance.bot_username, row,
-                                     enabled=enabled, inbox=inbox, now=instance.now())
+                                     enabled=enabled, inbox=inbox, now=instance.clock())
     instance.delivery.wakeup.set()
     return row
 

@@ -16,7 +16,7 @@ async def follow_account(instance: Instance, username: str, account: str) -> str
     remote = await instance.actors.actor(actor_uri)
     async with instance.sessions() as session, session.begin():
         follow_id = await follow(session, instance.urls, username=username, target_uri=remote.uri,
-                                 target_inbox=remote.inbox, now=instance.now())
+                                 target_inbox=remote.inbox, now=instance.clock())
     instance.delivery.wakeup.set()
     return follow_id
 
@@ -29,7 +29,7 @@ async def unfollow_actor(instance: Instance, username: str, actor_uri: str) -> b
         if remote is None:
             return False
         done = await unfollow(session, instance.urls, username=username, target_uri=actor_uri,
-                              target_inbox=remote.inbox, now=instance.now())
+                              target_inbox=remote.inbox, now=instance.clock())
     instance.delivery.wakeup.set()
     return done
 

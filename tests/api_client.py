@@ -35,9 +35,9 @@ class Api:
 async def account(node: Node, username: str, *, admin: bool = False) -> Api:
     """A local account with a personal access token, ready to call the API."""
     async with node.live.sessions() as session, session.begin():
-        user = await create_user(session, username, bot_username="flattr", now=node.live.now())
+        user = await create_user(session, username, bot_username="flattr", now=node.live.clock())
         user.is_admin = admin
-        token = await create_token(session, user, "tests", node.live.now())
+        token = await create_token(session, user, "tests", node.live.clock())
     return Api(node, token)
 
 

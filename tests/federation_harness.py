@@ -18,8 +18,9 @@ from sqlalchemy.engine import make_url
 
 from config.settings import Settings, load
 from server.app import create_app
+from server.demo.ports import free_port
 from server.instance import Instance
-from server.ports import free_port
+from server.wiring import build_instance
 
 PG_URL_VARIABLE = "MECENE_TEST_DATABASE_URL"
 
@@ -125,7 +126,7 @@ class Federation:
 
     async def start(self, name: str, **overrides: str) -> Node:
         node = self.nodes.get(name) or await self.reserve(name, **overrides)
-        node.instance = Instance.build(node.settings(), node.clock)
+        node.instance = build_instance(node.settings(), node.clock)
         node.runner = web.AppRunner(create_app(node.instance), access_log=None)
         await node.runner.setup()
         await web.TCPSite(node.runner, "127.0.0.1", node.port, reuse_address=True).start()

@@ -29,7 +29,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 async def add_user(node: Node, name: str) -> str:
     async with node.live.sessions() as session, session.begin():
-        await create_user(session, name, bot_username="flattr", now=node.live.now())
+        await create_user(session, name, bot_username="flattr", now=node.live.clock())
     return node.live.urls.actor(name)
 
 
@@ -109,7 +109,7 @@ async def test_mecene_delivery_is_verified(federation: Federation, peer: PlainPe
     bob = peer.add_account("bob")
     follow = activity(new_activity_id(node.live.urls), "Follow", alice, bob)
     async with node.live.sessions() as session, session.begin():
-        await publish(session, sender="alice", activity=follow, inboxes=[f"{bob}/inbox"], now=node.live.now())
+        await publish(session, sender="alice", activity=follow, inboxes=[f"{bob}/inbox"], now=node.live.clock())
     node.live.delivery.wakeup.set()
 
     async def delivered() -> bool:
@@ -151,13 +151,13 @@ async def test_inbox_refuses_what_the_signature_does_not_cover(
     assert peer.received[-1].verified is False and peer.received[-1].reason == "actor_mismatch"
 
     forged = sign_cavage(method="POST", url=inbox, key_id=node.live.urls.key_id("instance"),
-                         private_key=generate_private_key(), now=node.live.now(), body=body)
+                         private_key=generate_private_key(), now=node.live.clock(), body=body)
     async with http.post(inbox, data=body, headers=forged) as resp:
         assert resp.status == 401
     assert peer.received[-1].verified is False and peer.received[-1].reason == "invalid_signature"
 
     elsewhere = sign_cavage(method="POST", url=inbox, key_id=f"{instance}#other-key",
-                            private_key=generate_private_key(), now=node.live.now(), body=body)
+                            private_key=generate_private_key(), now=node.live.clock(), body=body)
     async with http.post(inbox, data=body, headers=elsewhere) as resp:
         assert resp.status == 401
     assert peer.received[-1].verified is False and peer.received[-1].reason == "key_mismatch"

@@ -22,7 +22,7 @@ async def post_topup(request: web.Request) -> web.Response:
     try:
         async with instance.sessions() as session, session.begin():
             done = await top_up(session, request.match_info["username"], credit,
-                                reference if isinstance(reference, str) else "", instance.now())
+                                reference if isinstance(reference, str) else "", instance.clock())
     except InvalidReference:
         raise ApiError(400, "invalid_field", "`reference` must be a string of at most 100 characters.") from None
     except UnknownAccount as error:

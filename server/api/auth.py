@@ -15,7 +15,7 @@ async def current_user(request: web.Request) -> User:
         raise ApiError(401, "unauthorized", "Send a personal access token as `Authorization: Bearer <token>`.")
     instance = request.app[instance_key]
     async with instance.sessions() as session, session.begin():
-        user = await user_for_token(session, token.strip(), instance.now())
+        user = await user_for_token(session, token.strip(), instance.clock())
     if user is None:
         raise ApiError(401, "unauthorized", "That access token is unknown or was revoked.")
     return user

@@ -21,7 +21,7 @@ async def post_code(request: web.Request) -> web.Response:
     instance = request.app[instance_key]
     user = await current_user(request)
     async with instance.sessions() as session, session.begin():
-        issued = await codes.issue_for_api(session, user.username, now=instance.now(),
+        issued = await codes.issue_for_api(session, user.username, now=instance.clock(),
                                            minutes=instance.settings.instance.link_code_minutes,
                                            bot_handle=bot_handle(instance))
     return web.json_response(issued, status=201)

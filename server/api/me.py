@@ -47,7 +47,7 @@ async def put_budget(request: web.Request) -> web.Response:
     user = await current_user(request)
     budget = money_field(await json_object(request), instance.settings.instance.currency, allow_zero=True)
     async with instance.sessions() as session, session.begin():
-        await wallets.set_budget(session, user.username, budget, instance.now())
+        await wallets.set_budget(session, user.username, budget, instance.clock())
     return web.json_response({"budget": rep.money(budget)})
 
 

@@ -19,7 +19,7 @@ async def post_thing(request: web.Request) -> web.Response:
     wanted = things.ThingInput(text_field(body, "url", required=False) or None,
                                text_field(body, "title", required=False), text_field(body, "text", required=False))
     async with instance.sessions() as session, session.begin():
-        thing = await things.create_thing(session, instance.urls, user, wanted, instance.now())
+        thing = await things.create_thing(session, instance.urls, user, wanted, instance.clock())
     instance.delivery.wakeup.set()
     return web.json_response(rep.thing(instance.urls, thing), status=201)
 
@@ -36,7 +36,7 @@ async def delete_thing(request: web.Request) -> web.Response:
     instance = request.app[instance_key]
     user = await current_user(request)
     async with instance.sessions() as session, session.begin():
-        thing = await things.delete_thing(session, instance.urls, user, int_path(request, "id"), instance.now())
+        thing = await things.delete_thing(session, instance.urls, user, int_path(request, "id"), instance.clock())
     instance.delivery.wakeup.set()
     return web.json_response(rep.thing(instance.urls, thing))
 

@@ -57,7 +57,7 @@ async def _notify(instance: Instance, author: str, period: str, amount: int) -> 
         await instance.actors.actor(author)
     except FederationError as exc:
         log.info("escrow notice to %s not sent: %s", author, exc)
-    now = instance.now()
+    now = instance.clock()
     async with instance.sessions() as session, session.begin():
         first = await insert_ignoring_duplicates(session, BotNotice.__table__, {
             "actor_uri": author, "kind": f"{KIND_PREFIX}{period}", "sent_at": now})

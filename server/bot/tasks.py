@@ -36,7 +36,7 @@ class BotTaskWorker:
     async def run(self, poll_seconds: float) -> None:
         while True:
             if not await self.run_once():
-                await sleep_until_woken(self._instance.bot.wakeup, poll_seconds)
+                await sleep_until_woken(self._instance.bot_wakeup, poll_seconds)
 
     async def run_once(self, limit: int = 50) -> int:
         async with self._instance.sessions() as session:
@@ -66,7 +66,7 @@ class BotTaskWorker:
         await self._finish(task, text)
 
     async def _finish(self, task: BotTask, text: str) -> None:
-        instance, now = self._instance, self._instance.now()
+        instance, now = self._instance, self._instance.clock()
         async with instance.sessions() as session, session.begin():
             claimed = await session.execute(update(BotTask).where(BotTask.id == task.id, BotTask.state == "pending")
                                             .values(state="done", done_at=now))

@@ -86,10 +86,10 @@ async def post_inbox(request: web.Request) -> web.Response:
     view = RequestView(method=request.method, scheme=instance.settings.scheme, authority=request.host,
                        path=request.rel_url.raw_path, query=request.rel_url.raw_query_string,
                        headers=request.headers, body=body)
-    signer = await authenticate(view, actors=instance.actors, now=instance.now(), local_host=instance.urls.host)
+    signer = await authenticate(view, actors=instance.actors, now=instance.clock(), local_host=instance.urls.host)
     require_actor(signer, incoming.actor)
     try:
-        await instance.inbox_writer.store(incoming, instance.now())
+        await instance.inbox_writer.store(incoming, instance.clock())
     except InboxUnavailable as exc:
         return _unavailable(exc)
     return web.json_response({"status": "accepted"}, status=202)

@@ -33,9 +33,9 @@ async def signup(request: web.Request) -> web.StreamResponse:
         try:
             async with instance.sessions() as session, session.begin():
                 user = await create_user(session, username, bot_username=instance.settings.instance.bot_username,
-                                         now=instance.now(), display_name=field(form, "display_name"))
+                                         now=instance.clock(), display_name=field(form, "display_name"))
                 user.password_hash = password_hash
-                token = await open_session(session, username, instance.now())
+                token = await open_session(session, username, instance.clock())
         except AccountError as error:
             errors.append(str(error))
     if errors:
@@ -53,18 +53,18 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await posted_form(request)
     username, target = field(form, "username").lower(), local_target(field(form, "next"))
     instance, limits, address = request.app[instance_key], request.app[login_limits_key], request.remote or ""
-    if limits.refused(username, address, instance.now()):
+    if limits.refused(username, address, instance.clock()):
         return await render(request, "login.html", {"username": username, "next": target, "error": (
             "Too many failed attempts. Wait a quarter of an hour, then try again.")}, status=429)
     async with instance.sessions() as session:
         stored = await session.scalar(select(User.password_hash).where(User.username == username))
     if not await verify_password(stored, str(form.get("password", ""))):
-        limits.failed(username, address, instance.now())
+        limits.failed(username, address, instance.clock())
         return await render(request, "login.html", {"username": username, "next": target,
                                                     "error": "Wrong username or password."}, status=400)
     limits.succeeded(username)
     async with instance.sessions() as session, session.begin():
-        token = await open_session(session, username, instance.now())
+        token = await open_session(session, username, instance.clock())
     return _signed_in_redirect(request, token, target)
 
 

@@ -30,7 +30,7 @@ async def retry(request: web.Request) -> web.StreamResponse:
     instance = request.app[instance_key]
     delivery_id = request.match_info["delivery_id"]
     async with instance.sessions() as session, session.begin():
-        found = _is_id(delivery_id) and await delivery_queue.retry_dead(session, int(delivery_id), instance.now())
+        found = _is_id(delivery_id) and await delivery_queue.retry_dead(session, int(delivery_id), instance.clock())
     if not found:
         raise PageError(404, f"There is no dead letter {delivery_id}: it may have been retried already.")
     instance.delivery.wakeup.set()
@@ -50,7 +50,7 @@ async def add_block(request: web.Request) -> web.StreamResponse:
     instance = request.app[instance_key]
     try:
         async with instance.sessions() as session, session.begin():
-            await domain_blocks.block(session, field(form, "domain"), field(form, "reason"), instance.now())
+            await domain_blocks.block(session, field(form, "domain"), field(form, "reason"), instance.clock())
     except InvalidDomain as error:
         return await _blocks_page(request, {"errors": [str(error)], "domain": field(form, "domain"),
                                             "reason": field(form, "reason")}, status=400)

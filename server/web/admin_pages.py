@@ -49,7 +49,7 @@ async def topup(request: web.Request) -> web.StreamResponse:
         credit = parse_amount(values["amount"], instance.settings.instance.currency)
         check_currency(credit, instance.settings.instance.currency)
         async with instance.sessions() as session, session.begin():
-            done = await top_up(session, values["username"].lower(), credit, values["reference"], instance.now())
+            done = await top_up(session, values["username"].lower(), credit, values["reference"], instance.clock())
     except (MoneyError, UnknownAccount, InvalidReference) as error:
         return await render(request, "admin_topups.html", _topup_context(values, [str(error)]), status=400)
     amount, wallet = format_amount(done.credited), format_amount(done.wallet)

@@ -78,7 +78,7 @@ async def _look_up(request: web.Request) -> Viewer:
     if token:
         instance = request.app[instance_key]
         async with instance.sessions() as session:
-            found = await find_session(session, token, instance.now())
+            found = await find_session(session, token, instance.clock())
         if found is not None:
             return Viewer(found[1], found[0].csrf_token, token, False)
     anonymous = request.cookies.get(ANONYMOUS_COOKIE)

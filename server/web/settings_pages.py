@@ -55,7 +55,7 @@ async def save_budget(request: web.Request) -> web.StreamResponse:
     except MoneyError as refusal:
         return await _refused(request, user, "budget", str(refusal), budget_text=typed)
     async with instance.sessions() as session, session.begin():
-        await wallets.set_budget(session, user.username, budget, instance.now())
+        await wallets.set_budget(session, user.username, budget, instance.clock())
     return await see_other(request, "/settings", f"Budget saved: {format_amount(budget)} {budget.currency} a month.")
 
 
@@ -76,7 +76,7 @@ async def new_code(request: web.Request) -> web.StreamResponse:
     back = local_target(field(await posted_form(request), "back"))
     instance = request.app[instance_key]
     async with instance.sessions() as session, session.begin():
-        issued = await codes.issue(session, user.username, now=instance.now(),
+        issued = await codes.issue(session, user.username, now=instance.clock(),
                                    minutes=instance.settings.instance.link_code_minutes)
     handle = link_settings.bot_handle(instance)
     return await see_other(request, back if back in CODE_PAGES else "/settings", (

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def add_user(node: Node, name: str) -> None:
     async with node.live.sessions() as session, session.begin():
-        await create_user(session, name, bot_username="flattr", now=node.live.now())
+        await create_user(session, name, bot_username="flattr", now=node.live.clock())
 
 
 async def deliveries(node: Node) -> list[Delivery]:
@@ -30,7 +30,7 @@ async def deliveries(node: Node) -> list[Delivery]:
 async def queue_follow(a: Node, b: Node) -> None:
     async with a.live.sessions() as session, session.begin():
         await follow(session, a.live.urls, username="alice", target_uri=f"{b.base_url}/users/bob",
-                     target_inbox=f"{b.base_url}/inbox", now=a.live.now())
+                     target_inbox=f"{b.base_url}/inbox", now=a.live.clock())
     a.live.delivery.wakeup.set()
 
 
@@ -72,7 +72,7 @@ async def test_permanent_refusal_becomes_a_dead_letter(federation: Federation) -
     async with a.live.sessions() as session, session.begin():
         note = activity(new_activity_id(a.live.urls), "Like", f"{a.base_url}/users/alice", f"{b.base_url}/x")
         await publish(session, sender="alice", activity=note, inboxes=[f"{b.base_url}/users/ghost/inbox"],
-                      now=a.live.now())
+                      now=a.live.clock())
     a.live.delivery.wakeup.set()
 
     async def dead() -> bool:

@@ -17,7 +17,7 @@ LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
 async def add_user(node: Node, name: str) -> None:
     async with node.live.sessions() as session, session.begin():
-        await create_user(session, name, bot_username="flattr", now=node.live.now())
+        await create_user(session, name, bot_username="flattr", now=node.live.clock())
 
 
 async def get(url: str, accept: str = "application/json") -> tuple[int, str, dict]:

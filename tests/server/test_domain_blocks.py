@@ -16,13 +16,13 @@ from settlement.models import Flattr
 
 async def add_user(node: Node, name: str) -> None:
     async with node.live.sessions() as session, session.begin():
-        await create_user(session, name, bot_username="flattr", now=node.live.now())
+        await create_user(session, name, bot_username="flattr", now=node.live.clock())
 
 
 async def block(node: Node, domain: str) -> None:
     """As the operator page does: the row, then this process forgets its copy of the list."""
     async with node.live.sessions() as session, session.begin():
-        assert await domain_blocks.block(session, domain, "spam", node.live.now())
+        assert await domain_blocks.block(session, domain, "spam", node.live.clock())
     node.live.blocks.forget()
 
 
@@ -69,7 +69,7 @@ async def test_nothing_is_delivered_to_a_blocked_domain_until_unblocked_and_retr
     await block(a, "127.0.0.1")
     async with a.live.sessions() as session, session.begin():
         await follow(session, a.live.urls, username="alice", target_uri=f"{b.base_url}/users/bob",
-                     target_inbox=f"{b.base_url}/inbox", now=a.live.now())
+                     target_inbox=f"{b.base_url}/inbox", now=a.live.clock())
     a.live.delivery.wakeup.set()
 
     async def skipped() -> bool:
@@ -82,7 +82,7 @@ async def test_nothing_is_delivered_to_a_blocked_domain_until_unblocked_and_retr
 
     async with a.live.sessions() as session, session.begin():
         assert await domain_blocks.unblock(session, "127.0.0.1")
-        assert await delivery_queue.retry_dead(session, row.id, a.live.now())
+        assert await delivery_queue.retry_dead(session, row.id, a.live.clock())
     a.live.blocks.forget()
     a.live.delivery.wakeup.set()
 
@@ -122,7 +122,7 @@ async def test_each_process_rereads_the_list_after_a_few_seconds(federation: Fed
     blocks = DomainBlocks(node.live.sessions, monotonic=lambda: now[0])
     assert not await blocks.is_blocked("spam.example")
     async with node.live.sessions() as session, session.begin():
-        await domain_blocks.block(session, "spam.example", "", node.live.now())
+        await domain_blocks.block(session, "spam.example", "", node.live.clock())
     assert not await blocks.is_blocked("spam.example"), "the copy is trusted for a while"
     now[0] += domain_blocks.REFRESH_SECONDS
     assert await blocks.is_blocked("www.spam.example")

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api_client import Api, account, assert_ledger_balances
 from federation_harness import Federation, Node
-from server.instance import Instance
+from server.wiring import build_instance
 from settlement import flattrs, payouts, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
@@ -27,7 +27,7 @@ def eur(minor_units: int) -> dict:
 async def settled_node(federation: Federation) -> Node:
     """An instance where a period has closed, before it starts: its own scheduler would race a close of ours."""
     node = await federation.reserve("a")
-    instance = Instance.build(node.settings(), node.clock)
+    instance = build_instance(node.settings(), node.clock)
     await instance.start()
     try:
         await settle_a_period(instance.sessions, node.base_url)

@@ -14,7 +14,7 @@ from server.social import follow_account, unfollow_actor
 
 async def add_user(node: Node, name: str) -> None:
     async with node.live.sessions() as session, session.begin():
-        await create_user(session, name, bot_username="flattr", now=node.live.now())
+        await create_user(session, name, bot_username="flattr", now=node.live.clock())
 
 
 async def count(node: Node, query) -> int:  # type: ignore[no-untyped-def]
@@ -74,7 +74,7 @@ async def test_actor_deleting_itself_is_forgotten(federation: Federation) -> Non
     await eventually(lambda: accepted(a, "alice", f"{b.base_url}/users/bob"), what="accept")
     async with a.live.sessions() as session, session.begin():
         deletion = activity(new_activity_id(a.live.urls), "Delete", alice, alice)
-        await publish(session, sender="alice", activity=deletion, inboxes=[f"{b.base_url}/inbox"], now=a.live.now())
+        await publish(session, sender="alice", activity=deletion, inboxes=[f"{b.base_url}/inbox"], now=a.live.clock())
     a.live.delivery.wakeup.set()
     await eventually(lambda: _no_followers(b), what="delete processed")
     assert await count(b, select(RemoteActor).where(RemoteActor.uri == alice)) == 0

@@ -93,7 +93,7 @@ async def test_copies_of_an_activity_queued_together_are_stored_once(
         federation: Federation, peer: PlainPeer) -> None:
     """The stores are queued before the writer runs; its INSERTs skip the copies, and every request is answered."""
     receiver = await federation.start("receiver")
-    writer, now = receiver.live.inbox_writer, receiver.live.now()
+    writer, now = receiver.live.inbox_writer, receiver.live.clock()
     copies = [incoming(peer, name) for name in ("a", "b", "a", "a", "b", "c")]
     await asyncio.gather(*(writer.store(incoming, now) for incoming in copies))
     await writer.store(copies[0], now)
@@ -104,7 +104,7 @@ async def test_a_batch_takes_half_of_what_waits_and_at_most_max_batch(
         federation: Federation, peer: PlainPeer) -> None:
     """64 queued at once: 32 answered after the first commit, the rest after the next ones, none left behind."""
     receiver = await federation.start("receiver")
-    writer, now = receiver.live.inbox_writer, receiver.live.now()
+    writer, now = receiver.live.inbox_writer, receiver.live.clock()
     with inbox_inserts(receiver) as inserts:
         await asyncio.gather(*(writer.store(incoming(peer, str(n)), now) for n in range(64)))
         await asyncio.gather(*(writer.store(incoming(peer, f"backlog-{n}"), now) for n in range(2 * MAX_BATCH + 1)))
@@ -132,7 +132,7 @@ async def test_a_failed_commit_answers_503_to_its_batch_and_the_peers_retry_succ
 
 async def test_stopping_stores_what_is_queued_then_refuses(federation: Federation, peer: PlainPeer) -> None:
     receiver = await federation.start("receiver")
-    writer, now = receiver.live.inbox_writer, receiver.live.now()
+    writer, now = receiver.live.inbox_writer, receiver.live.clock()
     queued = [asyncio.create_task(writer.store(incoming(peer, str(n)), now)) for n in range(20)]
     await asyncio.sleep(0)
     await writer.stop()

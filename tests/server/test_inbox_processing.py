@@ -111,7 +111,7 @@ async def follows_pending_together(node: Node, peer: PlainPeer) -> list[int]:
 async def receiver(federation: Federation) -> Node:
     node = await federation.start("b")
     async with node.live.sessions() as session, session.begin():
-        await create_user(session, "bob", bot_username="flattr", now=node.live.now())
+        await create_user(session, "bob", bot_username="flattr", now=node.live.clock())
     return node
 
 

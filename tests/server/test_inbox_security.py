@@ -27,7 +27,7 @@ from server.accounts import create_user
 
 async def add_user(node: Node, name: str) -> None:
     async with node.live.sessions() as session, session.begin():
-        await create_user(session, name, bot_username="flattr", now=node.live.now())
+        await create_user(session, name, bot_username="flattr", now=node.live.clock())
 
 
 async def private_key(node: Node, name: str) -> Any:

@@ -19,7 +19,7 @@ from api_client import Api, account, assert_ledger_balances
 from federation.models import Delivery
 from federation_harness import Federation, Node, eventually
 from mastodon_peer import MastodonPeer, mecene_bot
-from server.bot.alias_claims import claim_by_alias
+from server.settling.alias_claims import claim_by_alias
 from settlement.models import PeriodClose, Share
 
 

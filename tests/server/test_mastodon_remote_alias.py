@@ -20,8 +20,8 @@ from api_client import Api, account, assert_ledger_balances
 from federation.models import Delivery
 from federation_harness import Federation, Node, eventually
 from mastodon_peer import MastodonPeer
-from server.bot.alias_claims import claim_by_alias
 from server.models import User
+from server.settling.alias_claims import claim_by_alias
 from settlement.models import ClaimPayout, PeriodClose, ReceivedPayout
 
 
@@ -110,7 +110,7 @@ async def _deliver_again(node: Node, activity: str) -> None:
     """Queue the delivered activities whose id contains `activity` once more, and wait until they arrive again."""
     async with node.live.sessions() as session, session.begin():
         result = await session.execute(update(Delivery).where(Delivery.activity_id.contains(activity)).values(
-            state="queued", next_attempt_at=node.live.now(), attempts=0))
+            state="queued", next_attempt_at=node.live.clock(), attempts=0))
         assert result.rowcount >= 1
     node.live.delivery.wakeup.set()
 

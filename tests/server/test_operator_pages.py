@@ -109,7 +109,7 @@ async def test_a_dead_letter_is_listed_and_retried_from_its_page(federation: Fed
     async with node.live.sessions() as session, session.begin():
         like = activity(new_activity_id(node.live.urls), "Like", f"{node.base_url}/users/dora", f"{peer.base_url}/x")
         await publish(session, sender="dora", activity=like, inboxes=[f"{peer.base_url}/users/ghost/inbox"],
-                      now=node.live.now())
+                      now=node.live.clock())
     node.live.delivery.wakeup.set()
 
     async def dead() -> list[Delivery]:

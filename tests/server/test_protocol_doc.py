@@ -15,7 +15,7 @@ from federation import flattr_vocab, payout_vocab
 from federation_harness import Federation, Node, eventually
 from plain_peer import PlainPeer
 from server.models import ReceivedFlattr
-from server.settling import claim_payout_id
+from server.settling.sending import claim_payout_id
 from settlement.money import Money, format_amount, parse_amount
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config.settings import Settings, load
 from federation_harness import Databases
-from server import cli
-from server.instance import Instance
+from server.cli.main import main
+from server.wiring import build_instance
 from settlement import flattrs, ledger, payouts, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
@@ -43,7 +43,7 @@ async def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIter
 
 async def mecene(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """The command as `main` runs it (its own event loop, hence a thread); exit status, stdout, stderr."""
-    status = await asyncio.to_thread(cli.main, list(argv))
+    status = await asyncio.to_thread(main, list(argv))
     out, err = capsys.readouterr()
     return status, out, err
 
@@ -51,7 +51,7 @@ async def mecene(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, s
 @asynccontextmanager
 async def database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """The instance's database, migrated as `mecene` would."""
-    instance = Instance.build(settings)
+    instance = build_instance(settings)
     await instance.start()
     try:
         yield instance.sessions

@@ -160,7 +160,7 @@ async def _deliver_again(node: Node) -> None:
     async with node.live.sessions() as session, session.begin():
         payout_id = await session.scalar(select(Payout.payout_id).where(Payout.host.like("%")).limit(1))
         await session.execute(update(Delivery).where(Delivery.activity_id == payout_id).values(
-            state="queued", next_attempt_at=node.live.now(), attempts=0))
+            state="queued", next_attempt_at=node.live.clock(), attempts=0))
     node.live.delivery.wakeup.set()
 
 

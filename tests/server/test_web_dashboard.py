@@ -43,7 +43,7 @@ async def token_for(node: Node, username: str) -> Api:
     """The same person's API access, to hold the page's figures against the API's."""
     async with node.live.sessions() as session, session.begin():
         user = await session.scalar(select(User).where(User.username == username))
-        return Api(node, await create_token(session, user, "tests", node.live.now()))
+        return Api(node, await create_token(session, user, "tests", node.live.clock()))
 
 
 async def thing_of(api: Api, text: str) -> str:

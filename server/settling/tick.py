@@ -12,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from server.bot.alias_claims import claim_by_alias
-from server.bot.claims import claim_all
 from server.bot.escrow_notices import send_escrow_notices
 from server.instance import Instance
-from server.settling import close_period, due_periods, release_escrow, send_payouts
+from server.settling.alias_claims import claim_by_alias
+from server.settling.closing import close_period, due_periods, release_escrow
+from server.settling.link_claims import claim_all
+from server.settling.sending import send_payouts
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class SettlementWorker:
 
     def _aliases_due(self) -> bool:
         """Alias claims fetch the actor of every creator escrow holds money for: not at every tick, then."""
-        now = self._instance.now()
+        now = self._instance.clock()
         interval = timedelta(minutes=self._instance.settings.settlement.alias_check_minutes)
         if self._aliases_checked is not None and now < self._aliases_checked + interval:
             return False
@@ -64,7 +65,7 @@ async def settlement_tick(instance: Instance, check_aliases: bool = True) -> Non
     returned = await release_escrow(instance)
     if returned:
         log.info("escrow returned to donors: %d minor units", returned)
-    claimed = await claim_all(instance.sessions, instance.now())
+    claimed = await claim_all(instance.sessions, instance.clock())
     if check_aliases:
         claimed += await claim_by_alias(instance)
     if claimed:

@@ -22,10 +22,9 @@ import aiohttp
 from sqlalchemy import func, select
 
 from server.accounts import create_user
-from server.commands import CommandError
-from server.demo_report import Cast, where_the_money_went
-from server.demo_sites import ShiftedClock, Site, serving
-from server.plain_peer import PlainPeer
+from server.demo.plain_peer import PlainPeer
+from server.demo.report import Cast, where_the_money_went
+from server.demo.sites import ShiftedClock, Site, serving
 from server.tokens import create_token
 from server.web.passwords import hash_password
 from settlement.models import Payout, PeriodClose
@@ -43,6 +42,10 @@ FLATTRS = {"alice": ["ada", "bob", "carol", PLAIN_CREATOR], "bert": ["ada", "car
 WAIT_SECONDS = 60.0
 #: Every sample account's password, for the web pages; the demo lives on loopback and in a throwaway folder.
 PASSWORD = "flattr-demo"
+
+
+class DemoFailed(Exception):
+    """The demo could not go on; the message says what stopped it, for the person watching."""
 
 
 def say(text: str = "") -> None:
@@ -85,7 +88,7 @@ def _data_root(data: Path | None) -> Path:
     if data is None:
         return Path(tempfile.mkdtemp(prefix="mecene-demo-"))
     if data.exists() and (not data.is_dir() or any(data.iterdir())):
-        raise CommandError(f"{data} is not an empty folder; give a new one to --data")
+        raise DemoFailed(f"{data} is not an empty folder; give a new one to --data")
     data.mkdir(parents=True, exist_ok=True)
     return data
 
@@ -104,7 +107,7 @@ async def _play(sites: list[Site], peer: PlainPeer, clock: ShiftedClock, root: P
     cast = Cast(sites, {m.site.instance.urls.actor(m.name): m.handle for m in members.people.values()}
                 | {peer.actor_uri(PLAIN_CREATOR): f"{PLAIN_CREATOR}@plain"})
     if not await where_the_money_went(cast, label, say):
-        raise CommandError("a ledger does not balance or money is not conserved (see above)")
+        raise DemoFailed("a ledger does not balance or money is not conserved (see above)")
     ada = members.people["ada"]
     say(f"\nTry: curl -H 'Authorization: Bearer {ada.token}' {ada.site.base_url}/api/v1/earnings")
 
@@ -137,9 +140,9 @@ async def _enrol(site: Site, name: str, display_name: str, admin: bool = False) 
     instance, password_hash = site.instance, await hash_password(PASSWORD)
     async with instance.sessions() as session, session.begin():
         user = await create_user(session, name, bot_username=instance.settings.instance.bot_username,
-                                 now=instance.now(), display_name=display_name)
+                                 now=instance.clock(), display_name=display_name)
         user.is_admin, user.password_hash = admin, password_hash
-        token = await create_token(session, user, "mecene demo", instance.now())
+        token = await create_token(session, user, "mecene demo", instance.clock())
     return Member(name, site, token)
 
 
@@ -148,7 +151,7 @@ async def _call(http: aiohttp.ClientSession, member: Member, method: str, path: 
     async with http.request(method, f"{member.site.base_url}{path}", json=body, headers=headers) as response:
         answer = await response.json(content_type=None)
     if response.status >= 300:
-        raise CommandError(f"{member.handle}: {method} {path} answered {response.status}: {answer}")
+        raise DemoFailed(f"{member.handle}: {method} {path} answered {response.status}: {answer}")
     return answer
 
 
@@ -198,7 +201,7 @@ async def _until(check: Callable[[], Awaitable[bool]], what: str) -> None:
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
     while not await check():
         if asyncio.get_running_loop().time() > deadline:
-            raise CommandError(f"gave up waiting for {what} after {WAIT_SECONDS:.0f} s")
+            raise DemoFailed(f"gave up waiting for {what} after {WAIT_SECONDS:.0f} s")
         await asyncio.sleep(0.2)
 
 

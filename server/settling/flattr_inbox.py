@@ -30,21 +30,26 @@ class ReceivedFlattrHandlers:
         return {"Flattr": self.on_flattr, "Undo:Flattr": self.on_undo}
 
     async def on_flattr(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
-        """Record the flattr once; a second id for the same donor, thing and period changes nothing."""
-        thing = await things.by_object_id(session, self._urls, object_id(activity.get("object")) or "")
-        donor = object_id(activity.get("actor"))
-        if thing is None or donor is None or donor == self._urls.actor(thing.creator):
-            return
-        period = flattr_vocab.period_label(activity) or period_of(now, self._period_length).label
-        await insert_ignoring_duplicates(session, ReceivedFlattr.__table__, {
-            "activity_id": activity["id"], "thing_id": thing.id, "donor_uri": donor, "period": period,
-            "received_at": now,
-        })
+        await record(session, self._urls, self._period_length, activity, now)
 
     async def on_undo(self, session: AsyncSession, undo: dict[str, Any], now: datetime) -> None:
         flattr_id, donor = object_id(undo.get("object")), object_id(undo.get("actor"))
         if flattr_id is not None and donor is not None:
             await forget(session, activity_id=flattr_id, donor_uri=donor)
+
+
+async def record(session: AsyncSession, urls: InstanceUrls, period_length: str, activity: dict[str, Any],
+           now: datetime) -> None:
+    """Record the flattr once; a second id for the same donor, thing and period changes nothing."""
+    thing = await things.by_object_id(session, urls, object_id(activity.get("object")) or "")
+    donor = object_id(activity.get("actor"))
+    if thing is None or donor is None or donor == urls.actor(thing.creator):
+        return
+    period = flattr_vocab.period_label(activity) or period_of(now, period_length).label
+    await insert_ignoring_duplicates(session, ReceivedFlattr.__table__, {
+        "activity_id": activity["id"], "thing_id": thing.id, "donor_uri": donor, "period": period,
+        "received_at": now,
+    })
 
 
 async def forget(session: AsyncSession, *, activity_id: str, donor_uri: str) -> None:

@@ -1,9 +1,7 @@
-"""What each `mecene` command does; `cli.py` only parses arguments."""
+"""The instance's own commands: init, serve, accounts, configuration, the delivery queue, follows."""
 
 import json
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
@@ -13,22 +11,9 @@ from federation import delivery_queue
 from federation.errors import FederationError
 from server.accounts import AccountError, create_user, list_users
 from server.app import create_app
-from server.instance import Instance
+from server.cli.shared import CommandError, opened
 from server.social import follow_account
-
-
-class CommandError(Exception):
-    """A command could not do what was asked; the message says why, for the operator."""
-
-
-@asynccontextmanager
-async def opened(settings: Settings) -> AsyncIterator[Instance]:
-    instance = Instance.build(settings)
-    try:
-        await instance.start()
-        yield instance
-    finally:
-        await instance.close()
+from server.wiring import build_instance
 
 
 async def init(data_dir: Path, domain: str) -> int:
@@ -54,7 +39,7 @@ async def init(data_dir: Path, domain: str) -> int:
 
 
 def serve(settings: Settings, host: str | None, port: int | None) -> int:
-    instance = Instance.build(settings)
+    instance = build_instance(settings)
     listen_host, listen_port = host or settings.server.host, port or settings.server.port
     print(f"Mecene serving {settings.base_url} on http://{listen_host}:{listen_port}/", flush=True)
     web.run_app(create_app(instance), host=listen_host, port=listen_port, print=None, access_log=None)
@@ -64,7 +49,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> int:
 async def user_add(settings: Settings, name: str, display_name: str, admin: bool = False) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         try:
-            user = await create_user(session, name, bot_username=settings.instance.bot_username, now=instance.now(),
+            user = await create_user(session, name, bot_username=settings.instance.bot_username, now=instance.clock(),
                                      display_name=display_name)
             user.is_admin = admin
         except AccountError as exc:
@@ -95,7 +80,7 @@ def config_show(settings: Settings) -> int:
 async def deliveries(settings: Settings, dead_only: bool, retry_id: int | None) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         if retry_id is not None:
-            if not await delivery_queue.retry_dead(session, retry_id, instance.now()):
+            if not await delivery_queue.retry_dead(session, retry_id, instance.clock()):
                 raise CommandError(f"no dead letter with id {retry_id}")
             print(f"Delivery {retry_id} queued again.")
             return 0

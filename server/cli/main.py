@@ -6,32 +6,18 @@ the key's name and exit status 2 before anything is touched.
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from config.settings import ConfigError, Settings, load
-from server import commands, demo, money_commands, operator_commands, report_commands, settlement_commands
+from config.settings import ConfigError
+from server.cli import instance_commands, money_commands, operator_commands, period_commands, report_commands
+from server.cli.paths import data_dir, settings_of
+from server.cli.shared import CommandError
+from server.demo import run as demo
+from server.demo.run import DemoFailed
 from settlement.periods import PeriodError
-
-DEFAULT_DATA_DIR = Path("data")
-CONFIG_NAME = "mecene.toml"
-
-
-def config_path(args: argparse.Namespace) -> Path | None:
-    """--config, then $MECENE_CONFIG, then <data dir>/mecene.toml when it exists."""
-    if args.config:
-        return Path(args.config)
-    if os.environ.get("MECENE_CONFIG"):
-        return Path(os.environ["MECENE_CONFIG"])
-    candidate = data_dir() / CONFIG_NAME
-    return candidate if candidate.exists() else None
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("MECENE_DATA_DIR", DEFAULT_DATA_DIR))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,38 +27,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser("init", help="create a new instance in the data folder")
     init.add_argument("--domain", default="localhost:8080", help="public host[:port] of the instance")
-    init.set_defaults(run=lambda a: commands.init(data_dir(), a.domain))
+    init.set_defaults(run=lambda a: instance_commands.init(data_dir(), a.domain))
 
     serve = sub.add_parser("serve", help="serve the instance over HTTP")
     serve.add_argument("--host", help="address to listen on (default from configuration)")
     serve.add_argument("--port", type=int, help="port to listen on (default from configuration)")
-    serve.set_defaults(run=lambda a: commands.serve(_settings(a), a.host, a.port), sync=True)
+    serve.set_defaults(run=lambda a: instance_commands.serve(settings_of(a), a.host, a.port), sync=True)
 
     user = sub.add_parser("user", help="local accounts").add_subparsers(dest="action", required=True)
     add = user.add_parser("add", help="create an account")
     add.add_argument("name")
     add.add_argument("--display-name", default="")
     add.add_argument("--admin", action="store_true", help="may open the operator pages and credit wallets")
-    add.set_defaults(run=lambda a: commands.user_add(_settings(a), a.name, a.display_name, a.admin))
-    user.add_parser("list", help="list accounts").set_defaults(run=lambda a: commands.user_list(_settings(a)))
+    add.set_defaults(run=lambda a: instance_commands.user_add(settings_of(a), a.name, a.display_name, a.admin))
+    user.add_parser("list", help="list accounts").set_defaults(
+        run=lambda a: instance_commands.user_list(settings_of(a)))
     password = user.add_parser("password", help="set an account's password for the web (asked twice)")
     password.add_argument("name")
     password.add_argument("--stdin", action="store_true", help="read the password from one line of standard input")
-    password.set_defaults(run=lambda a: operator_commands.user_password(_settings(a), a.name, a.stdin))
+    password.set_defaults(run=lambda a: operator_commands.user_password(settings_of(a), a.name, a.stdin))
 
     config = sub.add_parser("config", help="configuration").add_subparsers(dest="action", required=True)
     config.add_parser("show", help="print the effective configuration").set_defaults(
-        run=lambda a: commands.config_show(_settings(a)), sync=True)
+        run=lambda a: instance_commands.config_show(settings_of(a)), sync=True)
 
     deliveries = sub.add_parser("deliveries", help="the outgoing delivery queue and dead letters")
     deliveries.add_argument("--dead", action="store_true", help="list dead letters only")
     deliveries.add_argument("--retry", type=int, metavar="ID", help="queue a dead letter again")
-    deliveries.set_defaults(run=lambda a: commands.deliveries(_settings(a), a.dead, a.retry))
+    deliveries.set_defaults(run=lambda a: instance_commands.deliveries(settings_of(a), a.dead, a.retry))
 
     follow = sub.add_parser("follow", help="make a local account follow a remote one")
     follow.add_argument("name")
     follow.add_argument("account", help="name@host of the account to follow")
-    follow.set_defaults(run=lambda a: commands.follow(_settings(a), a.name, a.account))
+    follow.set_defaults(run=lambda a: instance_commands.follow(settings_of(a), a.name, a.account))
     _add_money_commands(sub)
     report_commands.add_report_commands(sub)
     operator_commands.add_block_commands(sub)
@@ -94,7 +81,7 @@ def _add_settlement_commands(sub: Any) -> None:
     close = period.add_parser("close", help="close an ended period (default: the previous one)")
     close.add_argument("--period", help="YYYY-MM (YYYY-MM-DD for daily periods)")
     close.add_argument("--dry-run", action="store_true", help="show what would move, write nothing")
-    close.set_defaults(run=lambda a: settlement_commands.period_close(_settings(a), a.period, a.dry_run))
+    close.set_defaults(run=lambda a: period_commands.period_close(settings_of(a), a.period, a.dry_run))
 
 
 def _add_money_commands(sub: Any) -> None:
@@ -103,24 +90,24 @@ def _add_money_commands(sub: Any) -> None:
     create = token.add_parser("create", help="create a token and print it once")
     create.add_argument("name")
     create.add_argument("--label", default="", help="what the token is for")
-    create.set_defaults(run=lambda a: money_commands.token_create(_settings(a), a.name, a.label))
+    create.set_defaults(run=lambda a: money_commands.token_create(settings_of(a), a.name, a.label))
 
     wallet = sub.add_parser("wallet", help="wallets").add_subparsers(dest="action", required=True)
     topup = wallet.add_parser("topup", help="credit a wallet by hand (manual payment provider)")
     topup.add_argument("name")
     topup.add_argument("amount", help='decimal amount with a dot, e.g. "10.00"')
     topup.add_argument("--reference", help="idempotency key: the same reference credits once")
-    topup.set_defaults(run=lambda a: money_commands.wallet_topup(_settings(a), a.name, a.amount, a.reference))
+    topup.set_defaults(run=lambda a: money_commands.wallet_topup(settings_of(a), a.name, a.amount, a.reference))
 
     show = wallet.add_parser("show", help="wallet, budget and this period's flattrs with their value now")
     show.add_argument("name")
-    show.set_defaults(run=lambda a: money_commands.wallet_show(_settings(a), a.name))
+    show.set_defaults(run=lambda a: money_commands.wallet_show(settings_of(a), a.name))
 
     budget = sub.add_parser("budget", help="monthly budgets").add_subparsers(dest="action", required=True)
     budget_set = budget.add_parser("set", help="set an account's monthly budget (0 pauses spending)")
     budget_set.add_argument("name")
     budget_set.add_argument("amount")
-    budget_set.set_defaults(run=lambda a: money_commands.budget_set(_settings(a), a.name, a.amount))
+    budget_set.set_defaults(run=lambda a: money_commands.budget_set(settings_of(a), a.name, a.amount))
 
     thing = sub.add_parser("thing", help="things offered for flattring").add_subparsers(dest="action", required=True)
     thing_add = thing.add_parser("add", help="offer a URL (with --title) or a note (with --text)")
@@ -128,21 +115,18 @@ def _add_money_commands(sub: Any) -> None:
     thing_add.add_argument("--url")
     thing_add.add_argument("--title", default="")
     thing_add.add_argument("--text", default="")
-    thing_add.set_defaults(run=lambda a: money_commands.thing_add(_settings(a), a.name, a.url, a.title, a.text))
+    thing_add.set_defaults(run=lambda a: money_commands.thing_add(settings_of(a), a.name, a.url, a.title, a.text))
 
     link = sub.add_parser("link", help="linking Mastodon accounts").add_subparsers(dest="action", required=True)
     code = link.add_parser("code", help="print a one-time code to send the bot from a Mastodon account")
     code.add_argument("name")
-    code.set_defaults(run=lambda a: money_commands.link_code(_settings(a), a.name))
+    code.set_defaults(run=lambda a: money_commands.link_code(settings_of(a), a.name))
 
     flattr = sub.add_parser("flattr", help="flattr a URL as a local account")
     flattr.add_argument("name")
     flattr.add_argument("url")
-    flattr.set_defaults(run=lambda a: money_commands.flattr(_settings(a), a.name, a.url))
+    flattr.set_defaults(run=lambda a: money_commands.flattr(settings_of(a), a.name, a.url))
 
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return load(config_path(args))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mecene: configuration error: {exc}", file=sys.stderr)
         return 2
-    except (commands.CommandError, PeriodError) as exc:
+    except (CommandError, DemoFailed, PeriodError) as exc:
         print(f"mecene: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -163,6 +147,3 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     return int(result or 0)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -29,7 +29,7 @@ from federation.errors import FederationError
 from federation.models import LocalActor
 from server.accounts import INSTANCE_ACTOR
 from server.instance import Instance
-from server.settling import claim_payout_id, send_payouts
+from server.settling.sending import claim_payout_id, send_payouts
 from settlement import claim_payouts, escrow
 from settlement.destinations import ESCROW
 from settlement.models import Share
@@ -71,11 +71,11 @@ async def _claim_here(instance: Instance, author: str, named: str) -> int:
         aliases = await session.scalar(select(LocalActor.also_known_as).where(LocalActor.username == username))
         if author not in (aliases or []):
             return 0
-        return await escrow.claim(session, author_uri=author, username=username, now=instance.now())
+        return await escrow.claim(session, author_uri=author, username=username, now=instance.clock())
 
 
 async def _claim_elsewhere(instance: Instance, author: str, named: str) -> int:
-    host, currency, now = urlsplit(named).netloc, instance.settings.instance.currency, instance.now()
+    host, currency, now = urlsplit(named).netloc, instance.settings.instance.currency, instance.clock()
     async with instance.sessions() as session:
         if await claim_payouts.refused_since(session, author_uri=author, creator=named, since=now - RETRY_REFUSED):
             return 0

@@ -17,8 +17,9 @@ from aiohttp import web
 
 from config.settings import load
 from server.app import create_app
+from server.demo.ports import free_port
 from server.instance import Instance
-from server.ports import free_port
+from server.wiring import build_instance
 
 
 class ShiftedClock:
@@ -74,7 +75,7 @@ async def serving(root: Path, name: str, clock: ShiftedClock) -> AsyncIterator[S
     port, folder = free_port(), root / name
     folder.mkdir(parents=True)
     (folder / "mecene.toml").write_text(configuration(name, port, folder))
-    instance = Instance.build(load(folder / "mecene.toml", {}), clock)
+    instance = build_instance(load(folder / "mecene.toml", {}), clock)
     runner = web.AppRunner(create_app(instance), access_log=None)
     await runner.setup()
     try:

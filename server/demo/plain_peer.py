@@ -31,7 +31,7 @@ from federation.httpsig import (
     sign_cavage,
     verify_claim,
 )
-from server.ports import free_port
+from server.demo.ports import free_port
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 AS_PUBLIC = f"{AS_CONTEXT}#Public"

@@ -4,8 +4,8 @@ import sys
 from typing import TextIO
 
 from config.settings import Settings
-from server.commands import CommandError, opened
-from server.settling import classifier, close_period, closer
+from server.cli.shared import CommandError, opened
+from server.settling.closing import classifier, close_period, closer
 from settlement.closing import PeriodStillOpen
 from settlement.destinations import ESCROW, LOCAL, PAYOUT
 from settlement.money import Money, format_amount

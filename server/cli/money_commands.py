@@ -10,7 +10,7 @@ from sqlalchemy import select
 from config.settings import Settings
 from server import things
 from server.bot import codes
-from server.commands import CommandError, opened
+from server.cli.shared import CommandError, opened
 from server.donations import donor_view
 from server.errors import ApiError
 from server.flattring import flattr_url
@@ -24,7 +24,7 @@ from settlement.money import Money, MoneyError, check_currency, format_amount, p
 
 async def token_create(settings: Settings, name: str, label: str) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
-        token = await create_token(session, await _user(instance, name), label, instance.now())
+        token = await create_token(session, await _user(instance, name), label, instance.clock())
     print(f"Token for {name} (shown once, keep it secret):\n{token}")
     return 0
 
@@ -33,8 +33,8 @@ async def wallet_topup(settings: Settings, name: str, amount: str, reference: st
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         credit = _amount(amount, settings.instance.currency, allow_zero=False)
         try:
-            done = await top_up(session, name, credit, reference or f"cli-{instance.now():%Y%m%dT%H%M%S%f}",
-                                instance.now())
+            done = await top_up(session, name, credit, reference or f"cli-{instance.clock():%Y%m%dT%H%M%S%f}",
+                                instance.clock())
         except UnknownAccount:
             raise CommandError(f"no account {name!r} (see `mecene user list`)") from None
         except InvalidReference as exc:
@@ -60,7 +60,7 @@ async def budget_set(settings: Settings, name: str, amount: str) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         user = await _user(instance, name)
         budget = _amount(amount, settings.instance.currency, allow_zero=True)
-        await wallets.set_budget(session, user.username, budget, instance.now())
+        await wallets.set_budget(session, user.username, budget, instance.clock())
     print(f"Monthly budget of {name}: {format_amount(budget)} {budget.currency}.")
     return 0
 
@@ -69,7 +69,7 @@ async def thing_add(settings: Settings, name: str, url: str | None, title: str, 
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         try:
             thing = await things.create_thing(session, instance.urls, await _user(instance, name),
-                                              things.ThingInput(url, title, text), instance.now())
+                                              things.ThingInput(url, title, text), instance.clock())
         except ApiError as exc:
             raise CommandError(exc.reason) from exc
     print(f"Thing {thing.id}: {instance.urls.thing(thing.token)} (queued for {name}'s followers)")
@@ -94,7 +94,7 @@ async def link_code(settings: Settings, name: str) -> int:
     """A code to send the bot from a Mastodon account, as `POST /api/v1/links/codes` gives."""
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         user = await _user(instance, name)
-        issued = await codes.issue_for_api(session, user.username, now=instance.now(),
+        issued = await codes.issue_for_api(session, user.username, now=instance.clock(),
                                            minutes=settings.instance.link_code_minutes,
                                            bot_handle=f"@{settings.instance.bot_username}@{instance.urls.host}")
     print(f"Link code for {name}: {issued['code']} (valid until {issued['expires_at']}, once).\n{issued['how']}")

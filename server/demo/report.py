@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from server.demo_sites import Site
+from server.demo.sites import Site
 from settlement import escrow, ledger, statements
 from settlement.destinations import LOCAL, PAYOUT
 from settlement.models import DonorClose, Earning, Share, Transaction

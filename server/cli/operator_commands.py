@@ -5,17 +5,17 @@ keep it: it is typed twice at a terminal, or read as one line from standard
 input with `--stdin` for scripts.
 """
 
-import argparse
 import getpass
 import sys
 from typing import Any, TextIO
 
 from sqlalchemy import delete, update
 
-from config.settings import Settings, load
+from config.settings import Settings
 from federation import domain_blocks
 from federation.domain_blocks import InvalidDomain
-from server.commands import CommandError, opened
+from server.cli.paths import settings_of
+from server.cli.shared import CommandError, opened
 from server.models import User, WebSession
 from server.web.passwords import PasswordError, check_strength, hash_password
 
@@ -26,18 +26,12 @@ def add_block_commands(sub: Any) -> None:
     add = blocks.add_parser("add", help="refuse a domain's activities and stop delivering to it")
     add.add_argument("domain", help="example.com (with its subdomains) or example.com:8443 (that port only)")
     add.add_argument("--reason", default="", help="why, for the other operators")
-    add.set_defaults(run=lambda a: block_add(_settings(a), a.domain, a.reason))
+    add.set_defaults(run=lambda a: block_add(settings_of(a), a.domain, a.reason))
     remove = blocks.add_parser("remove", help="federate with a blocked domain again")
     remove.add_argument("domain")
-    remove.set_defaults(run=lambda a: block_remove(_settings(a), a.domain))
-    blocks.add_parser("list", help="the blocked domains").set_defaults(run=lambda a: block_list(_settings(a)))
+    remove.set_defaults(run=lambda a: block_remove(settings_of(a), a.domain))
+    blocks.add_parser("list", help="the blocked domains").set_defaults(run=lambda a: block_list(settings_of(a)))
 
-
-def _settings(args: argparse.Namespace) -> Settings:
-    """Found the way every command finds it; imported late because `server.cli` imports this module."""
-    from server.cli import config_path
-
-    return load(config_path(args))
 
 
 def read_password(from_stdin: bool, stdin: TextIO = sys.stdin) -> str:
@@ -72,7 +66,7 @@ async def user_password(settings: Settings, name: str, from_stdin: bool) -> int:
 async def block_add(settings: Settings, domain: str, reason: str) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         try:
-            created = await domain_blocks.block(session, domain, reason, instance.now())
+            created = await domain_blocks.block(session, domain, reason, instance.clock())
         except InvalidDomain as exc:
             raise CommandError(str(exc)) from exc
     name = domain_blocks.normalize_domain(domain)

@@ -5,13 +5,13 @@ conservation identity) prints it and fails with a `CommandError` (exit status 1)
 so a cron job or a script notices.
 """
 
-import argparse
 from typing import Any
 
 from sqlalchemy import func, select
 
-from config.settings import Settings, load
-from server.commands import CommandError, opened
+from config.settings import Settings
+from server.cli.paths import settings_of
+from server.cli.shared import CommandError, opened
 from settlement import escrow, ledger, statements
 from settlement.ledger import UNBALANCED
 from settlement.models import Entry, Transaction
@@ -25,24 +25,18 @@ def add_report_commands(sub: Any) -> None:
     ledger_parser = sub.add_parser("ledger", help="the double-entry ledger").add_subparsers(
         dest="action", required=True)
     ledger_parser.add_parser("check", help="prove that every transaction balances per currency").set_defaults(
-        run=lambda a: ledger_check(_settings(a)))
+        run=lambda a: ledger_check(settings_of(a)))
 
     report = sub.add_parser("statements", help="what this instance owes each other instance and is owed, per period")
-    report.set_defaults(run=lambda a: statements_report(_settings(a)))
+    report.set_defaults(run=lambda a: statements_report(settings_of(a)))
 
     escrow_parser = sub.add_parser("escrow", help="money held for creators whose server has no Mecene").add_subparsers(
         dest="action", required=True)
     escrow_parser.add_parser("list", help="what escrow holds, per author, and when it returns").set_defaults(
-        run=lambda a: escrow_list(_settings(a)))
+        run=lambda a: escrow_list(settings_of(a)))
     escrow_parser.add_parser("release", help="return to the donors what has passed its claim window").set_defaults(
-        run=lambda a: escrow_release(_settings(a)))
+        run=lambda a: escrow_release(settings_of(a)))
 
-
-def _settings(args: argparse.Namespace) -> Settings:
-    """Found the way every command finds it; imported late because `server.cli` imports this module."""
-    from server.cli import config_path
-
-    return load(config_path(args))
 
 
 async def ledger_check(settings: Settings) -> int:
@@ -91,7 +85,7 @@ async def escrow_list(settings: Settings) -> int:
 async def escrow_release(settings: Settings) -> int:
     options = settings.settlement
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
-        report = await escrow.release_expired(session, now=instance.now(), claim_months=options.escrow_claim_months,
+        report = await escrow.release_expired(session, now=instance.clock(), claim_months=options.escrow_claim_months,
                                               currency=settings.instance.currency, period_length=options.period)
     if not report.releases:
         print(f"Nothing to return: no escrow has passed its {options.escrow_claim_months}-month claim window.")
