@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.models import LocalActor
 from federation.urls import InstanceUrls
-from server.errors import ApiError
+from server.refusal import Kind, Refusal
 
 MAX_ALIASES = 10
 MAX_LENGTH = 2048
@@ -21,20 +21,21 @@ MAX_LENGTH = 2048
 def checked(urls: InstanceUrls, value: object) -> list[str]:
     """The aliases as given, without duplicates; 400 for anything that is not a list of remote http(s) ids."""
     if not isinstance(value, list) or len(value) > MAX_ALIASES:
-        raise ApiError(400, "invalid_field", f"`aliases` must be a list of at most {MAX_ALIASES} actor ids.")
+        raise Refusal(Kind.INVALID, "invalid_field", f"`aliases` must be a list of at most {MAX_ALIASES} actor ids.")
     for alias in value:
         parts = urlsplit(alias) if isinstance(alias, str) and len(alias) <= MAX_LENGTH else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ApiError(400, "invalid_field", "Each alias must be the http(s) id of an actor.")
+            raise Refusal(Kind.INVALID, "invalid_field", "Each alias must be the http(s) id of an actor.")
         if parts.netloc == urls.host:
-            raise ApiError(400, "invalid_field", f"{alias} is on this instance; aliases name accounts elsewhere.")
+            raise Refusal(Kind.INVALID, "invalid_field",
+                          f"{alias} is on this instance; aliases name accounts elsewhere.")
     return list(dict.fromkeys(value))
 
 
 async def set_aliases(session: AsyncSession, username: str, aliases: list[str]) -> None:
     actor = await session.scalar(select(LocalActor).where(LocalActor.username == username))
     if actor is None:
-        raise ApiError(404, "not_found", f"{username} has no actor.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", f"{username} has no actor.")
     actor.also_known_as = aliases
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from server.api.routes import routes as api_routes
 from server.appkeys import instance_key
 from server.bot.tasks import BotTaskWorker
-from server.errors import error_middleware
+from server.http_errors import error_middleware
 from server.instance import Instance
 from server.settling.tick import SettlementWorker
 from server.views import activitypub, objects, wellknown

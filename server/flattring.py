@@ -18,9 +18,9 @@ from federation.objects import resolve_object
 from federation.outbox import new_activity_id, publish
 from server import things
 from server.accounts import INSTANCE_ACTOR
-from server.errors import ApiError
 from server.instance import Instance
 from server.models import User
+from server.refusal import Kind, Refusal
 from server.settling import flattr_inbox
 from server.titles import short_text, title_of
 from settlement import flattrs
@@ -45,7 +45,7 @@ async def flattr_url(instance: Instance, user: User, url: str) -> tuple[Flattr, 
 async def flattr_target(instance: Instance, user: User, target: Target) -> tuple[Flattr, bool]:
     """Flattr an already resolved target, for callers that show its title afterwards."""
     if target.author == instance.urls.actor(user.username):
-        raise ApiError(400, "own_thing", "You cannot flattr your own thing.")
+        raise Refusal(Kind.INVALID, "own_thing", "You cannot flattr your own thing.")
     period, now = instance.current_period().label, instance.clock()
     flattr_id = new_activity_id(instance.urls)
     like_id = new_activity_id(instance.urls) if user.also_send_like and target.inbox else None
@@ -64,13 +64,14 @@ async def undo_flattr(instance: Instance, user: User, flattr_id: int) -> Flattr:
     async with instance.sessions() as session:
         record = await flattrs.get(session, flattr_id)
     if record is None or record.donor != user.username:
-        raise ApiError(404, "not_found", f"You have no flattr {flattr_id}.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no flattr {flattr_id}.")
     if record.period != instance.current_period().label:
-        raise ApiError(409, "period_closed", f"Period {record.period} is over; its flattrs can no longer change.")
+        raise Refusal(Kind.CONFLICT, "period_closed",
+                      f"Period {record.period} is over; its flattrs can no longer change.")
     inbox = None if instance.urls.is_local(record.author_uri) else await _author_inbox(instance, record.author_uri)
     async with instance.sessions() as session, session.begin():
         if await flattrs.undo(session, donor=user.username, flattr_id=flattr_id) is None:
-            raise ApiError(404, "not_found", f"Flattr {flattr_id} was already undone.")
+            raise Refusal(Kind.NOT_FOUND, "not_found", f"Flattr {flattr_id} was already undone.")
         await _withdraw(instance, session, record, inbox)
     instance.delivery.wakeup.set()
     return record
@@ -109,16 +110,16 @@ async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr, i
 
 
 async def resolve_target(instance: Instance, url: str) -> Target:
-    """What `url` shows and where its author hears of it; ApiError when it is nothing one can flattr."""
+    """What `url` shows and where its author hears of it; a `Refusal` when it is nothing one can flattr."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ApiError(400, "invalid_url", "Give the http(s) address of a post, as shown in your browser.")
+        raise Refusal(Kind.INVALID, "invalid_url", "Give the http(s) address of a post, as shown in your browser.")
     if parts.netloc == instance.urls.host:
         return await _local_target(instance, url.strip())
     try:
         resolved = await resolve_object(instance.client, url.strip(), signer=instance.keyring.cached(INSTANCE_ACTOR))
     except FederationError as exc:
-        raise ApiError(422, exc.code, f"Could not flattr {url}: {exc.safe_message}") from exc
+        raise Refusal(Kind.UNPROCESSABLE, exc.code, f"Could not flattr {url}: {exc.safe_message}") from exc
     await _learn_host(instance, resolved.author)
     return Target(resolved.id, resolved.author, await _author_inbox(instance, resolved.author),
                   title_of(resolved.document))
@@ -134,13 +135,13 @@ async def _author_inbox(instance: Instance, author: str) -> str:
     try:
         return (await instance.actors.actor(author)).inbox
     except FederationError as exc:
-        raise ApiError(422, exc.code, f"Could not reach the author {author}: {exc.safe_message}") from exc
+        raise Refusal(Kind.UNPROCESSABLE, exc.code, f"Could not reach the author {author}: {exc.safe_message}") from exc
 
 
 async def _local_target(instance: Instance, url: str) -> Target:
     async with instance.sessions() as session:
         thing = await things.by_object_id(session, instance.urls, url)
     if thing is None:
-        raise ApiError(404, "not_found", "There is no such thing on this instance.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", "There is no such thing on this instance.")
     return Target(instance.urls.thing(thing.token), instance.urls.actor(thing.creator), None,
                   thing.title or short_text(thing.summary))

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.errors import FederationError
 from server.bot import boosts, links, replies
-from server.errors import ApiError
 from server.instance import Instance
 from server.models import LinkedAccount
+from server.refusal import Kind, Refusal
 
 
 def bot_handle(instance: Instance) -> str:
@@ -24,7 +24,7 @@ async def unlink(instance: Instance, username: str, link_id: int) -> LinkedAccou
     async with instance.sessions() as session, session.begin():
         row = await links.unlink_for_user(session, username=username, link_id=link_id)
         if row is None:
-            raise ApiError(404, "not_found", f"You have no linked account {link_id}.")
+            raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no linked account {link_id}.")
         recipient = await replies.recipient(session, row.actor_uri)
         if recipient is not None:
             await boosts.stop_following(session, instance.urls, instance.settings.instance.bot_username,
@@ -57,7 +57,7 @@ async def _owned(session: AsyncSession, username: str, link_id: int) -> LinkedAc
     row = await session.scalar(select(LinkedAccount).where(
         LinkedAccount.id == link_id, LinkedAccount.username == username))
     if row is None:
-        raise ApiError(404, "not_found", f"You have no linked account {link_id}.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no linked account {link_id}.")
     return row
 
 
@@ -66,4 +66,4 @@ async def _inbox_of(instance: Instance, actor_uri: str) -> str:
     try:
         return (await instance.actors.actor(actor_uri)).inbox
     except FederationError as exc:
-        raise ApiError(502, exc.code, f"Could not reach {actor_uri}: {exc.safe_message}") from exc
+        raise Refusal(Kind.UPSTREAM, exc.code, f"Could not reach {actor_uri}: {exc.safe_message}") from exc

@@ -18,8 +18,8 @@ from federation.audience import follower_inboxes
 from federation.outbox import new_activity_id, publish
 from federation.urls import InstanceUrls
 from federation.vocab import PUBLIC, ThingProfile, activity, thing_document, tombstone
-from server.errors import ApiError
 from server.models import Thing, User
+from server.refusal import Kind, Refusal
 
 TITLE_MAX = 200
 TEXT_MAX = 5000
@@ -36,13 +36,13 @@ class ThingInput:
     def validated(self) -> "ThingInput":
         url, title, text = (self.url or "").strip() or None, self.title.strip(), self.text.strip()
         if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
-            raise ApiError(400, "invalid_url", "A thing's URL must be an http(s) address.")
+            raise Refusal(Kind.INVALID, "invalid_url", "A thing's URL must be an http(s) address.")
         if url is not None and not title:
-            raise ApiError(400, "missing_title", "A thing with a URL needs a title.")
+            raise Refusal(Kind.INVALID, "missing_title", "A thing with a URL needs a title.")
         if url is None and not text:
-            raise ApiError(400, "missing_text", "Give either a URL with a title, or the text of a note.")
+            raise Refusal(Kind.INVALID, "missing_text", "Give either a URL with a title, or the text of a note.")
         if len(title) > TITLE_MAX or len(text) > TEXT_MAX:
-            raise ApiError(400, "too_long", f"Titles hold {TITLE_MAX} characters, texts {TEXT_MAX}.")
+            raise Refusal(Kind.INVALID, "too_long", f"Titles hold {TITLE_MAX} characters, texts {TEXT_MAX}.")
         return ThingInput(url, title, text)
 
 
@@ -82,7 +82,7 @@ async def delete_thing(session: AsyncSession, urls: InstanceUrls, creator: User,
 async def find_own(session: AsyncSession, creator: User, thing_id: int) -> Thing:
     thing = await session.scalar(select(Thing).where(Thing.id == thing_id, Thing.creator == creator.username))
     if thing is None:
-        raise ApiError(404, "not_found", f"You have no thing {thing_id}.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no thing {thing_id}.")
     return thing
 
 

@@ -8,7 +8,7 @@ from server.api import representations as rep
 from server.api.auth import current_admin
 from server.api.bodies import json_object, money_field
 from server.appkeys import instance_key
-from server.errors import ApiError
+from server.refusal import Kind, Refusal
 from server.topups import InvalidReference, UnknownAccount, top_up
 
 
@@ -24,9 +24,10 @@ async def post_topup(request: web.Request) -> web.Response:
             done = await top_up(session, request.match_info["username"], credit,
                                 reference if isinstance(reference, str) else "", instance.clock())
     except InvalidReference:
-        raise ApiError(400, "invalid_field", "`reference` must be a string of at most 100 characters.") from None
+        raise Refusal(Kind.INVALID, "invalid_field",
+                      "`reference` must be a string of at most 100 characters.") from None
     except UnknownAccount as error:
-        raise ApiError(404, "not_found", str(error)) from None
+        raise Refusal(Kind.NOT_FOUND, "not_found", str(error)) from None
     return web.json_response({"transaction": done.transaction_id, "reference": done.reference,
                               "credited": rep.money(done.credited), "wallet": rep.money(done.wallet)},
                              status=201 if done.created else 200)

@@ -7,9 +7,9 @@ from server.api.auth import current_user
 from server.api.bodies import int_path, json_object, text_field
 from server.appkeys import instance_key
 from server.donations import donor_view
-from server.errors import ApiError
 from server.flattring import flattr_url, undo_flattr
 from server.instance import Instance
+from server.refusal import Kind, Refusal
 from settlement import flattrs
 from settlement.periods import Period, parse_period
 
@@ -49,7 +49,7 @@ async def get_flattr(request: web.Request) -> web.Response:
     async with instance.sessions() as session:
         record = await flattrs.get(session, flattr_id)
         if record is None or record.donor != user.username:
-            raise ApiError(404, "not_found", f"You have no flattr {flattr_id}.")
+            raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no flattr {flattr_id}.")
         view = await donor_view(session, instance, user, instance.current_period())
     live = record.period == view.period.label
     return web.json_response(rep.flattr(record, view.value_of(record) if live else None))

@@ -7,9 +7,9 @@ from server.api.auth import current_user
 from server.api.bodies import bool_field, int_path, json_object
 from server.appkeys import instance_key
 from server.bot import codes, links
-from server.errors import ApiError
 from server.link_settings import bot_handle
 from server.models import LinkedAccount
+from server.refusal import Kind, Refusal
 
 
 def link(row: LinkedAccount) -> dict[str, object]:
@@ -50,7 +50,7 @@ async def patch_link(request: web.Request) -> web.Response:
     body = await json_object(request)
     unknown = set(body) - {"auto_flattr_boosts"}
     if unknown:
-        raise ApiError(400, "unknown_field", f"Unknown settings: {', '.join(sorted(unknown))}.")
+        raise Refusal(Kind.INVALID, "unknown_field", f"Unknown settings: {', '.join(sorted(unknown))}.")
     enabled = bool_field(body, "auto_flattr_boosts")
     if enabled is None:
         return web.json_response(link(await link_settings.owned(instance, user.username, link_id)))

@@ -8,8 +8,8 @@ from server.api.auth import current_user
 from server.api.bodies import bool_field, json_object, money_field
 from server.appkeys import instance_key
 from server.donations import donor_view
-from server.errors import ApiError
 from server.models import User
+from server.refusal import Kind, Refusal
 from settlement import wallets
 
 
@@ -32,7 +32,7 @@ async def patch_me(request: web.Request) -> web.Response:
     body = await json_object(request)
     unknown = set(body) - {"also_send_like"}
     if unknown:
-        raise ApiError(400, "unknown_field", f"Unknown settings: {', '.join(sorted(unknown))}.")
+        raise Refusal(Kind.INVALID, "unknown_field", f"Unknown settings: {', '.join(sorted(unknown))}.")
     also_send_like = bool_field(body, "also_send_like")
     async with instance.sessions() as session, session.begin():
         row = await session.get_one(User, user.id)

@@ -18,10 +18,10 @@ from sqlalchemy import select, update
 from federation.wakeup import sleep_until_woken
 from server.bot import replies
 from server.donations import donor_view
-from server.errors import ApiError
 from server.flattring import flattr_url
 from server.instance import Instance
 from server.models import BotTask, User
+from server.refusal import Refusal
 from settlement.money import format_amount
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ class BotTaskWorker:
             value = view.value_of(record)
             text = replies.flattred(record.thing_uri, created, len(view.flattrs),
                                     f"{format_amount(value)} {value.currency}")
-        except ApiError as exc:
-            text = replies.not_flattred(task.url, exc.reason)
+        except Refusal as exc:
+            text = replies.not_flattred(task.url, exc.message)
         await self._finish(task, text)
 
     async def _finish(self, task: BotTask, text: str) -> None:

@@ -17,6 +17,7 @@ from server.cli.paths import data_dir, settings_of
 from server.cli.shared import CommandError
 from server.demo import run as demo
 from server.demo.run import DemoFailed
+from server.refusal import Refusal
 from settlement.periods import PeriodError
 
 
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mecene: configuration error: {exc}", file=sys.stderr)
         return 2
-    except (CommandError, DemoFailed, PeriodError) as exc:
+    except (CommandError, DemoFailed, PeriodError, Refusal) as exc:
         print(f"mecene: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -12,7 +12,6 @@ from server import things
 from server.bot import codes
 from server.cli.shared import CommandError, opened
 from server.donations import donor_view
-from server.errors import ApiError
 from server.flattring import flattr_url
 from server.instance import Instance
 from server.models import User
@@ -67,21 +66,15 @@ async def budget_set(settings: Settings, name: str, amount: str) -> int:
 
 async def thing_add(settings: Settings, name: str, url: str | None, title: str, text: str) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
-        try:
-            thing = await things.create_thing(session, instance.urls, await _user(instance, name),
-                                              things.ThingInput(url, title, text), instance.clock())
-        except ApiError as exc:
-            raise CommandError(exc.reason) from exc
+        thing = await things.create_thing(session, instance.urls, await _user(instance, name),
+                                          things.ThingInput(url, title, text), instance.clock())
     print(f"Thing {thing.id}: {instance.urls.thing(thing.token)} (queued for {name}'s followers)")
     return 0
 
 
 async def flattr(settings: Settings, name: str, url: str) -> int:
     async with opened(settings) as instance:
-        try:
-            record, created = await flattr_url(instance, await _user(instance, name), url)
-        except ApiError as exc:
-            raise CommandError(exc.reason) from exc
+        record, created = await flattr_url(instance, await _user(instance, name), url)
     if created:
         print(f"Flattred {record.thing_uri} (period {record.period}, flattr {record.id}); the author is told "
               "by the running server.")

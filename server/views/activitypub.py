@@ -12,7 +12,7 @@ from federation.inbox_writer import InboxUnavailable
 from federation.models import Follower, Following, LocalActor, OutboxItem, RemoteActor
 from federation.vocab import ActorProfile, actor_document, object_id, ordered_collection
 from server.appkeys import instance_key
-from server.errors import json_error
+from server.http_errors import json_error, json_exception
 from server.instance import Instance
 from server.views.negotiation import activitypub_response, wants_activitypub
 from server.web.creator_pages import creator_flattr_url, creator_page
@@ -24,8 +24,7 @@ async def _local_actor(instance: Instance, username: str) -> LocalActor:
     async with instance.sessions() as session:
         actor = await session.scalar(select(LocalActor).where(LocalActor.username == username))
     if actor is None:
-        raise web.HTTPNotFound(text=f'{{"error": "not_found", "reason": "No actor {username} here."}}',
-                               content_type="application/json")
+        raise json_exception(web.HTTPNotFound, "not_found", f"No actor {username} here.")
     return actor
 
 
@@ -126,9 +125,8 @@ def _unavailable(exc: InboxUnavailable) -> web.Response:
 
 
 def _too_large(limit: int) -> web.HTTPException:
-    return web.HTTPRequestEntityTooLarge(
-        max_size=limit, actual_size=limit + 1, content_type="application/json",
-        text=f'{{"error": "too_large", "reason": "Inbox bodies are limited to {limit} bytes."}}')
+    return json_exception(web.HTTPRequestEntityTooLarge, "too_large", f"Inbox bodies are limited to {limit} bytes.",
+                          max_size=limit, actual_size=limit + 1)
 
 
 def routes() -> list[web.RouteDef]:

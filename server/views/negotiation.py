@@ -6,6 +6,7 @@ from typing import Any
 from aiohttp import web
 
 from federation.vocab import AP_MEDIA_TYPE, LD_MEDIA_TYPE
+from server.http_errors import json_exception
 
 
 def wants_activitypub(request: web.Request) -> bool:
@@ -19,10 +20,8 @@ def wants_activitypub(request: web.Request) -> bool:
 def activitypub_response(request: web.Request, document: dict[str, Any]) -> web.Response:
     """Answer in the media type the client asked for: plain AP JSON or JSON-LD with the AS profile."""
     if not wants_activitypub(request):
-        raise web.HTTPNotAcceptable(
-            text='{"error": "not_acceptable", "reason": "This resource is served as application/activity+json."}',
-            content_type="application/json",
-        )
+        raise json_exception(web.HTTPNotAcceptable, "not_acceptable",
+                             "This resource is served as application/activity+json.")
     accept = request.headers.get("Accept", "")
     media_type = LD_MEDIA_TYPE if "application/ld+json" in accept and AP_MEDIA_TYPE not in accept else AP_MEDIA_TYPE
     return web.Response(body=json.dumps(document).encode(), headers={"Content-Type": media_type, "Vary": "Accept"})

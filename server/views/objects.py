@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from server import things
 from server.appkeys import instance_key
-from server.errors import ApiError
 from server.models import Thing
+from server.refusal import Kind, Refusal
 from server.views.negotiation import activitypub_response
 
 
@@ -15,7 +15,7 @@ async def thing_object(request: web.Request) -> web.Response:
     async with instance.sessions() as session:
         thing = await session.scalar(select(Thing).where(Thing.token == request.match_info["token"]))
     if thing is None:
-        raise ApiError(404, "not_found", "No such thing here.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", "No such thing here.")
     response = activitypub_response(request, things.document(instance.urls, thing))
     if thing.deleted_at is not None:
         response.set_status(410)

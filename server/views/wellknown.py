@@ -10,7 +10,7 @@ from federation.intents import flattr_intent_link
 from federation.models import LocalActor
 from server.accounts import INSTANCE_ACTOR, count_users
 from server.appkeys import instance_key
-from server.errors import json_error
+from server.http_errors import json_error
 from server.instance import VERSION
 
 JRD = "application/jrd+json"

@@ -8,9 +8,10 @@ from aiohttp import web
 
 from server.appkeys import instance_key
 from server.donations import donor_view
-from server.errors import ApiError
 from server.flattring import Target, flattr_target, resolve_target, undo_flattr
+from server.http_errors import refusal_status
 from server.models import User
+from server.refusal import Kind, Refusal
 from server.web.labels import actor_labels
 from server.web.notices import see_other
 from server.web.refusals import as_page_error
@@ -32,11 +33,11 @@ async def flattr(request: web.Request) -> web.StreamResponse:
     try:
         await _check_can_give(request, user)
         if len(url) > MAX_URL:
-            raise ApiError(400, "invalid_url", f"That address is longer than {MAX_URL} characters.")
+            raise Refusal(Kind.INVALID, "invalid_url", f"That address is longer than {MAX_URL} characters.")
         target = await resolve_target(request.app[instance_key], url)
         record, created = await flattr_target(request.app[instance_key], user, target)
-    except ApiError as refusal:
-        return await _refused(request, url, refusal.reason, refusal.status)
+    except Refusal as refusal:
+        return await _refused(request, url, refusal.message, refusal_status(refusal))
     described = await _describe(request, target)
     if not created:
         return await _refused(request, url, f"You already flattred {described} this period.", 409)
@@ -61,9 +62,10 @@ async def _check_can_give(request: web.Request, user: User) -> None:
     async with instance.sessions() as session:
         view = await donor_view(session, instance, user, instance.current_period())
     if view.budget.amount == 0:
-        raise ApiError(409, "no_budget", "Set a monthly budget in Settings first: your flattrs share it.")
+        raise Refusal(Kind.CONFLICT, "no_budget", "Set a monthly budget in Settings first: your flattrs share it.")
     if view.wallet.amount <= 0:
-        raise ApiError(409, "empty_wallet", "Your wallet is empty; ask the operator of this instance to top it up.")
+        raise Refusal(Kind.CONFLICT, "empty_wallet",
+                      "Your wallet is empty; ask the operator of this instance to top it up.")
 
 
 async def _describe(request: web.Request, target: Target) -> str:

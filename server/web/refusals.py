@@ -1,9 +1,10 @@
-"""A refusal from a service the API shares (`ApiError`), shown to a person as an HTML page instead of JSON."""
+"""A service's `Refusal`, shown to a person as an HTML page instead of JSON."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from server.errors import ApiError
+from server.http_errors import refusal_status
+from server.refusal import Refusal
 from server.web.rendering import PageError
 
 
@@ -11,5 +12,5 @@ from server.web.rendering import PageError
 def as_page_error() -> Iterator[None]:
     try:
         yield
-    except ApiError as refusal:
-        raise PageError(refusal.status, refusal.reason) from refusal
+    except Refusal as refusal:
+        raise PageError(refusal_status(refusal), refusal.message) from refusal

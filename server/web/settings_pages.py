@@ -13,8 +13,8 @@ from server import aliases, link_settings
 from server.appkeys import instance_key
 from server.bot import codes, links
 from server.bot.replies import how_to_send
-from server.errors import ApiError
 from server.models import User
+from server.refusal import Refusal
 from server.web.labels import actor_labels
 from server.web.notices import render_with_notice, see_other
 from server.web.refusals import as_page_error
@@ -111,8 +111,8 @@ async def save_aliases(request: web.Request) -> web.StreamResponse:
     instance = request.app[instance_key]
     try:
         wanted = aliases.checked(instance.urls, typed.split())
-    except ApiError as refusal:
-        return await _refused(request, user, "aliases", refusal.reason, aliases_text=typed)
+    except Refusal as refusal:
+        return await _refused(request, user, "aliases", refusal.message, aliases_text=typed)
     async with instance.sessions() as session, session.begin():
         await aliases.set_aliases(session, user.username, wanted)
     return await see_other(request, "/settings", f"Aliases saved: {len(wanted)} account(s).")

@@ -73,6 +73,15 @@ async def test_actor_documents_by_content_negotiation(federation: Federation) ->
     assert status == 404 and body["error"] == "not_found"
 
 
+@pytest.mark.parametrize("name, shown", [('a%22b', 'a"b'), ("a%5Cb", "a\\b"), ("a%3Cb%3E", "a<b>")])
+async def test_an_unknown_actor_with_quotes_in_its_name_answers_valid_json(federation: Federation, name: str,
+                                                                          shown: str) -> None:
+    a = await federation.start("a")
+    status, media, body = await get(f"{a.base_url}/users/{name}", AP_ACCEPT)
+    assert (status, media.split(";")[0]) == (404, "application/json")
+    assert body == {"error": "not_found", "reason": f"No actor {shown} here."}
+
+
 async def test_collections_are_ordered_collections(federation: Federation) -> None:
     a = await federation.start("a")
     await add_user(a, "alice")

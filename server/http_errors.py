@@ -1,9 +1,11 @@
-"""The one place where domain errors become HTTP answers: `{"error": code, "reason": text}`.
+"""The one place where refusals and domain errors become HTTP answers: `{"error": code, "reason": text}`.
 
 Internal details are logged, never sent; an unexpected error is a plain 500.
 """
 
+import json
 import logging
+from typing import Any
 
 from aiohttp import web
 
@@ -13,22 +15,37 @@ from federation.errors import FederationError
 from federation.httpsig import SignatureError
 from federation.inbox import InvalidActivity
 from server.accounts import AccountError
+from server.refusal import Kind, Refusal
 from settlement.money import MoneyError
 from settlement.periods import PeriodError
 
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    """A refusal meant for the API client: its status, a stable code and a sentence for a person."""
+STATUS = {
+    Kind.INVALID: 400,
+    Kind.UNAUTHENTICATED: 401,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.TOO_LARGE: 413,
+    Kind.UNPROCESSABLE: 422,
+    Kind.UPSTREAM: 502,
+}
 
-    def __init__(self, status: int, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.code, self.reason = status, code, reason
+
+def refusal_status(refusal: Refusal) -> int:
+    return STATUS[refusal.kind]
 
 
 def json_error(status: int, code: str, reason: str) -> web.Response:
     return web.json_response({"error": code, "reason": reason}, status=status)
+
+
+def json_exception(exception: type[web.HTTPException], code: str, reason: str, **kwargs: Any) -> web.HTTPException:
+    """An aiohttp exception whose body is our JSON error, encoded (never formatted by hand: names hold quotes)."""
+    body = json.dumps({"error": code, "reason": reason})
+    return exception(text=body, content_type="application/json", **kwargs)
 
 
 def status_for(exc: Exception) -> int:
@@ -53,8 +70,8 @@ async def error_middleware(request: web.Request, handler):  # type: ignore[no-un
         return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
     except FederationError as exc:
         return json_error(status_for(exc), exc.code, exc.safe_message)
-    except ApiError as exc:
-        return json_error(exc.status, exc.code, exc.reason)
+    except Refusal as exc:
+        return json_error(refusal_status(exc), exc.code, exc.message)
     except (AccountError, MoneyError, PeriodError) as exc:
         return json_error(400, exc.code, str(exc))
     except Exception:
