@@ -19,6 +19,7 @@ from federation import payout_vocab
 from federation.instances import InstanceDirectory
 from federation.models import RemoteActor
 from federation.outbox import new_activity_id, publish
+from federation.payout_vocab import PayoutItem
 from federation.processing import Handler, Prefetch
 from federation.urls import InstanceUrls
 from federation.vocab import object_id
@@ -53,28 +54,26 @@ class PayoutHandlers:
         source = await self._instance_of(session, activity)
         if source is None:
             return
-        items = _items(activity)
-        creators = await self._local_creators(session, items)
-        lines = [_line(item, str(activity.get("currency", ""))) for item in items]
+        received = payout_vocab.read_payout(activity)
+        creators = await self._local_creators(session, received.items)
+        lines = [_line(item, received.currency) for item in received.items]
         refusals = await payouts.receive(
-            session, payout_id=activity["id"], source=source, period=str(activity.get("period", "")),
+            session, payout_id=received.id, source=source, period=received.period,
             currency=self._currency, lines=lines, creators=creators, now=now)
-        kind = "Reject" if len(refusals) == len(items) else "Accept"
+        kind = "Reject" if len(refusals) == len(received.items) else "Accept"
         sender = self._urls.actor(INSTANCE_ACTOR)
-        reply = payout_vocab.answer(new_activity_id(self._urls), kind, sender, activity["actor"], activity["id"],
+        reply = payout_vocab.answer(new_activity_id(self._urls), kind, sender, received.actor, received.id,
                                     [refusal.as_dict() for refusal in refusals])
-        inbox = await self._inbox_of(session, activity["actor"])
+        inbox = await self._inbox_of(session, received.actor)
         await publish(session, sender=INSTANCE_ACTOR, activity=reply, inboxes=[inbox], now=now)
 
     async def on_answer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
         host = await self._instance_of(session, activity)
-        payout_id = object_id(activity.get("object"))
-        if host is None or payout_id is None:
+        answer = payout_vocab.read_answer(activity)
+        if host is None or answer.payout_id is None:
             return
-        refused = [(str(item.get("creator")), str(item.get("object")))
-                   for item in activity.get("refused", []) if isinstance(item, dict)]
-        if not await payouts.settle(session, payout_id=payout_id, host=host, refused=refused, now=now):
-            await claim_payouts.settle(session, payout_id=payout_id, host=host, refused=refused, now=now)
+        if not await payouts.settle(session, payout_id=answer.payout_id, host=host, refused=answer.refused, now=now):
+            await claim_payouts.settle(session, payout_id=answer.payout_id, host=host, refused=answer.refused, now=now)
 
     async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
         """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""
@@ -86,9 +85,9 @@ class PayoutHandlers:
             return None
         return host
 
-    async def _local_creators(self, session: AsyncSession, items: list[dict[str, Any]]) -> dict[str, str]:
+    async def _local_creators(self, session: AsyncSession, items: list[PayoutItem]) -> dict[str, str]:
         """Actor URI → username, for the items' creators that are accounts here."""
-        wanted = {self._urls.username_of(str(item.get("creator"))): str(item.get("creator")) for item in items}
+        wanted = {self._urls.username_of(item.creator): item.creator for item in items}
         names = [name for name in wanted if name]
         found = await session.scalars(select(User.username).where(User.username.in_(names)))
         return {wanted[name]: name for name in found}
@@ -99,19 +98,11 @@ class PayoutHandlers:
         return row.shared_inbox or row.inbox
 
 
-def _items(activity: dict[str, Any]) -> list[dict[str, Any]]:
-    items = activity.get("items")
-    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+def _line(item: PayoutItem, currency: str) -> IncomingLine:
+    return IncomingLine(item.creator, item.thing, _amount(item.amount, currency), currency, item.flattrs)
 
-
-def _line(item: dict[str, Any], currency: str) -> IncomingLine:
-    flattrs = item.get("flattrs")
-    return IncomingLine(str(item.get("creator")), str(item.get("object")), _amount(item.get("amount"), currency),
-                        currency, flattrs if isinstance(flattrs, int) and flattrs > 0 else 1)
-
-
-def _amount(value: object, currency: str) -> int | None:
-    if not isinstance(value, str):
+def _amount(value: str | None, currency: str) -> int | None:
+    if value is None:
         return None
     try:
         return parse_amount(value, currency).amount

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation import payout_vocab
 from federation.errors import FederationError
 from federation.outbox import publish
+from federation.payout_vocab import PayoutItem
 from server.accounts import INSTANCE_ACTOR
 from server.instance import Instance
 from settlement import claim_payouts, payouts
@@ -61,8 +62,8 @@ async def _queue(instance: Instance, kind: PayoutKind, payout_id: str, recipient
         if payout is None or payout.state != "pending":
             return 0
         lines = await kind.lines_of(session, payout)
-        items = [{"creator": line.creator, "object": line.thing, "flattrs": line.flattrs,
-                  "amount": format_amount(Money(line.amount, payout.currency))} for line in lines]
+        items = [PayoutItem(line.creator, line.thing, format_amount(Money(line.amount, payout.currency)), line.flattrs)
+                 for line in lines]
         document = payout_vocab.payout(
             payout_id, instance.urls.actor(INSTANCE_ACTOR), recipient, period=payout.period,
             currency=payout.currency, total=format_amount(Money(payout.total, payout.currency)), items=items,

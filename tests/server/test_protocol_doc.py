@@ -70,11 +70,11 @@ async def _recorded(node: Node, expected: list[str]) -> bool:
         return list(await session.scalars(select(ReceivedFlattr.activity_id))) == expected
 
 
-def test_the_documented_payout_and_answer_are_what_the_code_builds() -> None:
+def test_the_documented_payout_and_answer_are_what_the_code_reads_and_builds() -> None:
     doc = examples()
     built = payout_vocab.payout(
         doc["payout"]["id"], "https://source.example/users/instance", "https://destination.example/users/instance",
-        period="2026-10", currency="EUR", total="4.13", items=doc["payout"]["items"],
+        period="2026-10", currency="EUR", total="4.13", items=payout_vocab.read_payout(doc["payout"]).items,
         published=datetime(2026, 11, 1, 0, 5, tzinfo=UTC))
     assert built == doc["payout"]
     total = sum(parse_amount(item["amount"], "EUR").amount for item in built["items"])
@@ -82,13 +82,15 @@ def test_the_documented_payout_and_answer_are_what_the_code_builds() -> None:
     answer = payout_vocab.answer(doc["accept"]["id"], "Accept", "https://destination.example/users/instance",
                                  "https://source.example/users/instance", built["id"], doc["accept"]["refused"])
     assert answer == doc["accept"]
+    refused = [(line["creator"], line["object"]) for line in doc["accept"]["refused"]]
+    assert refused and payout_vocab.read_answer(answer) == payout_vocab.ReceivedAnswer(built["id"], refused)
 
 
-def test_the_documented_claim_payout_is_what_the_code_builds() -> None:
+def test_the_documented_claim_payout_is_what_the_code_reads_and_builds() -> None:
     example = examples()["claim_payout"]
     built = payout_vocab.payout(
         example["id"], "https://source.example/users/instance", "https://destination.example/users/instance",
-        period="2026-10", currency="EUR", total="5.00", items=example["items"],
+        period="2026-10", currency="EUR", total="5.00", items=payout_vocab.read_payout(example).items,
         published=datetime(2026, 11, 3, 9, 12, tzinfo=UTC))
     assert built == example
     assert example["id"] == claim_payout_id("https://source.example", 17)
