@@ -105,7 +105,17 @@ class Settings:
         return dataclasses.asdict(self)
 
 
-SECTIONS: dict[str, type] = {f.name: f.type for f in fields(Settings)}  # type: ignore[misc]
+def _section_classes() -> dict[str, type]:
+    """Each section's dataclass; a dataclass field's type may also be a string, which `_build` could not call."""
+    classes: dict[str, type] = {}
+    for section in fields(Settings):
+        if not isinstance(section.type, type):
+            raise TypeError(f"Settings.{section.name} is annotated {section.type!r}, not with a class")
+        classes[section.name] = section.type
+    return classes
+
+
+SECTIONS = _section_classes()
 
 
 def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -5,14 +5,18 @@ may do what the activity says is the caller's next question, asked with
 `require_actor`.
 """
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from federation.actors import ActorError, ActorStore
 from federation.client import FetchError, UnsafeAddress
 from federation.errors import FederationError
 from federation.httpsig import RequestView, parse_signature, verify_claim
+
+_Key = TypeVar("_Key")
 
 
 class AuthenticationError(FederationError):
@@ -36,9 +40,9 @@ async def authenticate(view: RequestView, *, actors: ActorStore, now: datetime, 
     claim = parse_signature(view, now=now)
     if urlsplit(claim.key_id).netloc in ("", local_host):
         raise AuthenticationError("The key must belong to a remote actor.", code="local_key")
-    key = await _lookup(actors, claim.key_id)
+    key = await _lookup(actors.key_for(claim.key_id))
     if not verify_claim(claim, key.public_key):
-        refreshed = await _lookup(actors, claim.key_id, refresh=True)
+        refreshed = await _lookup(actors.refresh(claim.key_id))
         if refreshed is None or not verify_claim(claim, refreshed.public_key):
             raise AuthenticationError("The signature does not verify.", code="invalid_signature")
         key = refreshed
@@ -51,9 +55,10 @@ def require_actor(signer: Signer, actor_uri: str | None) -> None:
         raise AuthenticationError("The signer and the actor do not match.", code="actor_mismatch")
 
 
-async def _lookup(actors: ActorStore, key_id: str, *, refresh: bool = False):  # type: ignore[no-untyped-def]
+async def _lookup(lookup: Awaitable[_Key]) -> _Key:
+    """The key store's answer, its failures told as authentication errors."""
     try:
-        return await (actors.refresh(key_id) if refresh else actors.key_for(key_id))
+        return await lookup
     except UnsafeAddress as exc:
         raise AuthenticationError(exc.safe_message, code="unsafe_key_url") from exc
     except FetchError as exc:

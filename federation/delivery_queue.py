@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.models import Delivery
+from federation.storage import rowcount
 
 QUEUED, DEAD, DELIVERED = "queued", "dead", "delivered"
 
@@ -40,4 +41,4 @@ async def retry_dead(session: AsyncSession, delivery_id: int, now: datetime) -> 
     result = await session.execute(
         update(Delivery).where(Delivery.id == delivery_id, Delivery.state == DEAD)
         .values(state=QUEUED, attempts=0, next_attempt_at=now, finished_at=None))
-    return bool(result.rowcount)
+    return bool(rowcount(result))

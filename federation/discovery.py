@@ -26,6 +26,6 @@ async def resolve_acct(client: FederationClient, acct: str, *, scheme: str = "ht
         raise DiscoveryError(f"WebFinger at {host} answered for another account.", code="subject_mismatch")
     for link in document.get("links", []):
         if (isinstance(link, dict) and link.get("rel") == "self"
-                and link.get("type") in (AP_MEDIA_TYPE, LD_MEDIA_TYPE) and isinstance(link.get("href"), str)):
-            return link["href"]
+                and link.get("type") in (AP_MEDIA_TYPE, LD_MEDIA_TYPE) and isinstance(href := link.get("href"), str)):
+            return href
     raise DiscoveryError(f"{resource} has no ActivityPub actor.")

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.models import DomainBlock
-from federation.storage import insert_ignoring_duplicates
+from federation.storage import insert_ignoring_duplicates, rowcount
 
 #: How long a process trusts its copy of the block list; another process's change is seen within this time.
 REFRESH_SECONDS = 10.0
@@ -81,7 +81,7 @@ async def block(session: AsyncSession, domain: str, reason: str, now: datetime) 
 
 async def unblock(session: AsyncSession, domain: str) -> bool:
     result = await session.execute(delete(DomainBlock).where(DomainBlock.domain == normalize_domain(domain)))
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def listed(session: AsyncSession) -> list[DomainBlock]:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import ActorStore
+from federation.inbox import InvalidActivity
 from federation.models import Follower, Following, LocalActor
 from federation.outbox import new_activity_id, publish
 from federation.processing import Handler, Prefetch
@@ -53,6 +54,8 @@ class FollowHandlers:
         if username is None or not await _local_actor_exists(session, username):
             return
         follower = follow["actor"] if isinstance(follow["actor"], str) else object_id(follow["actor"])
+        if follower is None:
+            raise InvalidActivity("The Follow's actor has no id.")
         values = {"local_username": username, "follower_uri": follower, "follow_id": follow["id"], "created_at": now}
         if not await insert_ignoring_duplicates(session, Follower.__table__, values):
             await session.execute(update(Follower).where(

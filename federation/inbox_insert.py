@@ -67,7 +67,7 @@ class SQLiteInboxInsert:
         self._bound = _Bound(dialect)
 
     async def __call__(self, connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-        driver = (await connection.get_raw_connection()).driver_connection
+        driver = await _driver_connection(connection)
         values = [value for row in rows for value in self._bound.row(row)]
         await driver.execute_fetchall(self._statement(len(rows)), values)
 
@@ -87,10 +87,18 @@ class PostgresInboxInsert:
                            "ON CONFLICT DO NOTHING")
 
     async def __call__(self, connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-        driver = (await connection.get_raw_connection()).driver_connection
+        driver = await _driver_connection(connection)
         columns = zip(*map(self._bound.row, rows), strict=True)
         await driver.execute(self._statement, *(list(column) for column in columns))
 
 
 def inbox_insert(dialect: Dialect) -> InboxInsert:
     return SQLiteInboxInsert(dialect) if dialect.name == "sqlite" else PostgresInboxInsert(dialect)
+
+
+async def _driver_connection(connection: AsyncConnection) -> Any:
+    """The driver's own connection (aiosqlite's or asyncpg's), which SQLAlchemy types as Any or None."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None:
+        raise RuntimeError("the pooled connection was closed or invalidated: it holds no driver connection")
+    return driver

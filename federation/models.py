@@ -5,8 +5,9 @@ username and remote ones by their URI, so `server/` can own accounts freely.
 """
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Integer, String, Table, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -29,7 +30,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    pass
+    """Every model here maps one Table, which SQLAlchemy types as any FromClause: insert() and update() take a Table."""
+
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]
 
 
 class LocalActor(Base):
@@ -58,7 +62,7 @@ class RemoteActor(Base):
     public_key_pem: Mapped[str] = mapped_column(Text)
     inbox: Mapped[str] = mapped_column(String(2048))
     shared_inbox: Mapped[str | None] = mapped_column(String(2048), nullable=True)
-    document: Mapped[dict] = mapped_column(JSON)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -95,7 +99,7 @@ class InboxItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
     actor_uri: Mapped[str] = mapped_column(String(2048))
-    activity: Mapped[dict] = mapped_column(JSON)
+    activity: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -111,7 +115,7 @@ class OutboxItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
     actor_username: Mapped[str] = mapped_column(String(64), index=True)
-    activity: Mapped[dict] = mapped_column(JSON)
+    activity: Mapped[dict[str, Any]] = mapped_column(JSON)
     public: Mapped[bool] = mapped_column(default=False)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import CursorResult, FromClause, Result, TableClause
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def insert_ignoring_duplicates(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
+async def insert_ignoring_duplicates(session: AsyncSession, table: FromClause, values: dict[str, Any]) -> bool:
     """Insert one row unless a unique key already holds it; True when the row is new.
 
     `ON CONFLICT DO NOTHING` keeps the surrounding transaction usable, where a
@@ -15,21 +15,44 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Table, values
     """
     statement = _dialect_insert(session, table).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
-async def insert_many_ignoring_duplicates(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+async def insert_many_ignoring_duplicates(session: AsyncSession, table: FromClause,
+                                          rows: list[dict[str, Any]]) -> None:
     """Insert the rows that no unique key already holds, in one executemany."""
     if rows:
         await session.execute(_dialect_insert(session, table).on_conflict_do_nothing(), rows)
 
 
-async def upsert(session: AsyncSession, table: Table, values: dict[str, Any], key: str) -> None:
+async def upsert(session: AsyncSession, table: FromClause, values: dict[str, Any], key: str) -> None:
     """Insert the row, or update the one whose `key` column matches; safe against concurrent writers."""
     statement = _dialect_insert(session, table).values(**values)
     updates = {column: statement.excluded[column] for column in values if column != key}
     await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates))
 
 
-def _dialect_insert(session: AsyncSession, table: Table):  # type: ignore[no-untyped-def]
-    return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert(table)
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an INSERT, UPDATE or DELETE matched.
+
+    AsyncSession.execute is typed to return a plain Result; for these statements
+    it is a CursorResult, the only kind of result that counts rows.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"a {type(result).__name__} has no rowcount: only an INSERT, UPDATE or DELETE has one")
+    return result.rowcount
+
+
+def _dialect_insert(session: AsyncSession, table: FromClause) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's INSERT, which has ON CONFLICT.
+
+    `table` is typed as the FromClause that a model's `__table__` is declared as,
+    so that every layer's models can be passed; it must be a table all the same.
+    """
+    if not isinstance(table, TableClause):
+        raise TypeError(f"an INSERT needs a table, not a {type(table).__name__}")
+    if session.bind is None:
+        raise RuntimeError("the session is bound to no engine, so its SQL dialect is unknown")
+    if session.bind.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -81,8 +81,8 @@ def object_id(value: Any) -> str | None:
     """The id of an AS value that may be a bare IRI or an embedded object."""
     if isinstance(value, str):
         return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return value["id"]
+    if isinstance(value, dict) and isinstance(identifier := value.get("id"), str):
+        return identifier
     return None
 
 

@@ -24,6 +24,7 @@ from settlement.destinations import ESCROW
 from settlement.ledger import AccountKey
 from settlement.models import ClaimPayout, Share
 from settlement.payouts import PayoutLine
+from settlement.storage import rowcount
 
 PENDING, SENT, SETTLED = "pending", "sent", "settled"
 
@@ -84,14 +85,15 @@ async def mark_sent(session: AsyncSession, payout_id: str) -> bool:
     """True for the caller that moved it from pending: only that one queues the activity."""
     result = await session.execute(update(ClaimPayout).where(
         ClaimPayout.payout_id == payout_id, ClaimPayout.state == PENDING).values(state=SENT))
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def refused_since(session: AsyncSession, *, author_uri: str, creator: str, since: datetime) -> bool:
     """Whether `creator`'s instance refused a claim of `author_uri`'s escrow after `since`."""
-    return await session.scalar(select(func.count(ClaimPayout.id)).where(
+    refusals = (await session.execute(select(func.count(ClaimPayout.id)).where(
         ClaimPayout.author_uri == author_uri, ClaimPayout.creator == creator, ClaimPayout.refused > 0,
-        ClaimPayout.settled_at >= since)) > 0
+        ClaimPayout.settled_at >= since))).scalar_one()
+    return refusals > 0
 
 
 async def settle(session: AsyncSession, *, payout_id: str, host: str, refused: Sequence[tuple[str, str]],

@@ -32,7 +32,7 @@ from settlement.destinations import ACCOUNT_KINDS, LOCAL, PAYOUT, Classifier, De
 from settlement.ledger import AccountKey
 from settlement.models import Account, Budget, DonorClose, Earning, Entry, Flattr, Payout, PeriodClose, Share
 from settlement.periods import Period
-from settlement.storage import dialect_insert, insert_ignoring_duplicates
+from settlement.storage import dialect_insert, insert_ignoring_duplicates, rowcount
 
 DISTRIBUTING, PAYING, CLOSED = "distributing", "paying", "closed"
 #: Classifier answers kept during a close: bounded, so memory stays flat however many authors a period has.
@@ -145,7 +145,7 @@ class PeriodCloser:
         renewed = await session.execute(
             update(PeriodClose).where(PeriodClose.period == label, PeriodClose.lease_owner == self._worker)
             .values(lease_until=now + self._settings.lease, **values))
-        if not renewed.rowcount:
+        if not rowcount(renewed):
             raise LeaseLost(f"another process took over period {label}")
 
     async def _distribute(self, period: Period, classify: Classifier, progress: Progress) -> None:

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from settlement.models import Flattr
-from settlement.storage import insert_ignoring_duplicates
+from settlement.models import Flattr as Flattr
+from settlement.storage import insert_ignoring_duplicates, rowcount
 
 
 async def record(
@@ -55,7 +55,7 @@ async def undo(session: AsyncSession, *, donor: str, flattr_id: int) -> Flattr |
         return None
     result = await session.execute(delete(Flattr.__table__).where(Flattr.id == flattr_id, Flattr.donor == donor))
     session.expunge(flattr)
-    return flattr if result.rowcount else None
+    return flattr if rowcount(result) else None
 
 
 async def for_period(session: AsyncSession, donor: str, period: str) -> list[Flattr]:

@@ -83,9 +83,9 @@ async def post(
 
 
 async def balance(session: AsyncSession, key: AccountKey) -> int:
-    total = await session.scalar(
+    total = (await session.execute(
         select(_sum(Entry.amount)).join(Account, Entry.account_id == Account.id).where(
-            Account.kind == key.kind, Account.owner == key.owner, Account.currency == key.currency))
+            Account.kind == key.kind, Account.owner == key.owner, Account.currency == key.currency))).scalar_one()
     return int(total)
 
 

@@ -6,16 +6,19 @@ minor units, since PostgreSQL's integer stops short of the 10**12 cap.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from settlement.storage import UTCDateTime
 
 
 class Base(DeclarativeBase):
-    pass
+    """Every model here maps one Table, which SQLAlchemy types as any FromClause: insert() and update() take a Table."""
+
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]
 
 
 class Account(Base):

@@ -25,7 +25,7 @@ from settlement import ledger
 from settlement.destinations import ESCROW, PAYOUT
 from settlement.ledger import AccountKey
 from settlement.models import Earning, Payout, ReceivedPayout, Share
-from settlement.storage import dialect_insert, insert_ignoring_duplicates
+from settlement.storage import dialect_insert, insert_ignoring_duplicates, rowcount
 
 UNKNOWN_CREATOR = "unknown_creator"
 WRONG_CURRENCY = "wrong_currency"
@@ -84,7 +84,7 @@ async def mark_sent(session: AsyncSession, payout_id: str) -> bool:
     """True for the caller that moved it from pending: only that one queues the activity."""
     result = await session.execute(
         update(Payout).where(Payout.payout_id == payout_id, Payout.state == "pending").values(state="sent"))
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def settle(session: AsyncSession, *, payout_id: str, host: str, refused: Sequence[tuple[str, str]],

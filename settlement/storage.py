@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Table, TypeDecorator
+from sqlalchemy import CursorResult, DateTime, Result, Table, TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +35,7 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Table, values
     """
     statement = dialect_insert(session, table).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def upsert(session: AsyncSession, table: Table, values: dict[str, Any], key: str) -> None:
@@ -45,5 +45,21 @@ async def upsert(session: AsyncSession, table: Table, values: dict[str, Any], ke
     await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates))
 
 
-def dialect_insert(session: AsyncSession, table: Table):  # type: ignore[no-untyped-def]
-    return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert(table)
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an INSERT, UPDATE or DELETE matched.
+
+    AsyncSession.execute is typed to return a plain Result; for these statements
+    it is a CursorResult, the only kind of result that counts rows.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"a {type(result).__name__} has no rowcount: only an INSERT, UPDATE or DELETE has one")
+    return result.rowcount
+
+
+def dialect_insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's INSERT, which has ON CONFLICT."""
+    if session.bind is None:
+        raise RuntimeError("the session is bound to no engine, so its SQL dialect is unknown")
+    if session.bind.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -53,7 +53,7 @@ def parse_cavage(req: RequestView, value: str, now: datetime) -> SignatureClaim:
     _check_strength(req, signed, params, algorithm)
     created = _created(req, params, algorithm)
     check_window(created, _epoch(params["expires"], "expires") if "expires" in params else None, now)
-    bases = (signing_string(req, signed, params),)
+    bases: tuple[bytes, ...] = (signing_string(req, signed, params),)
     if "digest" in signed:
         check_digest(header_value(req.headers, "digest"), req.body)
     if req.query and "(request-target)" in signed:
@@ -120,7 +120,7 @@ def sign_cavage(*, method: str, url: str, key_id: str, private_key: object, now:
     if signing_algorithm(private_key) != "rsa-v1_5-sha256":
         raise TypeError("draft-cavage signatures need an RSA key")
     headers = {"Host": url_authority(url), "Date": format_http_date(now)}
-    signed = _SIGNED_GET
+    signed: tuple[str, ...] = _SIGNED_GET
     if body is not None or method.upper() == "POST":
         headers["Digest"] = digest_header(body or b"")
         headers["Content-Type"] = content_type or ACTIVITY_JSON

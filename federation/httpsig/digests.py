@@ -12,6 +12,7 @@ import re
 import http_sf
 
 from federation.httpsig.request import SignatureError
+from federation.httpsig.structured import Member, parse_dictionary
 
 _CANONICAL_CONTENT_DIGEST = re.compile(r"(sha-256|sha-512)=:([A-Za-z0-9+/]+={0,2}):")
 _SHA256_NAMES = ("SHA-256=", "sha-256=")
@@ -61,7 +62,7 @@ def check_content_digest(value: str | None, body: bytes) -> None:
         _compare(name, given, _HASHES[name](body).digest())
 
 
-def _canonical_content_digest(value: str) -> dict[str, tuple[bytes, dict]] | None:
+def _canonical_content_digest(value: str) -> dict[str, Member] | None:
     """The one-member form every signer sends, without http_sf's per-character byte parser."""
     match = _CANONICAL_CONTENT_DIGEST.fullmatch(value)
     if match is None:
@@ -72,9 +73,9 @@ def _canonical_content_digest(value: str) -> dict[str, tuple[bytes, dict]] | Non
         return None
 
 
-def _structured_content_digest(value: str) -> dict:
+def _structured_content_digest(value: str) -> dict[str, Member]:
     try:
-        return http_sf.parse(value.encode(), tltype="dictionary")
+        return parse_dictionary(value.encode())
     except (http_sf.StructuredFieldError, UnicodeEncodeError):
         raise SignatureError("The Content-Digest header is not a valid structured dictionary.",
                              code="digest_mismatch", malformed=True) from None

@@ -12,9 +12,11 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
+from typing import TypeGuard
 from urllib.parse import parse_qsl, quote, unquote
 
 import http_sf
+from http_sf.types import ParamsType
 
 from federation.httpsig.digests import check_content_digest, content_digest
 from federation.httpsig.keys import sign_message, signing_algorithm
@@ -32,6 +34,7 @@ from federation.httpsig.request import (
     to_bytes,
     url_authority,
 )
+from federation.httpsig.structured import Member, parse_dictionary
 
 _KEY = r"[a-z*][a-z0-9_\-.*]*"
 _NAME = r'"[!#-\[\]-~]*"'
@@ -42,7 +45,7 @@ _CANONICAL_SIGNATURE = re.compile(rf"({_KEY})=:([A-Za-z0-9+/]+={{0,2}}):")
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 ALGORITHMS = frozenset({"rsa-v1_5-sha256", "rsa-pss-sha512", "ecdsa-p256-sha256", "ed25519"})
-Component = tuple[str, Mapping[str, object]]
+Component = tuple[str, ParamsType]
 
 _DERIVED: dict[str, Callable[[RequestView], str]] = {
     "@method": lambda r: r.method,
@@ -74,7 +77,8 @@ def parse_rfc9421(req: RequestView, now: datetime) -> SignatureClaim:
     return SignatureClaim("rfc9421", key_id, algorithm, created, signature, (base,))
 
 
-def signature_base(covered: list[Component], params_text: str, resolve: Callable[[str, Mapping], str]) -> bytes:
+def signature_base(covered: list[Component], params_text: str,
+                   resolve: Callable[[str, Mapping[str, object]], str]) -> bytes:
     """RFC 9421 §2.5; `resolve` yields component values, so responses (tests) can reuse it."""
     lines, seen = [], set()
     for name, params in covered:
@@ -115,7 +119,8 @@ def sign_rfc9421(*, method: str, url: str, key_id: str, private_key: object, now
         headers["Content-Digest"] = content_digest(body or b"")
         headers["Content-Type"] = content_type or ACTIVITY_JSON
         covered.append(("content-digest", {}))
-    inner = (covered, {"created": int(now.timestamp()), "keyid": key_id, "alg": signing_algorithm(private_key)})
+    inner: http_sf.InnerListType = (
+        list(covered), {"created": int(now.timestamp()), "keyid": key_id, "alg": signing_algorithm(private_key)})
     resolve = partial(component_value, outgoing_view(method, url, headers, body))
     signature = sign_message(private_key, signature_base(covered, http_sf.ser([inner]), resolve))
     headers["Signature-Input"] = http_sf.ser({label: inner})
@@ -123,14 +128,14 @@ def sign_rfc9421(*, method: str, url: str, key_id: str, private_key: object, now
     return headers
 
 
-def _read_signature(req: RequestView) -> tuple[list[Component], dict[str, object], str, object]:
+def _read_signature(req: RequestView) -> tuple[list[Component], Mapping[str, object], str, object]:
     """Components, parameters, serialised inner list and signature of the first label in both headers."""
     inputs = header_value(req.headers, "Signature-Input") or ""
     signatures = header_value(req.headers, "Signature") or ""
     return _read_canonical(inputs, signatures) or _read_structured(inputs, signatures)
 
 
-def _read_canonical(inputs: str, signatures: str) -> tuple[list[Component], dict[str, object], str, bytes] | None:
+def _read_canonical(inputs: str, signatures: str) -> tuple[list[Component], Mapping[str, object], str, bytes] | None:
     """One signature in canonical form, as signers send it, read with two regexes: http_sf reads
     byte sequences one character at a time. Anything else (None) goes to `_read_structured`,
     which gives the same answer, only slower."""
@@ -149,20 +154,25 @@ def _read_canonical(inputs: str, signatures: str) -> tuple[list[Component], dict
     return covered, params, member[2], raw
 
 
-def _read_structured(inputs: str, signatures: str) -> tuple[list[Component], dict[str, object], str, object]:
+def _read_structured(inputs: str, signatures: str) -> tuple[list[Component], Mapping[str, object], str, object]:
     members, values = _dictionary(inputs, "Signature-Input"), _dictionary(signatures, "Signature")
     label = next((name for name in members if name in values), None)
     if label is None:
         raise _malformed("Signature-Input and Signature share no label.")
     covered, params = members[label]
-    if not isinstance(covered, list) or not all(isinstance(name, str) for name, _ in covered):
+    if not isinstance(covered, list) or not _all_named(covered):
         raise _malformed("Signature-Input must list the covered components as strings.")
     return covered, params, http_sf.ser([members[label]]), values[label][0]
 
 
-def _dictionary(value: str, name: str) -> dict:
+def _all_named(covered: list[http_sf.ItemType]) -> TypeGuard[list[Component]]:
+    """Whether every covered component is named by a string; http_sf reads each as a (name, parameters) pair."""
+    return all(isinstance(item, tuple) and isinstance(item[0], str) for item in covered)
+
+
+def _dictionary(value: str, name: str) -> dict[str, Member]:
     try:
-        return http_sf.parse(to_bytes(value), tltype="dictionary")
+        return parse_dictionary(to_bytes(value))
     except http_sf.StructuredFieldError:
         raise _malformed(f"The {name} header is not a valid structured dictionary.") from None
 
