@@ -19,9 +19,14 @@ from federation import host_health
 from federation.client import BlockedDomain, FederationClient, FetchError, PostResult, UnsafeAddress
 from federation.domain_blocks import BLOCKED_DELIVERY
 from federation.keyring import Keyring
-from federation.models import Delivery, HostHealth
+from federation.models import DELIVERY_STATES, Delivery, HostHealth
 from federation.retry import RetryPolicy, is_permanent
 from federation.wakeup import sleep_until_woken
+
+DELIVERY_LEASE = timedelta(minutes=2)
+DELIVERED = DELIVERY_STATES.move("queued", "delivered")
+RETRIED = DELIVERY_STATES.move("queued", "queued")
+GIVEN_UP = DELIVERY_STATES.move("queued", "dead")
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ class DeliveryOptions:
     per_host_concurrency: int = 4
     breaker_threshold: int = 10
     breaker_cooldown: timedelta = timedelta(seconds=60)
-    lease: timedelta = timedelta(minutes=2)
+    lease: timedelta = DELIVERY_LEASE
     batch: int = 200
 
 
@@ -82,14 +87,14 @@ class DeliveryWorker:
         async with self._sessions() as session, session.begin():
             open_hosts = select(HostHealth.host).where(HostHealth.open_until > now)
             due = (select(Delivery.id)
-                   .where(Delivery.state == "queued", Delivery.next_attempt_at <= now, free,
+                   .where(Delivery.state == DELIVERED.source, Delivery.next_attempt_at <= now, free,
                           Delivery.host.not_in(open_hosts))
                    .order_by(Delivery.next_attempt_at).limit(self._options.batch))
             ids = list(await session.scalars(due))
             if not ids:
                 return []
             claimed = await session.scalars(
-                update(Delivery).where(Delivery.id.in_(ids), free, Delivery.state == "queued")
+                update(Delivery).where(Delivery.id.in_(ids), free, Delivery.state == DELIVERED.source)
                 .values(locked_until=now + self._options.lease).returning(Delivery))
             return list(claimed)
 
@@ -125,13 +130,13 @@ class DeliveryWorker:
     def _next_state(self, row: Delivery, outcome: Outcome, now: datetime) -> dict[str, object]:
         attempts = row.attempts + 1
         values: dict[str, object] = {"b_id": row.id, "b_attempts": attempts, "b_status": outcome.status,
-                                     "b_error": outcome.error, "b_state": row.state, "b_finished": None,
+                                     "b_error": outcome.error, "b_state": RETRIED.target, "b_finished": None,
                                      "b_next": row.next_attempt_at}
         if outcome.delivered:
-            return values | {"b_state": "delivered", "b_finished": now}
+            return values | {"b_state": DELIVERED.target, "b_finished": now}
         delay = None if outcome.permanent else self._policy.delay(attempts, outcome.retry_after)
         if delay is None:
-            return values | {"b_state": "dead", "b_finished": now}
+            return values | {"b_state": GIVEN_UP.target, "b_finished": now}
         return values | {"b_next": now + delay}
 
 

@@ -10,10 +10,12 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.models import Delivery
+from federation.models import DELIVERY_STATES, Delivery
 from federation.storage import rowcount
 
-QUEUED, DEAD, DELIVERED = "queued", "dead", "delivered"
+RETRY_DEAD = DELIVERY_STATES.move("dead", "queued")
+QUEUED, DEAD = RETRY_DEAD.target, RETRY_DEAD.source
+DELIVERED = DELIVERY_STATES.move("queued", "delivered").target
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,6 @@ async def undelivered(session: AsyncSession, *, state: str | None = None, limit:
 async def retry_dead(session: AsyncSession, delivery_id: int, now: datetime) -> bool:
     """Queue a dead letter again with a fresh retry budget; False when there is no such dead letter."""
     result = await session.execute(
-        update(Delivery).where(Delivery.id == delivery_id, Delivery.state == DEAD)
-        .values(state=QUEUED, attempts=0, next_attempt_at=now, finished_at=None))
+        update(Delivery).where(Delivery.id == delivery_id, Delivery.state == RETRY_DEAD.source)
+        .values(state=RETRY_DEAD.target, attempts=0, next_attempt_at=now, finished_at=None))
     return bool(rowcount(result))

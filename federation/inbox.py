@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from federation.errors import FederationError
+from federation.models import INBOX_STATES
 from federation.strict_json import InvalidJSON, json_object
 from federation.vocab import object_id
 
@@ -71,7 +72,7 @@ def inbox_row(incoming: Incoming, now: datetime, *, acted_on: bool = True) -> di
         "activity_id": incoming.activity_id,
         "actor_uri": incoming.actor,
         "activity": strip_foreign_objects(incoming.activity, incoming.actor),
-        "state": "pending" if acted_on else "done",
+        "state": INBOX_STATES.birth("pending" if acted_on else "done"),
         "attempts": 0,
         "received_at": now,
         "processed_at": None if acted_on else now,

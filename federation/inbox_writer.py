@@ -37,8 +37,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from federation.errors import FederationError
 from federation.inbox import Incoming, inbox_row
 from federation.inbox_insert import InboxInsert, inbox_insert
+from federation.models import INBOX_STATES
 
 log = logging.getLogger(__name__)
+PENDING = INBOX_STATES.birth("pending")
 
 #: Rows in one INSERT: far below SQLite's and asyncpg's parameter limits, and a short transaction.
 MAX_BATCH = 500
@@ -121,7 +123,7 @@ class InboxWriter:
                 waiting.stored.set_exception(_unavailable(exc))
             await self._release()
             return
-        if any(waiting.row["state"] == "pending" for waiting in batch):
+        if any(waiting.row["state"] == PENDING for waiting in batch):
             self._after_commit()
         for waiting in _still_waiting(batch):
             waiting.stored.set_result(None)

@@ -11,6 +11,8 @@ from sqlalchemy import JSON, DateTime, Integer, String, Table, Text, TypeDecorat
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from common.states import StateGraph, Wait
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC without a zone and hands back aware datetimes, on SQLite and PostgreSQL alike."""
@@ -91,6 +93,14 @@ class Following(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+INBOX_ATTEMPTS = 5
+INBOX_STATES = StateGraph("fed_inbox_items", born=["pending", "done"], final=["done", "failed"], moves={
+    ("pending", "done"): "its handler ran, in the transaction that marks it",
+    ("pending", "pending"): "its prefetch or handler raised; the error is kept and the next batch tries again",
+    ("pending", "failed"): "INBOX_ATTEMPTS attempts raised",
+}, waits={"pending": Wait("the inbox processor, woken when the group commit stores it, or its poll")})
+
+
 class InboxItem(Base):
     """A verified incoming activity, stored before we answer 2xx; unique id makes inboxes idempotent."""
 
@@ -100,7 +110,7 @@ class InboxItem(Base):
     activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
     actor_uri: Mapped[str] = mapped_column(String(2048))
     activity: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=INBOX_STATES.birth("pending"), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -120,6 +130,18 @@ class OutboxItem(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+DELIVERY_STATES = StateGraph("fed_deliveries", born=["queued"], final=["delivered"], moves={
+    ("queued", "delivered"): "the inbox answered 2xx",
+    ("queued", "queued"): "a transient failure: tried again after the retry policy's delay",
+    ("queued", "dead"): "a permanent refusal, a blocked domain, or the retry policy's last attempt failed",
+    ("dead", "queued"): "the operator retried the dead letter",
+}, waits={
+    "queued": Wait("a delivery worker claims it once next_attempt_at has come",
+                   timeout="federation.delivery.DELIVERY_LEASE", after_timeout="queued"),
+    "dead": Wait("the operator's retry (mecene deliveries --retry, or the queue page)"),
+})
+
+
 class Delivery(Base):
     """One activity for one inbox: the row is the queue entry, so a restart loses nothing."""
 
@@ -132,7 +154,7 @@ class Delivery(Base):
     inbox_url: Mapped[str] = mapped_column(String(2048))
     host: Mapped[str] = mapped_column(String(255), index=True)
     body: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="queued")
+    state: Mapped[str] = mapped_column(String(16), default=DELIVERY_STATES.birth("queued"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

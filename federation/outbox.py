@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.models import Delivery, OutboxItem
+from federation.models import DELIVERY_STATES, Delivery, OutboxItem
 from federation.storage import insert_ignoring_duplicates
 from federation.urls import InstanceUrls
 
@@ -40,7 +40,7 @@ async def publish(
     for inbox in dict.fromkeys(inboxes):
         queued += await insert_ignoring_duplicates(session, Delivery.__table__, {
             "activity_id": activity["id"], "sender_username": sender, "inbox_url": inbox,
-            "host": urlsplit(inbox).netloc, "body": body, "state": "queued", "attempts": 0,
+            "host": urlsplit(inbox).netloc, "body": body, "state": DELIVERY_STATES.birth("queued"), "attempts": 0,
             "next_attempt_at": now, "created_at": now,
         })
     return queued

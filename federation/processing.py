@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Update, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from federation.models import InboxItem
+from federation.models import INBOX_ATTEMPTS, INBOX_STATES, InboxItem
 from federation.wakeup import sleep_until_woken
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,9 @@ Handler = Callable[[AsyncSession, dict[str, Any], datetime], Awaitable[None]]
 #: Runs before a handler's transaction, to fetch what it needs from the network without holding locks.
 Prefetch = Callable[[dict[str, Any]], Awaitable[None]]
 
-MAX_ATTEMPTS = 5
+HANDLED = INBOX_STATES.move("pending", "done")
+RETRIED = INBOX_STATES.move("pending", "pending")
+GIVEN_UP = INBOX_STATES.move("pending", "failed")
 #: Items per transaction: enough to spread a commit over many, few enough to keep the write lock briefly.
 BATCH = 100
 #: The pause after a batch that was not full, so a busy inbox's items gather into the next one.
@@ -101,7 +103,7 @@ class InboxProcessor:
     async def _pending(self, limit: int) -> list[_Item]:
         async with self._sessions() as session:
             rows = await session.execute(select(InboxItem.id, InboxItem.activity).where(
-                InboxItem.state == "pending").order_by(InboxItem.id).limit(limit))
+                InboxItem.state == HANDLED.source).order_by(InboxItem.id).limit(limit))
             return [_Item(row.id, row.activity) for row in rows]
 
     async def _prefetched(self, item: _Item) -> bool:
@@ -139,9 +141,10 @@ class InboxProcessor:
         """Claim the items still pending, then run each one's handler; one commit for all."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
+            ids = [item.id for item in items]
             claimed = set(await session.scalars(
-                update(InboxItem).where(InboxItem.id.in_([item.id for item in items]), InboxItem.state == "pending")
-                .values(state="done", processed_at=now).returning(InboxItem.id)
+                update(InboxItem).where(InboxItem.id.in_(ids), InboxItem.state == HANDLED.source)
+                .values(state=HANDLED.target, processed_at=now).returning(InboxItem.id)
                 .execution_options(synchronize_session=False)))
             for item in items:
                 if item.id in claimed:
@@ -157,7 +160,7 @@ class InboxProcessor:
                 await handler(session, item.activity, now)
         except Exception as exc:
             log.exception("inbox item %s failed", item.id)
-            await session.execute(_failure(item.id, exc, state="done"))
+            await session.execute(_failure(item.id, exc, claimed=True))
 
     def acts_on(self, activity: dict[str, Any]) -> bool:
         return self._handler_for(activity) is not None
@@ -168,13 +171,18 @@ class InboxProcessor:
 
     async def _record_failure(self, item_id: int, exc: Exception) -> None:
         async with self._sessions() as session, session.begin():
-            await session.execute(_failure(item_id, exc, state="pending"))
+            await session.execute(_failure(item_id, exc, claimed=False))
 
 
-def _failure(item_id: int, exc: Exception, state: str) -> Update:
-    """Count an attempt and keep the error; only an item in `state` is touched, never one processed since."""
+def _failure(item_id: int, exc: Exception, *, claimed: bool) -> Update:
+    """Count an attempt and keep the error; never touch an item processed since.
+
+    `claimed`: inside the transaction that marked the item handled, whose
+    commit then records the move pending → pending or failed.
+    """
     attempts = InboxItem.attempts + 1
+    state = HANDLED.target if claimed else HANDLED.source
     return (update(InboxItem).where(InboxItem.id == item_id, InboxItem.state == state)
             .values(attempts=attempts, error=f"{type(exc).__name__}: {exc}", processed_at=None,
-                    state=case((attempts >= MAX_ATTEMPTS, "failed"), else_="pending"))
+                    state=case((attempts >= INBOX_ATTEMPTS, GIVEN_UP.target), else_=RETRIED.target))
             .execution_options(synchronize_session=False))

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from common.states import StateGraph, Wait
 from federation.models import UTCDateTime
 
 
@@ -128,6 +129,14 @@ class BotNotice(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+BOT_TASK_ATTEMPTS = 3
+BOT_TASK_STATES = StateGraph("bot_tasks", born=["pending"], final=["done", "failed"], moves={
+    ("pending", "done"): "flattred or refused, and the asker answered in the same transaction",
+    ("pending", "pending"): "an attempt raised; the next run tries again",
+    ("pending", "failed"): "BOT_TASK_ATTEMPTS attempts raised; the error stays on the row",
+}, waits={"pending": Wait("the task worker, woken when the inbox commits the request, or its poll")})
+
+
 class BotTask(Base):
     """A flattr asked of the bot (or a boost to flattr), done after the inbox transaction: it needs the network."""
 
@@ -141,7 +150,7 @@ class BotTask(Base):
     url: Mapped[str] = mapped_column(String(2048))
     #: False for a boost flattred automatically: a DM for every boost would be noise.
     answer: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=BOT_TASK_STATES.birth("pending"), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

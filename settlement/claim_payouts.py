@@ -4,7 +4,7 @@
 (a `Payout` carries one period), in the caller's transaction: the shares
 become `claimed`, unsettled and tagged with their claim payout, and the
 ledger moves escrow → `in_flight:{host}` per claim payout. The answer settles
-it like an ordinary payout: accepted lines become `due_to:{host}`; refused
+it like an ordinary payout (`settlement.sent_payouts`): accepted lines become `due_to:{host}`; refused
 lines go back to escrow for the author, shares and money alike, so a refusal
 loses nothing and the claim window still bounds how long they wait.
 
@@ -15,18 +15,16 @@ the shares: a refused share can be sent again later, in another claim payout.
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from settlement import escrow, ledger
+from settlement import accounts, escrow, ledger
 from settlement.destinations import ESCROW
 from settlement.ledger import AccountKey
-from settlement.models import ClaimPayout, Share
+from settlement.models import CLAIM_PAYOUT_STATES, ClaimPayout, Share
 from settlement.payouts import PayoutLine
-from settlement.storage import rowcount
-
-PENDING, SENT, SETTLED = "pending", "sent", "settled"
 
 PayoutIds = Callable[[int], str]
 
@@ -41,7 +39,7 @@ async def forward(session: AsyncSession, *, author_uri: str, creator: str, host:
     for period in sorted(periods):
         moved += await _forward_period(session, ClaimPayout(
             author_uri=author_uri, creator=creator, host=host, period=period, total=0, refused=0, currency=currency,
-            state=PENDING, created_at=now), payout_id)
+            state=CLAIM_PAYOUT_STATES.birth("pending"), created_at=now), payout_id)
     return moved
 
 
@@ -56,36 +54,20 @@ async def _forward_period(session: AsyncSession, row: ClaimPayout, payout_id: Pa
         return 0
     row.payout_id, row.total = payout_id(row.id), sum(share.amount for share in taken)
     await ledger.post(session, kind="claim_sent", idempotency_key=f"claim_sent:{row.id}", lines=[
-        (AccountKey("escrow", row.author_uri, row.currency), -row.total),
-        (AccountKey("in_flight", row.host, row.currency), row.total)], now=row.created_at,
+        (AccountKey(accounts.ESCROW, row.author_uri, row.currency), -row.total),
+        (AccountKey(accounts.IN_FLIGHT, row.host, row.currency), row.total)], now=row.created_at,
         memo=f"escrow of {row.author_uri} claimed by {row.creator}"[:500])
     await session.flush()
     return row.total
 
 
-async def pending(session: AsyncSession) -> list[ClaimPayout]:
-    return list(await session.scalars(select(ClaimPayout).where(ClaimPayout.state == PENDING)
-                                      .order_by(ClaimPayout.id)))
-
-
-async def get(session: AsyncSession, payout_id: str) -> ClaimPayout | None:
-    return await session.scalar(select(ClaimPayout).where(ClaimPayout.payout_id == payout_id))
-
-
-async def lines_of(session: AsyncSession, payout: ClaimPayout) -> list[PayoutLine]:
+async def lines_of(session: AsyncSession, payout: Any) -> list[PayoutLine]:
     """One line per thing, every one naming the claiming account as its creator."""
     rows = await session.execute(
         select(Share.thing_uri, func.sum(Share.amount), func.count(Share.id))
         .where(Share.claim_payout_id == payout.id, Share.destination == escrow.CLAIMED)
         .group_by(Share.thing_uri).order_by(Share.thing_uri))
     return [PayoutLine(payout.creator, thing, int(amount), int(count)) for thing, amount, count in rows]
-
-
-async def mark_sent(session: AsyncSession, payout_id: str) -> bool:
-    """True for the caller that moved it from pending: only that one queues the activity."""
-    result = await session.execute(update(ClaimPayout).where(
-        ClaimPayout.payout_id == payout_id, ClaimPayout.state == PENDING).values(state=SENT))
-    return bool(rowcount(result))
 
 
 async def refused_since(session: AsyncSession, *, author_uri: str, creator: str, since: datetime) -> bool:
@@ -96,27 +78,17 @@ async def refused_since(session: AsyncSession, *, author_uri: str, creator: str,
     return refusals > 0
 
 
-async def settle(session: AsyncSession, *, payout_id: str, host: str, refused: Sequence[tuple[str, str]],
-                 now: datetime) -> bool:
-    """Book the answer of `host` to our claim payout; False when there is nothing (more) to settle."""
-    payout = await session.scalar(select(ClaimPayout).where(ClaimPayout.payout_id == payout_id,
-                                                            ClaimPayout.host == host))
-    if payout is None or payout.state == SETTLED:
-        return False
-    refused_keys = set(refused)
-    back = [line for line in await lines_of(session, payout) if (line.creator, line.thing) in refused_keys]
-    returned = sum(line.amount for line in back)
-    entries = [(AccountKey("in_flight", host, payout.currency), -payout.total),
-               (AccountKey("due_to", host, payout.currency), payout.total - returned),
-               (AccountKey("escrow", payout.author_uri, payout.currency), returned)]
-    await ledger.post(session, kind="claim_settled", idempotency_key=f"claim_settled:{payout_id}",
-                      lines=[(key, amount) for key, amount in entries if amount], now=now,
-                      memo=f"claim payout {payout.period} to {host}")
+def escrow_owner(payout: Any, line: PayoutLine) -> str:
+    """A refused line of a claim goes back to the author whose escrow was claimed."""
+    return str(payout.author_uri)
+
+
+async def settle_shares(session: AsyncSession, payout: Any, back: Sequence[PayoutLine], now: datetime) -> None:
+    """Refused things' shares go back to escrow for the author; the rest of the claim's shares are settled."""
+    payout.refused = sum(line.amount for line in back)
     await _back_to_escrow(session, payout, [line.thing for line in back])
     await session.execute(update(Share).where(
         Share.claim_payout_id == payout.id, Share.destination == escrow.CLAIMED).values(settled_at=now))
-    payout.state, payout.settled_at, payout.refused = SETTLED, now, returned
-    return True
 
 
 async def _back_to_escrow(session: AsyncSession, payout: ClaimPayout, things: Sequence[str]) -> None:

@@ -26,15 +26,31 @@ from typing import Any
 from sqlalchemy import Executable, and_, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import ledger
+from settlement import accounts, ledger
 from settlement.allocation import allocate, share_seed
 from settlement.destinations import ACCOUNT_KINDS, LOCAL, PAYOUT, Classifier, Destination
 from settlement.ledger import AccountKey
-from settlement.models import Account, Budget, DonorClose, Earning, Entry, Flattr, Payout, PeriodClose, Share
+from settlement.models import (
+    PAYOUT_STATES,
+    PERIOD_CLOSE_STATES,
+    Account,
+    Budget,
+    DonorClose,
+    Earning,
+    Entry,
+    Flattr,
+    Payout,
+    PeriodClose,
+    Share,
+)
 from settlement.periods import Period
 from settlement.storage import dialect_insert, insert_ignoring_duplicates, rowcount
 
-DISTRIBUTING, PAYING, CLOSED = "distributing", "paying", "closed"
+DISTRIBUTED = PERIOD_CLOSE_STATES.move("distributing", "paying")
+PAID = PERIOD_CLOSE_STATES.move("paying", "closed")
+DISTRIBUTING, PAYING, CLOSED = DISTRIBUTED.source, DISTRIBUTED.target, PAID.target
+#: What a close reports, not a state of its row, when another process holds the period.
+BUSY = "busy"
 #: Classifier answers kept during a close: bounded, so memory stays flat however many authors a period has.
 AUTHORS_REMEMBERED = 65_536
 
@@ -60,7 +76,7 @@ class CloseSettings:
 @dataclass(frozen=True)
 class CloseReport:
     period: str
-    state: str  # "closed", or "busy" when another process holds the period
+    state: str  # CLOSED, or BUSY when another process holds the period
     donors: int
     spent: int
     fees: int
@@ -119,14 +135,15 @@ class PeriodCloser:
             donors, spent, fees = closes.one()
             payouts = await session.scalar(select(func.count(Payout.id)).where(Payout.period == label))
             state = await session.scalar(select(PeriodClose.state).where(PeriodClose.period == label))
-        return CloseReport(label, "busy" if busy else str(state), int(donors), int(spent), int(fees), int(payouts or 0))
+        return CloseReport(label, BUSY if busy else str(state), int(donors), int(spent), int(fees), int(payouts or 0))
 
     async def _claim(self, period: Period) -> str | None:
         """The stage to run under a fresh lease, CLOSED when done, None when another process holds it."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
             await insert_ignoring_duplicates(session, PeriodClose.__table__, {
-                "period": period.label, "state": DISTRIBUTING, "donors_total": 0, "donors_done": 0, "started_at": now})
+                "period": period.label, "state": PERIOD_CLOSE_STATES.birth(DISTRIBUTING), "donors_total": 0,
+                "donors_done": 0, "started_at": now})
             claimed = await session.execute(
                 update(PeriodClose)
                 .where(PeriodClose.period == period.label, PeriodClose.state != CLOSED,
@@ -213,7 +230,7 @@ class PeriodCloser:
         totals: dict[tuple[str, str], int] = {}
         for outcome in outcomes:
             _add(totals, ("wallet", outcome.donor), -outcome.spend)
-            _add(totals, ("fee", ""), outcome.fee)
+            _add(totals, (accounts.FEE, ""), outcome.fee)
             for share in outcome.shares:
                 _add(totals, (ACCOUNT_KINDS[share["destination"]], share["recipient"]), share["amount"])
         currency = self._settings.currency
@@ -236,7 +253,8 @@ class PeriodCloser:
             for host, total in owed:
                 await insert_ignoring_duplicates(session, Payout.__table__, {
                     "period": label, "host": host, "payout_id": self._payout_id(label, host), "total": int(total),
-                    "currency": self._settings.currency, "state": "pending", "created_at": self._clock()})
+                    "currency": self._settings.currency, "state": PAYOUT_STATES.birth("pending"),
+                    "created_at": self._clock()})
             await session.execute(_local_earnings(session, label))
             await self._renew(session, label, state=CLOSED, finished_at=self._clock(), lease_owner=None)
 

@@ -8,12 +8,14 @@ hands the answers in as a `Classifier`.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from settlement import accounts
+
 LOCAL = "local"
 PAYOUT = "payout"
 ESCROW = "escrow"
 
 #: The ledger account kind each destination credits.
-ACCOUNT_KINDS = {LOCAL: "creator", PAYOUT: "in_flight", ESCROW: "escrow"}
+ACCOUNT_KINDS = {LOCAL: accounts.CREATOR, PAYOUT: accounts.IN_FLIGHT, ESCROW: accounts.ESCROW}
 
 
 @dataclass(frozen=True)

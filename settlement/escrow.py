@@ -24,7 +24,7 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from settlement import ledger
+from settlement import accounts, ledger
 from settlement.destinations import ESCROW
 from settlement.ledger import AccountKey
 from settlement.models import Earning, Share
@@ -112,8 +112,8 @@ async def release_expired(session: AsyncSession, *, now: datetime, claim_months:
                         values={"destination": RETURNED, "settled_at": now})
     lines: dict[AccountKey, int] = {}
     for share in taken:
-        _add(lines, AccountKey("escrow", share.author, currency), -share.amount)
-        _add(lines, AccountKey("wallet", share.donor, currency), share.amount)
+        _add(lines, AccountKey(accounts.ESCROW, share.author, currency), -share.amount)
+        _add(lines, AccountKey(accounts.WALLET, share.donor, currency), share.amount)
     transaction_id = await _post(session, "escrow_return", taken, lines, now, "escrow returned to donors")
     return ReleaseReport(currency, _releases(taken), transaction_id)
 
@@ -130,8 +130,8 @@ async def claim(session: AsyncSession, *, author_uri: str, username: str, now: d
                         values={"destination": CLAIMED, "recipient": username, "settled_at": now})
     lines: dict[AccountKey, int] = {}
     for share in taken:
-        _add(lines, AccountKey("escrow", share.author, share.currency), -share.amount)
-        _add(lines, AccountKey("creator", username, share.currency), share.amount)
+        _add(lines, AccountKey(accounts.ESCROW, share.author, share.currency), -share.amount)
+        _add(lines, AccountKey(accounts.CREATOR, username, share.currency), share.amount)
     await _post(session, "escrow_claim", taken, lines, now, f"escrow of {author_uri} claimed by {username}")
     await _record_earnings(session, username, taken)
     return sum(share.amount for share in taken)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from common.states import StateGraph, Wait
 from settlement.storage import UTCDateTime
 
 
@@ -93,11 +94,25 @@ class Flattr(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+PERIOD_CLOSE_STATES = StateGraph("stl_period_closes", born=["distributing"], final=["closed"], moves={
+    ("distributing", "distributing"): "a batch of donors closed, or the lease taken over by another process",
+    ("distributing", "paying"): "every donor closed: payout rows and earnings come next",
+    ("paying", "paying"): "the lease taken over by another process, which runs the stage again",
+    ("paying", "closed"): "payout rows and local earnings written",
+}, waits={
+    "distributing": Wait("the process holding the lease closes the next batch of donors",
+                         timeout="settlement.close_lease_seconds", after_timeout="distributing"),
+    "paying": Wait("the process holding the lease writes the payouts",
+                   timeout="settlement.close_lease_seconds", after_timeout="paying"),
+})
+
+
 class PeriodClose(Base):
     """The close of one period: claimed under a lease so one process runs it, resumable after a crash.
 
-    States move open → distributing → paying → closed; each stage is idempotent,
-    so a process that takes over an expired lease simply runs the stage again.
+    States move distributing → paying → closed (`PERIOD_CLOSE_STATES`); each stage
+    is idempotent, so a process that takes over an expired lease simply runs the
+    stage again.
     """
 
     __tablename__ = "stl_period_closes"
@@ -158,6 +173,21 @@ class Share(Base):
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: The claim payout carrying this share to its creator's account on another instance, while it travels.
     claim_payout_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+
+
+def _sent_payout_states(table: str) -> StateGraph:
+    """Our payouts, of a period or of a claim, go the same way: queued once, settled by the answer."""
+    return StateGraph(table, born=["pending"], final=["settled"], moves={
+        ("pending", "sent"): "signed and queued for the destination's instance actor, in one transaction",
+        ("sent", "settled"): "the destination's Accept or Reject booked",
+    }, waits={
+        "pending": Wait("the next settlement tick queues it, once the destination's actor is known"),
+        "sent": Wait("the destination's Accept or Reject"),
+    })
+
+
+PAYOUT_STATES = _sent_payout_states("stl_payouts")
+CLAIM_PAYOUT_STATES = _sent_payout_states("stl_claim_payouts")
 
 
 class Payout(Base):

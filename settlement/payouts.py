@@ -1,10 +1,10 @@
 """Payouts between Mecene instances, both sides.
 
 Sender: a closed period leaves one `stl_payouts` row per destination host;
-its lines are the period's `payout` shares summed per (creator, thing). When
-the destination answers, `settle` moves the total out of `in_flight:{host}`:
-accepted lines to `due_to:{host}` (we now owe that instance real money),
-refused lines to escrow for their creator, once per payout.
+its lines are the period's `payout` shares summed per (creator, thing). It is
+queued and settled with claim payouts by `settlement.sent_payouts`; what is
+particular to it is here: its lines, and where refused lines' shares go
+(escrow, for their own creator).
 
 Receiver: `receive` credits each acceptable line to its local creator and
 books the total against `due_from:{source}`, keyed by the payout id, so a
@@ -22,10 +22,11 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from settlement import ledger
+from settlement.accounts import CREATOR, DUE_FROM
 from settlement.destinations import ESCROW, PAYOUT
 from settlement.ledger import AccountKey
 from settlement.models import Earning, Payout, ReceivedPayout, Share
-from settlement.storage import dialect_insert, insert_ignoring_duplicates, rowcount
+from settlement.storage import dialect_insert, insert_ignoring_duplicates
 
 UNKNOWN_CREATOR = "unknown_creator"
 WRONG_CURRENCY = "wrong_currency"
@@ -62,15 +63,7 @@ class IncomingLine:
     flattrs: int
 
 
-async def pending(session: AsyncSession) -> list[Payout]:
-    return list(await session.scalars(select(Payout).where(Payout.state == "pending").order_by(Payout.id)))
-
-
-async def get(session: AsyncSession, payout_id: str) -> Payout | None:
-    return await session.scalar(select(Payout).where(Payout.payout_id == payout_id))
-
-
-async def lines_of(session: AsyncSession, payout: Payout) -> list[PayoutLine]:
+async def lines_of(session: AsyncSession, payout: Any) -> list[PayoutLine]:
     rows = await session.execute(
         select(Share.author_uri, Share.thing_uri, func.sum(Share.amount), func.count(Share.id))
         .where(Share.period == payout.period, Share.host == payout.host, Share.destination == PAYOUT)
@@ -80,37 +73,16 @@ async def lines_of(session: AsyncSession, payout: Payout) -> list[PayoutLine]:
     return [PayoutLine(creator, thing, int(amount), int(count)) for creator, thing, amount, count in rows]
 
 
-async def mark_sent(session: AsyncSession, payout_id: str) -> bool:
-    """True for the caller that moved it from pending: only that one queues the activity."""
-    result = await session.execute(
-        update(Payout).where(Payout.payout_id == payout_id, Payout.state == "pending").values(state="sent"))
-    return bool(rowcount(result))
+def escrow_owner(payout: object, line: PayoutLine) -> str:
+    """A refused line of a period payout is held for its own creator."""
+    return line.creator
 
 
-async def settle(session: AsyncSession, *, payout_id: str, host: str, refused: Sequence[tuple[str, str]],
-                 now: datetime) -> bool:
-    """Book the answer of `host` to our payout; False when there is nothing (more) to settle."""
-    payout = await session.scalar(select(Payout).where(Payout.payout_id == payout_id, Payout.host == host))
-    if payout is None or payout.state == "settled":
-        return False
-    refused_keys = set(refused)
-    lines = await lines_of(session, payout)
-    back = [line for line in lines if (line.creator, line.thing) in refused_keys]
-    accepted = payout.total - sum(line.amount for line in back)
-    entries: list[tuple[AccountKey, int]] = [(AccountKey("in_flight", host, payout.currency), -payout.total)]
-    if accepted:
-        entries.append((AccountKey("due_to", host, payout.currency), accepted))
-    escrowed: dict[str, int] = {}
-    for line in back:
-        escrowed[line.creator] = escrowed.get(line.creator, 0) + line.amount
-    entries += [(AccountKey("escrow", creator, payout.currency), amount) for creator, amount in escrowed.items()]
-    await ledger.post(session, kind="payout_settled", idempotency_key=f"settled:{payout_id}", lines=entries, now=now,
-                      memo=f"payout {payout.period} to {host}")
+async def settle_shares(session: AsyncSession, payout: Any, back: Sequence[PayoutLine], now: datetime) -> None:
+    """Refused lines' shares go to escrow for their creators; the rest of the period's shares to `host` are settled."""
     await _escrow_refused_shares(session, payout, back)
     await session.execute(update(Share).where(
-        Share.period == payout.period, Share.host == host, Share.destination == PAYOUT).values(settled_at=now))
-    payout.state, payout.settled_at = "settled", now
-    return True
+        Share.period == payout.period, Share.host == payout.host, Share.destination == PAYOUT).values(settled_at=now))
 
 
 async def _escrow_refused_shares(session: AsyncSession, payout: Payout, back: Sequence[PayoutLine]) -> None:
@@ -137,7 +109,7 @@ async def receive(session: AsyncSession, *, payout_id: str, source: str, period:
     total = sum(line.amount or 0 for line in credited)
     if total:
         entries = _credit_entries(credited, creators, currency)
-        entries.append((AccountKey("due_from", source, currency), -total))
+        entries.append((AccountKey(DUE_FROM, source, currency), -total))
         await ledger.post(session, kind="payout_received", idempotency_key=f"received:{payout_id}", lines=entries,
                           now=now, memo=f"payout {period} from {source}")
         await _record_earnings(session, credited, creators, period, source, currency)
@@ -171,7 +143,7 @@ def _credit_entries(lines: Sequence[IncomingLine], creators: Mapping[str, str],
     for line in lines:
         username = creators[line.creator]
         totals[username] = totals.get(username, 0) + (line.amount or 0)
-    return [(AccountKey("creator", username, currency), amount) for username, amount in totals.items()]
+    return [(AccountKey(CREATOR, username, currency), amount) for username, amount in totals.items()]
 
 
 async def _record_earnings(session: AsyncSession, lines: Sequence[IncomingLine], creators: Mapping[str, str],

@@ -28,7 +28,7 @@ from sqlalchemy import BigInteger, SQLColumnExpression, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import Cast
 
-from settlement import ledger
+from settlement import accounts, ledger
 from settlement.destinations import PAYOUT
 from settlement.ledger import AccountKey
 from settlement.models import Account, ClaimPayout, Entry, Payout, ReceivedPayout, Share
@@ -124,19 +124,20 @@ class Statement:
         return self.owed_by - self.owed_to
 
 
-_CONSERVED = {"payin": "funded", "wallet": "wallets", "creator": "creators", "fee": "fees", "escrow": "escrow",
-              "in_flight": "in_flight", "due_to": "owed_to", "due_from": "owed_by"}
-_NEGATIVE = {"payin", "due_from"}
+_CONSERVED = {accounts.PAYIN: "funded", accounts.WALLET: "wallets", accounts.CREATOR: "creators", accounts.FEE: "fees",
+              accounts.ESCROW: "escrow", accounts.IN_FLIGHT: "in_flight", accounts.DUE_TO: "owed_to",
+              accounts.DUE_FROM: "owed_by"}
+_NEGATIVE = {accounts.PAYIN, accounts.DUE_FROM}
 
 
 async def owed_to(session: AsyncSession, host: str, currency: str) -> int:
     """What we owe `host` for payouts it accepted."""
-    return await ledger.balance(session, AccountKey("due_to", host, currency))
+    return await ledger.balance(session, AccountKey(accounts.DUE_TO, host, currency))
 
 
 async def owed_by(session: AsyncSession, host: str, currency: str) -> int:
     """What `host` owes us for the payouts from it that we credited."""
-    return -await ledger.balance(session, AccountKey("due_from", host, currency))
+    return -await ledger.balance(session, AccountKey(accounts.DUE_FROM, host, currency))
 
 
 async def conservation(session: AsyncSession, currency: str) -> Conservation:
@@ -165,14 +166,14 @@ def _position(host: str, balances: dict[str, int], sent: dict[tuple[str, str], P
     periods = sorted({period for other, period in [*sent, *received] if other == host})
     lines = [replace(sent.get((host, period)) or PeriodLine(period, None, None, 0, 0, 0, None),
                      received=received.get((host, period))) for period in periods]
-    return Position(host, balances.get("due_to", 0), balances.get("in_flight", 0), -balances.get("due_from", 0),
-                    lines)
+    return Position(host, balances.get(accounts.DUE_TO, 0), balances.get(accounts.IN_FLIGHT, 0),
+                    -balances.get(accounts.DUE_FROM, 0), lines)
 
 
 async def _balances_by_host(session: AsyncSession, currency: str) -> dict[str, dict[str, int]]:
     rows = await session.execute(
         select(Account.owner, Account.kind, _sum(Entry.amount)).join(Entry, Entry.account_id == Account.id)
-        .where(Account.currency == currency, Account.kind.in_(("due_to", "in_flight", "due_from")))
+        .where(Account.currency == currency, Account.kind.in_((accounts.DUE_TO, accounts.IN_FLIGHT, accounts.DUE_FROM)))
         .group_by(Account.owner, Account.kind))
     balances: dict[str, dict[str, int]] = {}
     for host, kind, total in rows:

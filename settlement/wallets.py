@@ -11,7 +11,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from settlement import ledger
+from settlement import accounts, ledger
 from settlement.ledger import AccountKey
 from settlement.models import Budget
 from settlement.money import Money, MoneyError
@@ -45,14 +45,14 @@ class ManualProvider:
             kind="topup",
             idempotency_key=f"topup:{self.name}:{reference}",
             lines=[(wallet_key(username, money.currency), money.amount),
-                   (AccountKey("payin", self.name, money.currency), -money.amount)],
+                   (AccountKey(accounts.PAYIN, self.name, money.currency), -money.amount)],
             now=now,
             memo=reference,
         )
 
 
 def wallet_key(username: str, currency: str) -> AccountKey:
-    return AccountKey("wallet", username, currency)
+    return AccountKey(accounts.WALLET, username, currency)
 
 
 async def wallet_balance(session: AsyncSession, username: str, currency: str) -> Money:

@@ -24,13 +24,13 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.processing import Handler
-from federation.storage import insert_ignoring_duplicates
+from federation.storage import insert_ignoring_duplicates, rowcount
 from federation.urls import InstanceUrls
 from federation.vocab import PUBLIC, object_id
 from server.bot import boosts, codes, links, opt_outs, replies
 from server.bot.messages import Message, audience, read
 from server.bot.replies import Recipient
-from server.models import BotNotice, BotTask, LinkedAccount
+from server.models import BOT_TASK_STATES, BotNotice, BotTask, LinkedAccount
 from settlement import escrow
 from settlement.money import Money, format_amount
 
@@ -134,7 +134,8 @@ class BotHandlers:
                            note_id: str, target: str, answer: bool, now: datetime) -> None:
         await insert_ignoring_duplicates(session, BotTask.__table__, {
             "activity_id": activity_id, "username": username, "actor_uri": actor_uri, "note_id": note_id,
-            "url": target, "answer": answer, "state": "pending", "attempts": 0, "created_at": now})
+            "url": target, "answer": answer, "state": BOT_TASK_STATES.birth("pending"), "attempts": 0,
+            "created_at": now})
 
     async def _explain(self, session: AsyncSession, sender: Recipient, message: Message, now: datetime) -> None:
         """At most once a day per account; the row is claimed atomically so two processes cannot both send."""
@@ -144,7 +145,7 @@ class BotHandlers:
             renewed = await session.execute(update(BotNotice).where(
                 BotNotice.actor_uri == sender.actor, BotNotice.kind == HOW_TO_LINK,
                 BotNotice.sent_at <= now - EXPLAIN_EVERY).values(sent_at=now))
-            if not renewed.rowcount:
+            if not rowcount(renewed):
                 return
         await self._reply(session, sender, message, replies.how_to_link(self._urls.base_url), now)
 

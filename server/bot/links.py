@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.storage import insert_ignoring_duplicates
+from federation.storage import insert_ignoring_duplicates, rowcount
 from server.models import LinkedAccount
 
 
@@ -31,7 +31,7 @@ async def link(session: AsyncSession, *, username: str, actor_uri: str, now: dat
 
 async def unlink(session: AsyncSession, *, actor_uri: str) -> bool:
     result = await session.execute(delete(LinkedAccount).where(LinkedAccount.actor_uri == actor_uri))
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def unlink_for_user(session: AsyncSession, *, username: str, link_id: int) -> LinkedAccount | None:

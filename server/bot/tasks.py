@@ -15,18 +15,20 @@ import logging
 
 from sqlalchemy import select, update
 
+from federation.storage import rowcount
 from federation.wakeup import sleep_until_woken
 from server.bot import replies
 from server.donations import donor_view
 from server.flattring import flattr_url
 from server.instance import Instance
-from server.models import BotTask, User
+from server.models import BOT_TASK_ATTEMPTS, BOT_TASK_STATES, BotTask, User
 from server.refusal import Refusal
 from settlement.money import format_amount
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
+DONE = BOT_TASK_STATES.move("pending", "done")
+GIVE_UP = BOT_TASK_STATES.move("pending", "failed")
 
 
 class BotTaskWorker:
@@ -41,7 +43,7 @@ class BotTaskWorker:
     async def run_once(self, limit: int = 50) -> int:
         async with self._instance.sessions() as session:
             tasks = list(await session.scalars(
-                select(BotTask).where(BotTask.state == "pending").order_by(BotTask.id).limit(limit)))
+                select(BotTask).where(BotTask.state == DONE.source).order_by(BotTask.id).limit(limit)))
         for task in tasks:
             try:
                 await self._perform(task)
@@ -53,7 +55,7 @@ class BotTaskWorker:
     async def _perform(self, task: BotTask) -> None:
         instance = self._instance
         async with instance.sessions() as session:
-            user = await session.scalar(select(User).where(User.username == task.username))
+            user = (await session.scalars(select(User).where(User.username == task.username))).one()
         try:
             record, created = await flattr_url(instance, user, task.url)
             async with instance.sessions() as session:
@@ -68,10 +70,10 @@ class BotTaskWorker:
     async def _finish(self, task: BotTask, text: str) -> None:
         instance, now = self._instance, self._instance.clock()
         async with instance.sessions() as session, session.begin():
-            claimed = await session.execute(update(BotTask).where(BotTask.id == task.id, BotTask.state == "pending")
-                                            .values(state="done", done_at=now))
+            claimed = await session.execute(update(BotTask).where(BotTask.id == task.id, BotTask.state == DONE.source)
+                                            .values(state=DONE.target, done_at=now))
             recipient = await replies.recipient(session, task.actor_uri)
-            if claimed.rowcount and task.answer and recipient is not None:
+            if rowcount(claimed) and task.answer and recipient is not None:
                 await replies.send(session, instance.urls, instance.settings.instance.bot_username, recipient, text,
                                    in_reply_to=task.note_id, now=now)
         instance.delivery.wakeup.set()
@@ -81,5 +83,5 @@ class BotTaskWorker:
             task = await session.get_one(BotTask, task_id)
             task.attempts += 1
             task.error = f"{type(exc).__name__}: {exc}"
-            if task.attempts >= MAX_ATTEMPTS:
-                task.state = "failed"
+            if task.attempts >= BOT_TASK_ATTEMPTS:
+                task.state = GIVE_UP.target

@@ -14,6 +14,7 @@ from sqlalchemy import delete, update
 from config.settings import Settings
 from federation import domain_blocks
 from federation.domain_blocks import InvalidDomain
+from federation.storage import rowcount
 from server.cli.paths import settings_of
 from server.cli.shared import CommandError, opened
 from server.models import User, WebSession
@@ -56,7 +57,7 @@ async def user_password(settings: Settings, name: str, from_stdin: bool) -> int:
     password_hash = await hash_password(password)
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         changed = await session.execute(update(User).where(User.username == name).values(password_hash=password_hash))
-        if not changed.rowcount:
+        if not rowcount(changed):
             raise CommandError(f"no account {name!r} (see `mecene user list`)")
         await session.execute(delete(WebSession).where(WebSession.username == name))
     print(f"Password set for {name}; they can log in at {instance.settings.base_url}/login.")

@@ -6,7 +6,7 @@ from typing import TextIO
 from config.settings import Settings
 from server.cli.shared import CommandError, opened
 from server.settling.closing import classifier, close_period, closer
-from settlement.closing import PeriodStillOpen
+from settlement.closing import BUSY, PeriodStillOpen
 from settlement.destinations import ESCROW, LOCAL, PAYOUT
 from settlement.money import Money, format_amount
 from settlement.periods import parse_period
@@ -42,7 +42,7 @@ async def period_close(settings: Settings, label: str | None, dry_run: bool) -> 
             report = await close_period(instance, period, ProgressBar(period.label))
         except PeriodStillOpen as exc:
             raise CommandError(f"period {period.label} has not ended yet ({exc})") from exc
-    if report.state == "busy":
+    if report.state == BUSY:
         raise CommandError(f"another process is closing period {period.label}; try again when it is done")
     print(f"\nPeriod {report.period} {report.state}: {report.donors} donors spent {_money(report.spent, currency)}, "
           f"fees {_money(report.fees, currency)}, {report.payouts} payouts to other instances.")

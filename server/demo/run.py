@@ -27,7 +27,9 @@ from server.demo.report import Cast, where_the_money_went
 from server.demo.sites import ShiftedClock, Site, serving
 from server.tokens import create_token
 from server.web.passwords import hash_password
+from settlement.closing import CLOSED
 from settlement.models import Payout, PeriodClose
+from settlement.sent_payouts import SETTLED
 
 #: Per instance: donor, wallet top-up, budget, creator and the creator's thing.
 SITES = {
@@ -191,8 +193,8 @@ async def _settled(sites: list[Site], label: str) -> bool:
     for site in sites:
         async with site.instance.sessions() as session:
             state = await session.scalar(select(PeriodClose.state).where(PeriodClose.period == label))
-            unsettled = await session.scalar(select(func.count(Payout.id)).where(Payout.state != "settled"))
-        if state != "closed" or unsettled:
+            unsettled = await session.scalar(select(func.count(Payout.id)).where(Payout.state != SETTLED))
+        if state != CLOSED or unsettled:
             return False
     return True
 

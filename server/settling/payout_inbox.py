@@ -25,7 +25,7 @@ from federation.urls import InstanceUrls
 from federation.vocab import object_id
 from server.accounts import INSTANCE_ACTOR
 from server.models import User
-from settlement import claim_payouts, payouts
+from settlement import payouts, sent_payouts
 from settlement.money import MoneyError, parse_amount
 from settlement.payouts import IncomingLine
 
@@ -72,8 +72,7 @@ class PayoutHandlers:
         answer = payout_vocab.read_answer(activity)
         if host is None or answer.payout_id is None:
             return
-        if not await payouts.settle(session, payout_id=answer.payout_id, host=host, refused=answer.refused, now=now):
-            await claim_payouts.settle(session, payout_id=answer.payout_id, host=host, refused=answer.refused, now=now)
+        await sent_payouts.settle(session, payout_id=answer.payout_id, host=host, refused=answer.refused, now=now)
 
     async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
         """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""
@@ -94,7 +93,7 @@ class PayoutHandlers:
 
     async def _inbox_of(self, session: AsyncSession, actor: str) -> str:
         """The sender's inbox: its actor was stored when its signature was checked."""
-        row = await session.scalar(select(RemoteActor).where(RemoteActor.uri == actor))
+        row = (await session.scalars(select(RemoteActor).where(RemoteActor.uri == actor))).one()
         return row.shared_inbox or row.inbox
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api_client import Api, account, assert_ledger_balances
 from federation_harness import Federation, Node
 from server.wiring import build_instance
-from settlement import flattrs, payouts, wallets
+from settlement import flattrs, payouts, sent_payouts, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
 from settlement.money import Money, format_amount
@@ -57,8 +57,9 @@ async def settle_a_period(sessions: async_sessionmaker[AsyncSession], base_url: 
     await PeriodCloser(sessions, CloseSettings("EUR"), lambda: after, "w",
                        lambda label, host: f"{base_url}/payouts/{label}/{host}").close(PERIOD, classify)
     async with sessions() as session, session.begin():
-        (payout,) = await payouts.pending(session)
-        await payouts.settle(session, payout_id=payout.payout_id, host=PEER, refused=[], now=after)
+        ((kind, payout),) = await sent_payouts.pending(session)
+        assert await sent_payouts.mark_sent(session, kind, payout.payout_id)
+        await sent_payouts.settle(session, payout_id=payout.payout_id, host=PEER, refused=[], now=after)
         await payouts.receive(session, payout_id=f"https://{PEER}/payouts/{PERIOD.label}", source=PEER,
                               period=PERIOD.label, currency="EUR",
                               lines=[IncomingLine(bob, f"{bob}/things/1", 70, "EUR", 2)], creators={bob: "bob"},

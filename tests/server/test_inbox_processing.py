@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from federation.models import Follower, InboxItem, OutboxItem
-from federation.processing import MAX_ATTEMPTS
+from federation.models import INBOX_ATTEMPTS, Follower, InboxItem, OutboxItem
 from federation_harness import Federation, Node, eventually
 from plain_peer import AS_CONTEXT, PlainPeer
 from server.accounts import create_user
@@ -147,7 +146,7 @@ async def test_a_failing_item_is_rolled_back_alone_and_the_rest_of_its_batch_com
         faults.statement_fault = lambda statement, parameters: OSError("disk full") if (
             statement.startswith("INSERT INTO fed_outbox_items") and doomed in str(parameters)) else None
         faults.release()
-        expected = [("failed", MAX_ATTEMPTS) if name == "cat" else ("done", 0) for name in FOLLOWERS]
+        expected = [("failed", INBOX_ATTEMPTS) if name == "cat" else ("done", 0) for name in FOLLOWERS]
         await eventually(lambda: settled(node, expected), what="every item processed or given up")
     claims = [parameters for statement, parameters in faults.statements if is_claim(statement)]
     assert set(ids) <= set(claims[0]), "the pending items were not claimed in one batch"

@@ -15,7 +15,7 @@ from config.settings import Settings, load
 from federation_harness import Databases
 from server.cli.main import main
 from server.wiring import build_instance
-from settlement import flattrs, ledger, payouts, wallets
+from settlement import flattrs, ledger, payouts, sent_payouts, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
 from settlement.escrow import add_months
@@ -86,8 +86,9 @@ async def _close(sessions: async_sessionmaker[AsyncSession], period: Period, aut
     await PeriodCloser(sessions, CloseSettings("EUR"), lambda: after, "w",
                        lambda label, host: f"{BOB}/payouts/{label}/{host}").close(period, classify)
     async with sessions() as session, session.begin():
-        for payout in await payouts.pending(session):
-            await payouts.settle(session, payout_id=payout.payout_id, host=payout.host, refused=[], now=after)
+        for kind, payout in await sent_payouts.pending(session):
+            assert await sent_payouts.mark_sent(session, kind, payout.payout_id)
+            await sent_payouts.settle(session, payout_id=payout.payout_id, host=payout.host, refused=[], now=after)
         await payouts.receive(session, payout_id=f"https://peer.example/p/{period.label}", source="peer.example",
                               period=period.label, currency="EUR", creators={BOB: "bob"}, now=after,
                               lines=[payouts.IncomingLine(BOB, f"{BOB}/things/1", 70, "EUR", 2)])

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import ledger, payouts
+from settlement import ledger, payouts, sent_payouts
 from settlement.ledger import AccountKey
 from settlement.models import Earning, Payout, Share
 from settlement.payouts import INVALID_LINE, UNKNOWN_CREATOR, WRONG_CURRENCY, IncomingLine, Refusal
@@ -59,11 +59,12 @@ async def test_settling_moves_accepted_lines_to_due_and_refused_ones_to_escrow(
     async with sessions() as session, session.begin():
         await _sent_payout(session)
     async with sessions() as session:
-        lines = await payouts.lines_of(session, await payouts.get(session, "p1"))
+        lines = await payouts.lines_of(session, await session.scalar(select(Payout).where(Payout.payout_id == "p1")))
     assert [(li.thing, li.amount, li.flattrs) for li in lines] == [("t1", 150, 2), ("t2", 50, 1)]
     for attempt in range(2):
         async with sessions() as session, session.begin():
-            settled = await payouts.settle(session, payout_id="p1", host="b.example", refused=[(BOB, "t2")], now=NOW)
+            settled = await sent_payouts.settle(session, payout_id="p1", host="b.example", refused=[(BOB, "t2")],
+                                                now=NOW)
         assert settled is (attempt == 0)
     async with sessions() as session:
         assert await balance(session, "in_flight", "b.example") == 0
@@ -78,6 +79,6 @@ async def test_settling_moves_accepted_lines_to_due_and_refused_ones_to_escrow(
 async def test_an_answer_from_another_host_settles_nothing(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
         await _sent_payout(session)
-        assert not await payouts.settle(session, payout_id="p1", host="evil.example", refused=[], now=NOW)
+        assert not await sent_payouts.settle(session, payout_id="p1", host="evil.example", refused=[], now=NOW)
     async with sessions() as session:
         assert await balance(session, "in_flight", "b.example") == 200

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import escrow, flattrs, ledger, payouts, statements, wallets
+from settlement import escrow, flattrs, ledger, payouts, sent_payouts, statements, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
 from settlement.ledger import AccountKey
@@ -52,7 +52,7 @@ async def close(sessions: Sessions, home: str, donor: str, amount: int, authors:
 async def deliver(sender: Sessions, sender_host: str, receiver: Sessions, creators: dict[str, str]) -> list[tuple]:
     """The sender's pending payout, received once by the receiver; returns the refused (creator, thing) pairs."""
     async with sender() as session:
-        (payout,) = await payouts.pending(session)
+        ((_, payout),) = await sent_payouts.pending(session)
         lines = await payouts.lines_of(session, payout)
     async with receiver() as session, session.begin():
         refusals = await payouts.receive(
@@ -64,9 +64,10 @@ async def deliver(sender: Sessions, sender_host: str, receiver: Sessions, creato
 
 async def settle(sender: Sessions, receiver_host: str, refused: list[tuple]) -> None:
     async with sender() as session, session.begin():
-        (payout,) = await payouts.pending(session)
-        assert await payouts.settle(session, payout_id=payout.payout_id, host=receiver_host, refused=refused,
-                                    now=AFTER)
+        ((kind, payout),) = await sent_payouts.pending(session)
+        assert await sent_payouts.mark_sent(session, kind, payout.payout_id)
+        assert await sent_payouts.settle(session, payout_id=payout.payout_id, host=receiver_host, refused=refused,
+                                         now=AFTER)
 
 
 async def statement(sessions: Sessions) -> statements.Statement:

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import escrow, flattrs, ledger, payouts, statements, wallets
+from settlement import escrow, flattrs, ledger, payouts, sent_payouts, statements, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
 from settlement.ledger import AccountKey
@@ -99,7 +99,7 @@ async def test_the_worked_example_books_what_the_document_says(sessions: Session
     await snapshot("close")
 
     async with sessions() as session:
-        (payout,) = await payouts.pending(session)
+        ((kind, payout),) = await sent_payouts.pending(session)
         lines = await payouts.lines_of(session, payout)
     assert payout.total == 162
     async with other() as session, session.begin():
@@ -109,7 +109,9 @@ async def test_the_worked_example_books_what_the_document_says(sessions: Session
             creators={CAROL: "carol"}, now=CLOSED_AT)
     assert refused == []
     async with sessions() as session, session.begin():
-        await payouts.settle(session, payout_id=payout.payout_id, host="other.example", refused=[], now=CLOSED_AT)
+        assert await sent_payouts.mark_sent(session, kind, payout.payout_id)
+        await sent_payouts.settle(session, payout_id=payout.payout_id, host="other.example", refused=[],
+                                  now=CLOSED_AT)
     await snapshot("accept")
 
     for now, returned in ((RETURNED_AT - timedelta(microseconds=1), 0), (RETURNED_AT, 163)):

@@ -1,0 +1,121 @@
+"""Our payouts to other Mecene instances, of a period or of a claim: queued and settled by one path.
+
+A period payout (`settlement.payouts`) carries a closed period's shares for the
+creators of one host; a claim payout (`settlement.claim_payouts`) carries the
+escrow of one author, claimed by an account on that host. Both leave by the
+same moves of their state graphs (pending → sent → settled), and the answer
+settles whichever the id names, in one ledger transaction per payout: the
+total leaves `in_flight:{host}`, accepted lines become `due_to:{host}` (we now
+owe that instance real money) and refused lines go back to escrow, shares and
+money alike. Only what each kind does with its shares differs (`SentKind`).
+"""
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.states import StateGraph
+from settlement import claim_payouts, ledger, payouts
+from settlement.accounts import DUE_TO, ESCROW, IN_FLIGHT
+from settlement.ledger import AccountKey
+from settlement.models import CLAIM_PAYOUT_STATES, PAYOUT_STATES, ClaimPayout, Payout
+from settlement.payouts import PayoutLine
+from settlement.storage import rowcount
+
+SentPayout = Payout | ClaimPayout
+
+
+@dataclass(frozen=True)
+class SentKind:
+    """What differs between a period payout and a claim payout once sent."""
+
+    model: type[Payout] | type[ClaimPayout]
+    states: StateGraph
+    booking: str
+    key: str
+    memo: str
+    lines_of: Callable[[AsyncSession, SentPayout], Awaitable[list[PayoutLine]]]
+    escrow_owner: Callable[[SentPayout, PayoutLine], str]
+    settle_shares: Callable[[AsyncSession, SentPayout, Sequence[PayoutLine], datetime], Awaitable[None]]
+
+    def send(self) -> tuple[str, str]:
+        move = self.states.move("pending", "sent")
+        return move.source, move.target
+
+    def settle(self) -> tuple[str, str]:
+        move = self.states.move("sent", "settled")
+        return move.source, move.target
+
+
+PERIOD = SentKind(Payout, PAYOUT_STATES, "payout_settled", "settled", "payout", payouts.lines_of,
+                  payouts.escrow_owner, payouts.settle_shares)
+CLAIM = SentKind(ClaimPayout, CLAIM_PAYOUT_STATES, "claim_settled", "claim_settled", "claim payout",
+                 claim_payouts.lines_of, claim_payouts.escrow_owner, claim_payouts.settle_shares)
+KINDS = (PERIOD, CLAIM)
+SETTLED = PERIOD.settle()[1]
+
+
+async def pending(session: AsyncSession) -> list[tuple[SentKind, SentPayout]]:
+    """Every payout not queued yet, period payouts first, each kind oldest first."""
+    waiting: list[tuple[SentKind, SentPayout]] = []
+    for kind in KINDS:
+        source, _ = kind.send()
+        rows = await session.scalars(select(kind.model).where(kind.model.state == source).order_by(kind.model.id))
+        waiting += [(kind, _sent(row)) for row in rows]
+    return waiting
+
+
+async def find(session: AsyncSession, payout_id: str) -> tuple[SentKind, SentPayout] | None:
+    for kind in KINDS:
+        row = await session.scalar(select(kind.model).where(kind.model.payout_id == payout_id))
+        if row is not None:
+            return kind, _sent(row)
+    return None
+
+
+async def mark_sent(session: AsyncSession, kind: SentKind, payout_id: str) -> bool:
+    """True for the caller that moved it from pending: only that one queues the activity."""
+    source, target = kind.send()
+    result = await session.execute(update(kind.model).where(
+        kind.model.payout_id == payout_id, kind.model.state == source).values(state=target))
+    return bool(rowcount(result))
+
+
+async def settle(session: AsyncSession, *, payout_id: str, host: str, refused: Sequence[tuple[str, str]],
+                 now: datetime) -> bool:
+    """Book `host`'s answer to whichever of our payouts `payout_id` names; False when there is nothing to settle."""
+    found = await find(session, payout_id)
+    if found is None:
+        return False
+    kind, payout = found
+    source, target = kind.settle()
+    if payout.host != host or payout.state != source:
+        return False
+    refused_keys = set(refused)
+    back = [line for line in await kind.lines_of(session, payout) if (line.creator, line.thing) in refused_keys]
+    await ledger.post(session, kind=kind.booking, idempotency_key=f"{kind.key}:{payout_id}",
+                      lines=_entries(kind, payout, back), now=now, memo=f"{kind.memo} {payout.period} to {host}")
+    await kind.settle_shares(session, payout, back, now)
+    payout.state, payout.settled_at = target, now
+    return True
+
+
+def _sent(row: object) -> SentPayout:
+    """Narrows what a select over either model returns (SQLAlchemy types it as their common base)."""
+    if not isinstance(row, Payout | ClaimPayout):
+        raise TypeError(f"not a payout row: {row!r}")
+    return row
+
+
+def _entries(kind: SentKind, payout: SentPayout, back: Sequence[PayoutLine]) -> list[tuple[AccountKey, int]]:
+    escrowed: defaultdict[str, int] = defaultdict(int)
+    for line in back:
+        escrowed[kind.escrow_owner(payout, line)] += line.amount
+    entries = [(AccountKey(IN_FLIGHT, payout.host, payout.currency), -payout.total),
+               (AccountKey(DUE_TO, payout.host, payout.currency), payout.total - sum(escrowed.values()))]
+    entries += [(AccountKey(ESCROW, owner, payout.currency), amount) for owner, amount in escrowed.items()]
+    return [(key, amount) for key, amount in entries if amount]
