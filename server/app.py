@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -29,7 +29,8 @@ def create_app(instance: Instance, *, run_workers: bool = True) -> web.Applicati
     return app
 
 
-def _instance_context(instance: Instance, run_workers: bool):  # type: ignore[no-untyped-def]
+def _instance_context(instance: Instance,
+                      run_workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
         await instance.start()
         instance.inbox_writer.start()

@@ -1,1 +1,4 @@
-"""Settlement: exact money, budgets, shares and the ledger; nothing about HTTP."""
+"""Settlement: exact money, budgets, shares, the ledger, closes and payouts; nothing about HTTP or ActivityPub.
+
+Imports only `common`; only `server` imports it.
+"""

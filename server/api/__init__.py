@@ -1,1 +1,4 @@
-"""The JSON API under /api/v1, for clients, the CLI's remote use and the web pages to come."""
+"""The JSON API under /api/v1: thin handlers over the shared services, refusals as JSON.
+
+Imported only by `server.app`, which mounts `routes`.
+"""

@@ -1,1 +1,4 @@
-"""HTTP handlers, thin: parse, call a service, answer."""
+"""HTTP handlers for the fediverse, thin: actors, inboxes, objects, WebFinger and NodeInfo.
+
+Imported only by `server.app`.
+"""

@@ -1,6 +1,7 @@
 """WebFinger, host-meta, NodeInfo: how the fediverse finds this instance and its actors."""
 
 import json
+from collections.abc import Callable
 
 from aiohttp import web
 from sqlalchemy import select
@@ -32,7 +33,7 @@ async def webfinger(request: web.Request) -> web.Response:
     return web.json_response(document, content_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
 
 
-def _username_for(resource: str, host: str, username_of) -> str | None:  # type: ignore[no-untyped-def]
+def _username_for(resource: str, host: str, username_of: Callable[[str], str | None]) -> str | None:
     if resource.startswith(("http://", "https://")):
         return username_of(resource)
     parsed = wellknown.parse_acct(resource)

@@ -95,7 +95,7 @@ async def signed_in(request: web.Request) -> User:
     return user
 
 
-async def posted_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+async def posted_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
     """The form, once its CSRF token matches the viewer's: a cross-site post changes nothing."""
     form = await request.post()
     sent = form.get("csrf")
@@ -105,7 +105,7 @@ async def posted_form(request: web.Request) -> MultiDictProxy[str | bytes | web.
     return form
 
 
-def field(form: MultiDictProxy[str | bytes | web.FileField], name: str) -> str:
+def field(form: MultiDictProxy[str | bytes | bytearray | web.FileField], name: str) -> str:
     value = form.get(name, "")
     return value.strip() if isinstance(value, str) else ""
 
