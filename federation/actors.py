@@ -16,11 +16,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.sql import upsert
 from federation.client import FederationClient, Signer
 from federation.errors import FederationError
 from federation.httpsig import load_public_key
 from federation.models import RemoteActor
-from federation.storage import upsert
 from federation.vocab import ACTOR_TYPES
 
 Clock = Callable[[], datetime]

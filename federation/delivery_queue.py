@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import rowcount
 from federation.models import DELIVERY_STATES, Delivery
-from federation.storage import rowcount
 
 RETRY_DEAD = DELIVERY_STATES.move("dead", "queued")
 QUEUED, DEAD = RETRY_DEAD.target, RETRY_DEAD.source

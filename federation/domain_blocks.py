@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.sql import insert_ignoring_duplicates, rowcount
 from federation.models import DomainBlock
-from federation.storage import insert_ignoring_duplicates, rowcount
 
 #: How long a process trusts its copy of the block list; another process's change is seen within this time.
 REFRESH_SECONDS = 10.0

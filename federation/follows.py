@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import insert_ignoring_duplicates
 from federation.actors import ActorStore
 from federation.inbox import InvalidActivity
 from federation.models import Follower, Following, LocalActor
 from federation.outbox import new_activity_id, publish
 from federation.processing import Handler, Prefetch
-from federation.storage import insert_ignoring_duplicates
 from federation.urls import InstanceUrls
 from federation.vocab import activity, object_id
 

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import insert_many_ignoring_duplicates
 from federation.models import HostHealth
-from federation.storage import insert_many_ignoring_duplicates
 
 #: (delivered, permanent) for one attempt: either resets a host's count; any other failure adds one.
 Attempt = tuple[bool, bool]

@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.sql import upsert
 from federation.client import FederationClient
 from federation.errors import FederationError
 from federation.models import KnownInstance
-from federation.storage import upsert
 from federation.wellknown import NODEINFO_21_SCHEMA
 
 NODEINFO_RELS = (NODEINFO_21_SCHEMA, "http://nodeinfo.diaspora.software/ns/schema/2.0")

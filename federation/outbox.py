@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import insert_ignoring_duplicates
 from federation.models import DELIVERY_STATES, Delivery, OutboxItem
-from federation.storage import insert_ignoring_duplicates
 from federation.urls import InstanceUrls
 
 

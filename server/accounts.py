@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import insert_ignoring_duplicates
 from federation.httpsig import dump_private_key, dump_public_key, generate_private_key
 from federation.models import LocalActor
-from federation.storage import insert_ignoring_duplicates
 from server.models import User
 
 INSTANCE_ACTOR = "instance"

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from common.sql import UTCDateTime
 from common.states import StateGraph, Wait
-from federation.models import UTCDateTime
 
 
 class Base(DeclarativeBase):

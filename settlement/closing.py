@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Executable, and_, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.sql import dialect_insert, insert_ignoring_duplicates, rowcount
 from settlement import accounts, ledger
 from settlement.allocation import allocate, share_seed
 from settlement.destinations import ACCOUNT_KINDS, LOCAL, PAYOUT, Classifier, Destination
@@ -44,7 +45,6 @@ from settlement.models import (
     Share,
 )
 from settlement.periods import Period
-from settlement.storage import dialect_insert, insert_ignoring_duplicates, rowcount
 
 DISTRIBUTED = PERIOD_CLOSE_STATES.move("distributing", "paying")
 PAID = PERIOD_CLOSE_STATES.move("paying", "closed")

@@ -24,12 +24,12 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import dialect_insert
 from settlement import accounts, ledger
 from settlement.destinations import ESCROW
 from settlement.ledger import AccountKey
 from settlement.models import Earning, Share
 from settlement.periods import parse_period
-from settlement.storage import dialect_insert
 
 RETURNED = "returned"
 CLAIMED = "claimed"

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import insert_ignoring_duplicates, rowcount
 from settlement.models import Flattr as Flattr
-from settlement.storage import insert_ignoring_duplicates, rowcount
 
 
 async def record(

@@ -19,9 +19,9 @@ from sqlalchemy import BigInteger, SQLColumnExpression, cast, func, insert, sele
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import Cast
 
+from common.sql import dialect_insert, insert_ignoring_duplicates
 from settlement.models import Account, Entry, Transaction
 from settlement.money import minor_digits
-from settlement.storage import dialect_insert, insert_ignoring_duplicates
 
 UNBALANCED = "unbalanced"
 ACCOUNT_CURRENCY = "account_currency"

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from common.sql import UTCDateTime
 from common.states import StateGraph, Wait
-from settlement.storage import UTCDateTime
 
 
 class Base(DeclarativeBase):

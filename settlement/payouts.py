@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import dialect_insert, insert_ignoring_duplicates
 from settlement import ledger
 from settlement.accounts import CREATOR, DUE_FROM
 from settlement.destinations import ESCROW, PAYOUT
 from settlement.ledger import AccountKey
 from settlement.models import Earning, Payout, ReceivedPayout, Share
-from settlement.storage import dialect_insert, insert_ignoring_duplicates
 
 UNKNOWN_CREATOR = "unknown_creator"
 WRONG_CURRENCY = "wrong_currency"

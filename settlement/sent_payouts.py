@@ -18,13 +18,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import rowcount
 from common.states import StateGraph
 from settlement import claim_payouts, ledger, payouts
 from settlement.accounts import DUE_TO, ESCROW, IN_FLIGHT
 from settlement.ledger import AccountKey
 from settlement.models import CLAIM_PAYOUT_STATES, PAYOUT_STATES, ClaimPayout, Payout
 from settlement.payouts import PayoutLine
-from settlement.storage import rowcount
 
 SentPayout = Payout | ClaimPayout
 

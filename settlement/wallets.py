@@ -11,11 +11,11 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import upsert
 from settlement import accounts, ledger
 from settlement.ledger import AccountKey
 from settlement.models import Budget
 from settlement.money import Money, MoneyError
-from settlement.storage import upsert
 
 
 class PaymentProvider(Protocol):

@@ -13,8 +13,8 @@ import logging
 from sqlalchemy import exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import insert_ignoring_duplicates
 from federation.errors import FederationError
-from federation.storage import insert_ignoring_duplicates
 from server.bot import replies
 from server.instance import Instance
 from server.models import BotNotice, BotOptOut

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import insert_ignoring_duplicates, rowcount
 from federation.processing import Handler
-from federation.storage import insert_ignoring_duplicates, rowcount
 from federation.urls import InstanceUrls
 from federation.vocab import PUBLIC, object_id
 from server.bot import boosts, codes, links, opt_outs, replies

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.storage import insert_ignoring_duplicates, rowcount
+from common.sql import insert_ignoring_duplicates, rowcount
 from server.models import LinkedAccount
 
 

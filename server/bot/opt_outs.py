@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.storage import insert_ignoring_duplicates
+from common.sql import insert_ignoring_duplicates
 from server.models import BotOptOut
 
 #: The whole message, so a "stop" inside a sentence or next to a post link is not taken as an opt-out.

@@ -15,7 +15,7 @@ import logging
 
 from sqlalchemy import select, update
 
-from federation.storage import rowcount
+from common.sql import rowcount
 from federation.wakeup import sleep_until_woken
 from server.bot import replies
 from server.donations import donor_view

@@ -11,10 +11,10 @@ from typing import Any, TextIO
 
 from sqlalchemy import delete, update
 
+from common.sql import rowcount
 from config.settings import Settings
 from federation import domain_blocks
 from federation.domain_blocks import InvalidDomain
-from federation.storage import rowcount
 from server.cli.paths import settings_of
 from server.cli.shared import CommandError, opened
 from server.models import User, WebSession

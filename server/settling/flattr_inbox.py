@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.sql import insert_ignoring_duplicates
 from federation import flattr_vocab
 from federation.processing import Handler
-from federation.storage import insert_ignoring_duplicates
 from federation.urls import InstanceUrls
 from federation.vocab import object_id
 from server import things

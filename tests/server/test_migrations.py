@@ -6,10 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData
 
+import common.sql
 import federation.models
 import server.models
 import settlement.models
-import settlement.storage
 from federation_harness import Databases
 from server import db
 
@@ -40,4 +40,4 @@ async def test_migrations_match_models_and_rerun_harmlessly(tmp_path: Path) -> N
 def _is_type_noise(change: object) -> bool:
     """UTCDateTime is a DateTime underneath; Alembic sees the decorator as a different type."""
     return (isinstance(change, list) and len(change) == 1 and change[0][0] == "modify_type"
-            and isinstance(change[0][-1], (federation.models.UTCDateTime, settlement.storage.UTCDateTime)))
+            and isinstance(change[0][-1], common.sql.UTCDateTime))

@@ -1,19 +1,42 @@
-"""Small SQL helpers that must behave the same on SQLite and PostgreSQL."""
+"""SQL that must behave the same on SQLite and PostgreSQL: a UTC column type and conflict-aware inserts.
 
+Every package's tables use them, so they live here rather than twice.
+"""
+
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, FromClause, Result, TableClause
+from sqlalchemy import CursorResult, DateTime, FromClause, Result, TableClause, TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC without a zone and hands back aware datetimes, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 async def insert_ignoring_duplicates(session: AsyncSession, table: FromClause, values: dict[str, Any]) -> bool:
     """Insert one row unless a unique key already holds it; True when the row is new.
 
     `ON CONFLICT DO NOTHING` keeps the surrounding transaction usable, where a
-    caught IntegrityError would abort it on PostgreSQL.
+    caught IntegrityError would abort it on PostgreSQL; and a concurrent writer of
+    the same key waits for the first one instead of failing.
     """
-    statement = _dialect_insert(session, table).values(**values).on_conflict_do_nothing()
+    statement = dialect_insert(session, table).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(rowcount(result))
 
@@ -22,12 +45,12 @@ async def insert_many_ignoring_duplicates(session: AsyncSession, table: FromClau
                                           rows: list[dict[str, Any]]) -> None:
     """Insert the rows that no unique key already holds, in one executemany."""
     if rows:
-        await session.execute(_dialect_insert(session, table).on_conflict_do_nothing(), rows)
+        await session.execute(dialect_insert(session, table).on_conflict_do_nothing(), rows)
 
 
 async def upsert(session: AsyncSession, table: FromClause, values: dict[str, Any], key: str) -> None:
     """Insert the row, or update the one whose `key` column matches; safe against concurrent writers."""
-    statement = _dialect_insert(session, table).values(**values)
+    statement = dialect_insert(session, table).values(**values)
     updates = {column: statement.excluded[column] for column in values if column != key}
     await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates))
 
@@ -43,11 +66,11 @@ def rowcount(result: Result[*tuple[Any, ...]]) -> int:
     return result.rowcount
 
 
-def _dialect_insert(session: AsyncSession, table: FromClause) -> postgresql.Insert | sqlite.Insert:
+def dialect_insert(session: AsyncSession, table: FromClause) -> postgresql.Insert | sqlite.Insert:
     """The dialect's INSERT, which has ON CONFLICT.
 
     `table` is typed as the FromClause that a model's `__table__` is declared as,
-    so that every layer's models can be passed; it must be a table all the same.
+    so that every package's models can be passed; it must be a table all the same.
     """
     if not isinstance(table, TableClause):
         raise TypeError(f"an INSERT needs a table, not a {type(table).__name__}")
