@@ -15,6 +15,10 @@ from federation.models import INBOX_STATES
 from federation.strict_json import InvalidJSON, json_object
 from federation.vocab import object_id
 
+#: The columns that keep an activity's id and its actor's URI hold this many characters.
+MAX_URI_LENGTH = 2048
+MAX_TYPE_LENGTH = 64
+
 
 class InvalidActivity(FederationError):
     code = "invalid_activity"
@@ -37,10 +41,13 @@ def parse_activity(body: bytes) -> Incoming:
     activity_id, kind, actor = document.get("id"), document.get("type"), object_id(document.get("actor"))
     if not isinstance(activity_id, str) or not _is_http_url(activity_id):
         raise InvalidActivity("The activity needs an http(s) `id`.")
-    if not isinstance(kind, str) or not kind:
+    if not isinstance(kind, str) or not kind or len(kind) > MAX_TYPE_LENGTH:
         raise InvalidActivity("The activity needs a `type`.")
     if actor is None or not _is_http_url(actor):
         raise InvalidActivity("The activity needs an `actor`.")
+    if max(len(activity_id), len(actor)) > MAX_URI_LENGTH:
+        raise InvalidActivity(f"An activity's `id` and `actor` are at most {MAX_URI_LENGTH} characters.",
+                              code="too_long")
     if urlsplit(activity_id).netloc != urlsplit(actor).netloc:
         raise InvalidActivity("The activity id must be on its actor's host.", code="foreign_activity_id")
     return Incoming(document, activity_id, kind, actor)

@@ -26,12 +26,14 @@ back whenever the queue is empty, so the pool checks it again before reuse.
 
 import asyncio
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation.errors import FederationError
@@ -44,6 +46,8 @@ PENDING = INBOX_STATES.birth("pending")
 
 #: Rows in one INSERT: far below SQLite's and asyncpg's parameter limits, and a short transaction.
 MAX_BATCH = 500
+#: SQLSTATE classes of a failure that a row caused, not the database: data exceptions and integrity.
+ROW_SQLSTATE_CLASSES = ("22", "23")
 
 
 class InboxUnavailable(FederationError):
@@ -52,8 +56,10 @@ class InboxUnavailable(FederationError):
     code = "inbox_unavailable"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Waiting:
+    """A request's row and the future it waits on; compared by identity, as two requests may carry equal rows."""
+
     row: dict[str, Any]
     stored: asyncio.Future[None]
 
@@ -115,18 +121,34 @@ class InboxWriter:
             await self._release()
 
     async def _commit(self, batch: list[_Waiting]) -> None:
-        try:
-            await self._write(batch)
-        except Exception as exc:  # any failure: nobody in the batch was stored, each request must say so
-            log.exception("storing %d inbox activities failed", len(batch))
-            for waiting in _still_waiting(batch):
-                waiting.stored.set_exception(_unavailable(exc))
-            await self._release()
-            return
-        if any(waiting.row["state"] == PENDING for waiting in batch):
+        refused = await self._store(batch)
+        stored = [waiting for waiting in batch if waiting not in refused]
+        if any(waiting.row["state"] == PENDING for waiting in stored):
             self._after_commit()
         for waiting in _still_waiting(batch):
-            waiting.stored.set_result(None)
+            if waiting in refused:
+                waiting.stored.set_exception(_unavailable(refused[waiting]))
+            else:
+                waiting.stored.set_result(None)
+
+    async def _store(self, batch: list[_Waiting]) -> dict[_Waiting, Exception]:
+        """Write the batch; what could not be stored, each with why.
+
+        A failed statement stored nothing. When the database itself failed,
+        every request of the batch hears so (503, and its peer retries); when
+        the rows did, the batch is split in halves and written again, so that
+        one row the database refuses fails alone instead of its whole batch.
+        """
+        try:
+            await self._write(batch)
+        except Exception as exc:  # any failure: this statement stored nothing
+            await self._release()
+            if len(batch) == 1 or _database_failed(exc):
+                log.exception("storing %d inbox activities failed", len(batch))
+                return dict.fromkeys(batch, exc)
+            half = len(batch) // 2
+            return await self._store(batch[:half]) | await self._store(batch[half:])
+        return {}
 
     async def _write(self, batch: list[_Waiting]) -> None:
         if self._connection is None:
@@ -143,6 +165,20 @@ class InboxWriter:
 def _still_waiting(batch: list[_Waiting]) -> list[_Waiting]:
     """Without the requests whose client went away: aiohttp cancelled them, and their future with them."""
     return [waiting for waiting in batch if not waiting.stored.done()]
+
+
+def _database_failed(exc: Exception) -> bool:
+    """A failure of the database or the connection to it, which any row would meet, rather than of some row.
+
+    PostgreSQL says which by the class of its SQLSTATE: 22 (data exception:
+    a NUL, a value too long) and 23 (integrity) are a row's; the others (08
+    connection, 53 resources, 57 operator intervention…) the database's.
+    """
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return not sqlstate.startswith(ROW_SQLSTATE_CLASSES)
+    return isinstance(exc, OSError | sqlite3.OperationalError | sqlite3.InterfaceError | OperationalError
+                      | InterfaceError)
 
 
 def _unavailable(cause: Exception) -> InboxUnavailable:

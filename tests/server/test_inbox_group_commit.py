@@ -130,6 +130,33 @@ async def test_a_failed_commit_answers_503_to_its_batch_and_the_peers_retry_succ
     assert len(await stored_ids(receiver)) == 41
 
 
+async def test_a_row_the_database_refuses_fails_alone_and_its_batch_is_stored(
+        federation: Federation, peer: PlainPeer) -> None:
+    """A row-level failure (a value the database will not take) splits the batch until the row is alone."""
+    receiver = await federation.start("receiver")
+    writer, now = receiver.live.inbox_writer, receiver.live.clock()
+    insert_rows = writer.insert_rows
+    poison = like(peer, "poison")["id"]
+    sizes: list[int] = []
+
+    async def refusing(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        sizes.append(len(rows))
+        if any(row["activity_id"] == poison for row in rows):
+            raise ValueError("invalid byte sequence for encoding UTF8")
+        await insert_rows(connection, rows)
+
+    writer.insert_rows = refusing
+    try:
+        names = ["poison", *map(str, range(30))]
+        outcomes = await asyncio.gather(*(writer.store(incoming(peer, name), now) for name in names),
+                                        return_exceptions=True)
+    finally:
+        writer.insert_rows = insert_rows
+    assert isinstance(outcomes[0], InboxUnavailable) and outcomes[1:] == [None] * 30
+    assert sorted(await stored_ids(receiver)) == sorted(like(peer, str(n))["id"] for n in range(30))
+    assert sizes[0] == 16, "the poisoned row was queued with others, in the first half taken"
+
+
 async def test_stopping_stores_what_is_queued_then_refuses(federation: Federation, peer: PlainPeer) -> None:
     receiver = await federation.start("receiver")
     writer, now = receiver.live.inbox_writer, receiver.live.clock()

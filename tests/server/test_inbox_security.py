@@ -193,6 +193,38 @@ async def test_nan_in_an_activity_gets_400_and_spoils_no_one_elses_commit(pair: 
     assert await stored(receiver) == 20
 
 
+@pytest.mark.parametrize("where, poison, reason", [
+    ("suffix", "\ud800", "unpaired surrogate"),
+    ("suffix", "nul\u0000", "NUL"),
+    ("content", "\udfff after", "unpaired surrogate"),
+    ("content", "before \u0000", "NUL"),
+])
+async def test_text_no_database_can_store_gets_400_and_spoils_no_one_elses_commit(
+        pair: tuple[Node, Node, Any], where: str, poison: str, reason: str) -> None:
+    """A lone surrogate or a NUL failed the group commit at the database: 503 for every activity of its batch."""
+    receiver, sender, key = pair
+    url, key_id = f"{receiver.base_url}/inbox", f"{sender.base_url}/users/sam#main-key"
+    bodies = [json.dumps(note_activity(sender, "sam", str(n))).encode() for n in range(20)]
+    activity = (note_activity(sender, "sam", poison) if where == "suffix"
+                else note_activity(sender, "sam", "poisoned", content=poison))
+    poisoned = json.dumps(activity).encode()
+    answers = await asyncio.gather(*(post(url, body, cavage_headers(key, key_id, url, body))
+                                     for body in [poisoned, *bodies]))
+    status, answer = answers[0]
+    assert (status, answer["error"]) == (400, "invalid_json") and reason in answer["reason"]
+    assert [status for status, _ in answers[1:]] == [202] * 20
+    assert await stored(receiver) == 20
+
+
+async def test_an_id_longer_than_its_column_gets_400(pair: tuple[Node, Node, Any]) -> None:
+    receiver, sender, key = pair
+    url = f"{receiver.base_url}/inbox"
+    body = json.dumps(note_activity(sender, "sam", "x" * 2100)).encode()
+    status, answer = await post(url, body, cavage_headers(key, f"{sender.base_url}/users/sam#main-key", url, body))
+    assert (status, answer["error"]) == (400, "too_long")
+    assert await stored(receiver) == 0
+
+
 async def test_oversized_body_gets_413(pair: tuple[Node, Node, Any]) -> None:
     receiver, sender, key = pair
     body = json.dumps(note_activity(sender, "sam", content="x" * 300_000)).encode()
