@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.supervision import supervise
 from federation import host_health
 from federation.client import BlockedDomain, FederationClient, FetchError, PostResult, UnsafeAddress
 from federation.domain_blocks import BLOCKED_DELIVERY
@@ -76,10 +77,12 @@ class DeliveryWorker:
         return len(claimed)
 
     async def run(self, poll_seconds: float) -> None:
-        """Drain the queue, then sleep until woken or until the next poll."""
-        while True:
+        """Drain the queue, then sleep until woken or until the next poll; a failed round is waited out."""
+        async def round_() -> None:
             if await self.run_once() < self._options.batch:
                 await sleep_until_woken(self.wakeup, poll_seconds)
+
+        await supervise("delivery", round_)
 
     async def _claim(self) -> list[Delivery]:
         now = self._clock()

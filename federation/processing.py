@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Update, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.supervision import supervise
 from federation.models import INBOX_ATTEMPTS, INBOX_STATES, InboxItem
 from federation.wakeup import sleep_until_woken
 
@@ -89,16 +90,15 @@ class InboxProcessor:
         commit takes the write lock the inbox needs; a few large batches a second
         cost the inbox less, and an item waits at most that much longer.
         """
-        while True:
-            try:
-                handled = await self.run_once()
-            except Exception:  # the database is away: what is pending stays pending until it is back
-                log.exception("inbox processing failed")
-                handled = 0
-            if not handled:
-                await sleep_until_woken(self.wakeup, poll_seconds)
-            elif handled < BATCH:
-                await asyncio.sleep(GATHER_SECONDS)
+        await supervise("inbox processing", lambda: self._round(poll_seconds))
+
+    async def _round(self, poll_seconds: float) -> None:
+        """One batch, then the pause or the idle wait; what is pending stays pending if the database is away."""
+        handled = await self.run_once()
+        if not handled:
+            await sleep_until_woken(self.wakeup, poll_seconds)
+        elif handled < BATCH:
+            await asyncio.sleep(GATHER_SECONDS)
 
     async def _pending(self, limit: int) -> list[_Item]:
         async with self._sessions() as session:

@@ -16,6 +16,7 @@ import logging
 from sqlalchemy import select, update
 
 from common.sql import rowcount
+from common.supervision import supervise
 from federation.wakeup import sleep_until_woken
 from server.bot import replies
 from server.donations import donor_view
@@ -36,9 +37,11 @@ class BotTaskWorker:
         self._instance = instance
 
     async def run(self, poll_seconds: float) -> None:
-        while True:
+        async def round_() -> None:
             if not await self.run_once():
                 await sleep_until_woken(self._instance.bot_wakeup, poll_seconds)
+
+        await supervise("bot tasks", round_)
 
     async def run_once(self, limit: int = 50) -> int:
         async with self._instance.sessions() as session:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from common.supervision import supervise
 from server.bot.escrow_notices import send_escrow_notices
 from server.instance import Instance
 from server.settling.alias_claims import claim_by_alias
@@ -35,13 +36,13 @@ class SettlementWorker:
         return scheduler
 
     async def run(self) -> None:
-        while True:
-            await self.wakeup.wait()
-            self.wakeup.clear()
-            try:
-                await settlement_tick(self._instance, self._aliases_due())
-            except Exception:  # the next tick tries again; a close resumes where it stopped
-                log.exception("settlement tick failed")
+        """A failed tick is logged and waited out; the next one tries again, and a close resumes where it stopped."""
+        await supervise("settlement tick", self._round)
+
+    async def _round(self) -> None:
+        await self.wakeup.wait()
+        self.wakeup.clear()
+        await settlement_tick(self._instance, self._aliases_due())
 
     async def _wake(self) -> None:
         self.wakeup.set()
