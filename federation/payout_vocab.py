@@ -11,9 +11,9 @@ receiver can refuse it line by line.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
-from federation.flattr_vocab import NAMESPACE
+from federation.flattr_vocab import NAMESPACE, PERIOD_LABEL
 from federation.vocab import AS_CONTEXT, object_id
 
 CONTEXT: list[Any] = [
@@ -25,9 +25,30 @@ CONTEXT: list[Any] = [
 ]
 
 
+#: A Payout's lines at most; a close sends one line per (creator, thing) of one host.
+MAX_ITEMS = 10_000
+#: What a line may count: more flattrs than any period could hold is not a count.
+MAX_FLATTRS = 1_000_000_000
+#: The columns that keep a creator's actor URI and a thing's id hold this many characters.
+MAX_URI_LENGTH = 2048
+
+
+class InvalidPayout(ValueError):
+    """A Payout that cannot be read as a whole; `code` is the reason its Reject gives."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 @dataclass(frozen=True)
 class PayoutItem:
-    """One (creator, thing) line of a Payout; `amount` is the decimal string as sent, None when it was not one."""
+    """One (creator, thing) line of a Payout; `amount` is the decimal string as sent.
+
+    `amount` is None when the line cannot be credited as it stands (no decimal
+    string, a creator or thing that is no http(s) URI of a storable length, a
+    count of flattrs that is no count): the receiver refuses it as invalid.
+    """
 
     creator: str
     thing: str
@@ -49,10 +70,14 @@ class ReceivedPayout:
 
 @dataclass(frozen=True)
 class ReceivedAnswer:
-    """An `Accept` or `Reject` of one of our payouts, and the (creator, thing) lines it did not credit."""
+    """An `Accept` or `Reject` of one of our payouts, and the (creator, thing) lines it did not credit.
+
+    A `Reject` credited nothing, whatever lines it lists: `rejected` says so.
+    """
 
     payout_id: str | None
     refused: list[tuple[str, str]]
+    rejected: bool = False
 
 
 def payout(payout_id: str, sender: str, recipient: str, *, period: str, currency: str, total: str,
@@ -65,31 +90,60 @@ def payout(payout_id: str, sender: str, recipient: str, *, period: str, currency
 
 
 def read_payout(activity: dict[str, Any]) -> ReceivedPayout:
-    """The processor has checked `id` and `actor`; every other field is the sender's word, read as it stands."""
-    items = activity.get("items")
-    lines = [_item(item) for item in items if isinstance(item, dict)] if isinstance(items, list) else []
-    return ReceivedPayout(str(activity["id"]), str(activity["actor"]), str(activity.get("period", "")),
-                          str(activity.get("currency", "")), lines)
+    """The inbox has checked `id` and `actor`; the rest is the sender's word: `InvalidPayout` when unreadable.
+
+    A period that is no period label, or items that are no list of at most
+    MAX_ITEMS, make the whole Payout unreadable; a bad line only itself.
+    """
+    period, items = activity.get("period"), activity.get("items")
+    if not isinstance(period, str) or not PERIOD_LABEL.fullmatch(period):
+        raise InvalidPayout("invalid_period", "The period must be a label such as 2026-10 or 2026-10-31.")
+    if not isinstance(items, list) or not 0 < len(items) <= MAX_ITEMS:
+        raise InvalidPayout("invalid_items", f"The items must be a list of 1 to {MAX_ITEMS} lines.")
+    currency = activity.get("currency")
+    return ReceivedPayout(str(activity["id"]), str(activity["actor"]), period,
+                          currency if isinstance(currency, str) else "", [_item(item) for item in items])
 
 
 def read_answer(activity: dict[str, Any]) -> ReceivedAnswer:
     refused = activity.get("refused")
     lines = [(str(item.get("creator")), str(item.get("object")))
              for item in refused if isinstance(item, dict)] if isinstance(refused, list) else []
-    return ReceivedAnswer(object_id(activity.get("object")), lines)
+    return ReceivedAnswer(object_id(activity.get("object")), lines, rejected=activity.get("type") == "Reject")
 
 
-def _item(item: dict[str, Any]) -> PayoutItem:
+def _item(item: object) -> PayoutItem:
     """A line without a count of flattrs stands for one, as the first senders wrote it."""
-    amount, flattrs = item.get("amount"), item.get("flattrs")
-    return PayoutItem(str(item.get("creator")), str(item.get("object")), amount if isinstance(amount, str) else None,
-                      flattrs if isinstance(flattrs, int) and flattrs > 0 else 1)
+    if not isinstance(item, dict):
+        return PayoutItem("", "", None, 1)
+    creator, thing, amount = item.get("creator"), item.get("object"), item.get("amount")
+    flattrs = item.get("flattrs", 1)
+    if not (_is_uri(creator) and _is_uri(thing) and isinstance(amount, str) and _is_count(flattrs)):
+        return PayoutItem(_shown(creator), _shown(thing), None, 1)
+    return PayoutItem(creator, thing, amount, flattrs)
+
+
+def _is_uri(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and len(value) <= MAX_URI_LENGTH and value.startswith(("https://", "http://"))
+
+
+def _is_count(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_FLATTRS
+
+
+def _shown(value: object) -> str:
+    """How a refused line names what it held, bounded: the answer repeats it to the sender."""
+    return value[:MAX_URI_LENGTH] if isinstance(value, str) else ""
 
 
 def answer(activity_id: str, kind: str, sender: str, recipient: str, payout_id: str,
-           refused: list[dict[str, str]]) -> dict[str, Any]:
-    """`Accept` when some line was credited, `Reject` when none was; `refused` lists the lines not credited."""
-    return {
+           refused: list[dict[str, str]], reason: str | None = None) -> dict[str, Any]:
+    """`Accept` when some line was credited, `Reject` when none was; `refused` lists the lines not credited.
+
+    `reason`: why a Payout was rejected as a whole, when it could not be read.
+    """
+    document = {
         "@context": CONTEXT, "id": activity_id, "type": kind, "actor": sender, "to": [recipient],
         "object": {"id": payout_id, "type": "Payout"}, "refused": refused,
     }
+    return document | ({"reason": reason} if reason else {})

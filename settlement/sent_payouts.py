@@ -86,8 +86,12 @@ async def mark_sent(session: AsyncSession, kind: SentKind, payout_id: str) -> bo
 
 
 async def settle(session: AsyncSession, *, payout_id: str, host: str, refused: Sequence[tuple[str, str]],
-                 now: datetime) -> bool:
-    """Book `host`'s answer to whichever of our payouts `payout_id` names; False when there is nothing to settle."""
+                 now: datetime, rejected: bool = False) -> bool:
+    """Book `host`'s answer to whichever of our payouts `payout_id` names; False when there is nothing to settle.
+
+    `refused` lists the (creator, thing) lines the destination did not credit;
+    `rejected`, that it credited none (a Payout it could not read at all).
+    """
     found = await find(session, payout_id)
     if found is None:
         return False
@@ -96,7 +100,8 @@ async def settle(session: AsyncSession, *, payout_id: str, host: str, refused: S
     if payout.host != host or payout.state != source:
         return False
     refused_keys = set(refused)
-    back = [line for line in await kind.lines_of(session, payout) if (line.creator, line.thing) in refused_keys]
+    back = [line for line in await kind.lines_of(session, payout)
+            if rejected or (line.creator, line.thing) in refused_keys]
     await ledger.post(session, kind=kind.booking, idempotency_key=f"{kind.key}:{payout_id}",
                       lines=_entries(kind, payout, back), now=now, memo=f"{kind.memo} {payout.period} to {host}")
     await kind.settle_shares(session, payout, back, now)

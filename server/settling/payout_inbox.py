@@ -19,7 +19,7 @@ from federation import payout_vocab
 from federation.instances import InstanceDirectory
 from federation.models import RemoteActor
 from federation.outbox import new_activity_id, publish
-from federation.payout_vocab import PayoutItem
+from federation.payout_vocab import InvalidPayout, PayoutItem
 from federation.processing import Handler, Prefetch
 from federation.urls import InstanceUrls
 from federation.vocab import object_id
@@ -54,17 +54,25 @@ class PayoutHandlers:
         source = await self._instance_of(session, activity)
         if source is None:
             return
-        received = payout_vocab.read_payout(activity)
+        try:
+            received = payout_vocab.read_payout(activity)
+        except InvalidPayout as exc:
+            log.warning("rejecting Payout %s from %s: %s", activity["id"], source, exc)
+            await self._answer(session, activity, "Reject", [], now, reason=exc.code)
+            return
         creators = await self._local_creators(session, received.items)
         lines = [_line(item, received.currency) for item in received.items]
         refusals = await payouts.receive(
             session, payout_id=received.id, source=source, period=received.period,
             currency=self._currency, lines=lines, creators=creators, now=now)
         kind = "Reject" if len(refusals) == len(received.items) else "Accept"
-        sender = self._urls.actor(INSTANCE_ACTOR)
-        reply = payout_vocab.answer(new_activity_id(self._urls), kind, sender, received.actor, received.id,
-                                    [refusal.as_dict() for refusal in refusals])
-        inbox = await self._inbox_of(session, received.actor)
+        await self._answer(session, activity, kind, [refusal.as_dict() for refusal in refusals], now)
+
+    async def _answer(self, session: AsyncSession, payout: dict[str, Any], kind: str, refused: list[dict[str, str]],
+                      now: datetime, reason: str | None = None) -> None:
+        reply = payout_vocab.answer(new_activity_id(self._urls), kind, self._urls.actor(INSTANCE_ACTOR),
+                                    payout["actor"], payout["id"], refused, reason)
+        inbox = await self._inbox_of(session, payout["actor"])
         await publish(session, sender=INSTANCE_ACTOR, activity=reply, inboxes=[inbox], now=now)
 
     async def on_answer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
@@ -72,7 +80,8 @@ class PayoutHandlers:
         answer = payout_vocab.read_answer(activity)
         if host is None or answer.payout_id is None:
             return
-        await sent_payouts.settle(session, payout_id=answer.payout_id, host=host, refused=answer.refused, now=now)
+        await sent_payouts.settle(session, payout_id=answer.payout_id, host=host, refused=answer.refused,
+                                  rejected=answer.rejected, now=now)
 
     async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
         """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""

@@ -82,3 +82,17 @@ async def test_an_answer_from_another_host_settles_nothing(sessions: async_sessi
         assert not await sent_payouts.settle(session, payout_id="p1", host="evil.example", refused=[], now=NOW)
     async with sessions() as session:
         assert await balance(session, "in_flight", "b.example") == 200
+
+
+async def test_a_reject_returns_every_line_to_escrow_whatever_it_lists(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A destination that could not read our Payout credited nothing: its Reject lists no line."""
+    async with sessions() as session, session.begin():
+        await _sent_payout(session)
+        assert await sent_payouts.settle(session, payout_id="p1", host="b.example", refused=[], rejected=True, now=NOW)
+    async with sessions() as session:
+        assert await balance(session, "in_flight", "b.example") == 0
+        assert await balance(session, "due_to", "b.example") == 0
+        assert await balance(session, "escrow", BOB) == 200
+        assert set(await session.scalars(select(Share.destination))) == {"escrow"}
+        assert await ledger.check(session) == []
