@@ -7,7 +7,9 @@ Stages, recorded in `stl_period_closes.state`:
    `stl_donor_closes` row per donor. A crash loses at most the batch in hand,
    which the next run redoes; a donor already closed is never taken again.
 2. `paying`: one `stl_payouts` row per destination instance and the local
-   creators' earnings, written in one transaction.
+   creators' earnings, written in one transaction with the check of the
+   period's invariants (`close_invariants`): if they fail, nothing of it is
+   kept and the period stays `paying`.
 3. `closed`.
 
 One process works on a period at a time: it holds a lease on the period's
@@ -27,7 +29,7 @@ from sqlalchemy import Executable, and_, func, insert, literal, or_, select, upd
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.sql import dialect_insert, insert_ignoring_duplicates, rowcount
-from settlement import accounts, ledger
+from settlement import accounts, close_invariants, ledger
 from settlement.allocation import allocate, share_seed
 from settlement.destinations import ACCOUNT_KINDS, LOCAL, PAYOUT, Classifier, Destination
 from settlement.ledger import AccountKey
@@ -256,6 +258,7 @@ class PeriodCloser:
                     "currency": self._settings.currency, "state": PAYOUT_STATES.birth("pending"),
                     "created_at": self._clock()})
             await session.execute(_local_earnings(session, label))
+            await close_invariants.check(session, label)
             await self._renew(session, label, state=CLOSED, finished_at=self._clock(), lease_owner=None)
 
 

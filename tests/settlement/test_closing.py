@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import flattrs, ledger, wallets
+from settlement import close_invariants, flattrs, ledger, wallets
+from settlement.close_invariants import PeriodInvariantBroken
 from settlement.closing import CloseSettings, LeaseLost, PeriodCloser, PeriodStillOpen
 from settlement.destinations import ESCROW, LOCAL, PAYOUT
 from settlement.ledger import AccountKey
-from settlement.models import DonorClose, Earning, Payout, Share
+from settlement.models import DonorClose, Earning, Payout, PeriodClose, Share
 from settlement.money import Money
 from settlement.periods import parse_period
 from settlement.wallets import ManualProvider
@@ -114,3 +115,24 @@ async def test_a_dry_run_writes_nothing(sessions: async_sessionmaker[AsyncSessio
     assert totals == {"donors": 1, "spent": 600, "fees": 0, LOCAL: 200, PAYOUT: 200, ESCROW: 200}
     async with sessions() as session:
         assert await session.scalar(select(func.count(Share.id))) == 0
+
+
+async def test_a_period_whose_money_does_not_add_up_is_not_marked_closed(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A share nobody paid for (planted here, as a bug or a bad restore would) stops the close before `closed`."""
+    await fund(sessions, "alice", 1000, 500, AUTHORS)
+    async with sessions() as session, session.begin():
+        session.add(Share(period=PERIOD.label, donor="mallory", thing_uri=f"{AUTHORS[0]}/things/9",
+                          author_uri=AUTHORS[0], host="here.example", recipient="bob", amount=5, currency="EUR",
+                          destination=LOCAL))
+    with pytest.raises(PeriodInvariantBroken, match=r"shares \(505\) and fees \(0\) do not add up to the spends"):
+        await closer(sessions).close(PERIOD, classify)
+    async with sessions() as session:
+        assert await session.scalar(select(PeriodClose.state)) == "paying"
+        assert await session.scalar(select(func.count(Payout.id))) == 0
+        stray = await session.scalar(select(Share).where(Share.donor == "mallory"))
+    async with sessions() as session, session.begin():
+        await session.delete(await session.merge(stray))
+    assert (await closer(sessions).close(PERIOD, classify)).state == "closed"
+    async with sessions() as session:
+        assert await close_invariants.flaws(session, PERIOD.label) == []
