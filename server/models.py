@@ -91,6 +91,16 @@ class ReceivedFlattr(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class BotCodeTry(Base):
+    """A code a remote account sent the bot that linked nothing: counted, so that codes cannot be guessed."""
+
+    __tablename__ = "bot_code_tries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_uri: Mapped[str] = mapped_column(String(2048), index=True)
+    tried_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class LinkCode(Base):
     """A one-time code a user sends the bot from Mastodon; only its SHA-256 is kept, like a token."""
 

@@ -27,7 +27,7 @@ from common.sql import insert_ignoring_duplicates, rowcount
 from federation.processing import Handler
 from federation.urls import InstanceUrls
 from federation.vocab import PUBLIC, object_id
-from server.bot import boosts, codes, links, opt_outs, replies
+from server.bot import boosts, code_tries, codes, links, opt_outs, replies
 from server.bot.messages import Message, audience, read
 from server.bot.replies import Recipient
 from server.models import BOT_TASK_STATES, BotNotice, BotTask, LinkedAccount
@@ -106,21 +106,21 @@ class BotHandlers:
         await self._reply(session, sender, message, text, now)
 
     async def _link_with_code(self, session: AsyncSession, message: Message, now: datetime) -> str:
-        username = await self._redeem(session, message.code_candidates(), now)
+        """One code per message, and a few failed ones per account a day: a code cannot be guessed by volume."""
+        candidates = message.code_candidates()
+        if len(candidates) > 1:
+            return replies.one_code()
+        if await code_tries.exhausted(session, message.author, now):
+            return replies.too_many_tries(int(code_tries.WINDOW.total_seconds() // 3600))
+        username = await codes.redeem(session, candidates[0], now=now)
         if username is None:
+            await code_tries.record(session, message.author, now)
             return replies.bad_code()
         if not await links.link(session, username=username, actor_uri=message.author, now=now):
             return replies.already_linked("another account here")
         claimed = await escrow.claim(session, author_uri=message.author, username=username, now=now)
         text = replies.linked(self._account(username))
         return f"{text} {replies.claimed(self._money(claimed))}" if claimed else text
-
-    async def _redeem(self, session: AsyncSession, candidates: list[str], now: datetime) -> str | None:
-        for candidate in candidates:
-            username = await codes.redeem(session, candidate, now=now)
-            if username is not None:
-                return username
-        return None
 
     async def _unlink(self, session: AsyncSession, message: Message, sender: Recipient,
                       existing: LinkedAccount | None, now: datetime) -> None:

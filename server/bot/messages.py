@@ -14,6 +14,10 @@ from typing import Any
 from federation.vocab import PUBLIC, object_id
 
 CODE_SHAPE = re.compile(r"\b[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}\b")
+#: The HTML of a Note the bot reads, at most: a DM is a few hundred characters; 200 KB held the processor a minute.
+MAX_CONTENT = 20_000
+#: What a link code is made of (`server.bot.codes`): a word with other letters is a word, not a mistyped code.
+CODE_ALPHABET = frozenset("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
 PLAIN_URL = re.compile(r"https?://[^\s<>\"]+")
 UNLINK = re.compile(r"\bunlink\b", re.IGNORECASE)
 
@@ -29,8 +33,13 @@ class Message:
     direct: bool
 
     def code_candidates(self) -> list[str]:
-        """Words shaped like a code (8 letters or digits, maybe split 4-4), URLs left out."""
-        return CODE_SHAPE.findall(PLAIN_URL.sub(" ", self.text))
+        """Words shaped like a code (8 letters or digits of the code alphabet, maybe split 4-4), URLs left out.
+
+        Each once, as typed; the same code written twice is one candidate.
+        """
+        words = CODE_SHAPE.findall(PLAIN_URL.sub(" ", self.text))
+        shaped = [word for word in words if set(word.replace("-", "").upper()) <= CODE_ALPHABET]
+        return list({word.replace("-", "").upper(): word for word in reversed(shaped)}.values())[::-1]
 
     def asks_unlink(self) -> bool:
         return bool(UNLINK.search(self.text))
@@ -43,7 +52,7 @@ def read(activity: dict[str, Any]) -> Message | None:
         return None
     mentions = frozenset(_mentions(note.get("tag")))
     parser = _TextParser(mentions)
-    parser.feed(str(note.get("content") or ""))
+    parser.feed(str(note.get("content") or "")[:MAX_CONTENT])
     parser.close()
     text = " ".join(parser.text.split())
     urls = list(dict.fromkeys([*parser.links, *PLAIN_URL.findall(text)]))

@@ -89,6 +89,16 @@ def already_linked(account: str) -> str:
     return f"This account is already linked to {account}. Send \"unlink\" first if you want to link it elsewhere."
 
 
+def one_code() -> str:
+    return ("I found more than one code in your message, so I tried none. Send me your code alone, "
+            "as your Mecene instance shows it (XXXX-XXXX).")
+
+
+def too_many_tries(hours: int) -> str:
+    return (f"Too many codes from your account did not work, so I will not try more for {hours} hours. "
+            "Ask your Mecene instance for a new code and send it to me then.")
+
+
 def bad_code() -> str:
     return ("Sorry, that code did not work: it may be mistyped, expired or already used. Nothing was linked. "
             "Ask your Mecene instance for a new code and send it to me in a direct message.")

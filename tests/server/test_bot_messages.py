@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from server.bot.messages import read
+from server.bot.messages import MAX_CONTENT, read
 
 
 def fixture(fixtures_dir: Path, name: str) -> dict:
@@ -37,3 +37,12 @@ def test_codes_and_links_are_found_in_the_text_and_a_bare_object_is_nothing() ->
     assert message.urls == ["https://m.example/@y/2", "https://p.example/x/abcd1234"]
     assert read({"type": "Create", "object": {"id": note["id"], "type": "Note"}}).text == ""
     assert read({"type": "Create", "object": note["id"]}) is None
+
+
+def test_only_the_start_of_a_huge_note_is_read() -> None:
+    """A 200 KB DM held the inbox processor about a minute; the bot reads what a person could have typed."""
+    note = {"id": "https://m.example/users/z/statuses/2", "type": "Note", "attributedTo": "https://m.example/users/z",
+            "content": "<p>" + "ABCD-EFGH " * 20_000 + "</p>"}
+    message = read({"type": "Create", "object": note})
+    assert message is not None and len(message.text) <= MAX_CONTENT
+    assert message.code_candidates() == ["ABCD-EFGH"]

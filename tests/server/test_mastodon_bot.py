@@ -6,17 +6,18 @@ shows as a direct message.
 """
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from api_client import Api, account, assert_ledger_balances
 from federation.models import Delivery, InboxItem
 from federation_harness import Federation, Node, eventually
 from mastodon_peer import Account, MastodonPeer, mecene_bot
 from plain_peer import AS_PUBLIC
-from server.models import BotTask, ReceivedFlattr
+from server.models import BotCodeTry, BotTask, ReceivedFlattr
 
 
 @pytest.fixture
@@ -190,6 +191,39 @@ async def test_wrong_expired_and_reused_codes_link_nothing(federation: Federatio
     [answer] = await answers(peer, "yan", 1)
     assert "did not work" in answer["content"]
     assert yan not in await links_of(alice)
+
+
+async def test_a_message_full_of_code_shaped_words_links_nothing(federation: Federation,
+                                                                   peer: MastodonPeer) -> None:
+    """1,000 code-shaped words around one real code linked the sender to that code's account."""
+    a = await federation.start("a")
+    alice, bot = await donor(a), mecene_bot(a.base_url)
+    peer.add_account("zoe")
+    words = " ".join(f"{n:04d}".translate(str.maketrans("01", "XY")) + "-WXYZ" for n in range(1000))
+    assert await peer.direct_message("zoe", bot, f"{words} {await new_code(alice)}") == 202
+    [answer] = await answers(peer, "zoe", 1)
+    assert "more than one code" in answer["content"]
+    assert await links_of(alice) == []
+
+
+async def test_an_account_that_sent_five_wrong_codes_is_not_heard_for_a_day(federation: Federation,
+                                                                             peer: MastodonPeer) -> None:
+    a = await federation.start("a")
+    alice, bot = await donor(a), mecene_bot(a.base_url)
+    zoe = peer.add_account("zoe")
+    for attempt in range(1, 6):
+        assert await peer.direct_message("zoe", bot, f"WXYZ-{attempt + 1}ABC") == 202
+        await answers(peer, "zoe", attempt)
+        assert "did not work" in peer.direct_messages("zoe")[-1]["content"]
+    assert await peer.direct_message("zoe", bot, await new_code(alice)) == 202
+    await answers(peer, "zoe", 6)
+    assert "Too many codes" in peer.direct_messages("zoe")[-1]["content"]
+    assert await links_of(alice) == []
+    async with a.live.sessions() as session, session.begin():
+        await session.execute(update(BotCodeTry).values(tried_at=a.live.clock() - timedelta(hours=25)))
+    assert await peer.direct_message("zoe", bot, await new_code(alice)) == 202
+    await answers(peer, "zoe", 7)
+    assert await links_of(alice) == [zoe]
 
 
 async def test_a_forged_sender_is_refused_and_links_nothing(federation: Federation, peer: MastodonPeer) -> None:
