@@ -64,6 +64,7 @@ class DeliverySettings:
     breaker_threshold: int
     breaker_cooldown_seconds: float
     poll_seconds: float
+    lease_seconds: float
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ def _validate(s: Settings) -> None:
         ("settlement.escrow_claim_months", s.settlement.escrow_claim_months >= 1, "at least 1"),
         ("settlement.close_delay_minutes", s.settlement.close_delay_minutes >= 0, "zero or more"),
         ("settlement.close_batch_donors", s.settlement.close_batch_donors >= 1, "at least 1"),
+        ("delivery.lease_seconds", s.delivery.lease_seconds > 0, "more than zero"),
         ("settlement.close_lease_seconds", s.settlement.close_lease_seconds > 0, "more than zero"),
         ("settlement.tick_seconds", s.settlement.tick_seconds > 0, "more than zero"),
         ("settlement.alias_check_minutes", s.settlement.alias_check_minutes >= 0, "zero or more"),

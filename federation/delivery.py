@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.sql import rowcount
 from common.supervision import supervise
 from federation import host_health
 from federation.client import BlockedDomain, FederationClient, FetchError, PostResult, UnsafeAddress
@@ -24,7 +25,6 @@ from federation.models import DELIVERY_STATES, Delivery, HostHealth
 from federation.retry import RetryPolicy, is_permanent
 from federation.wakeup import sleep_until_woken
 
-DELIVERY_LEASE = timedelta(minutes=2)
 DELIVERED = DELIVERY_STATES.move("queued", "delivered")
 RETRIED = DELIVERY_STATES.move("queued", "queued")
 GIVEN_UP = DELIVERY_STATES.move("queued", "dead")
@@ -36,7 +36,9 @@ class DeliveryOptions:
     per_host_concurrency: int = 4
     breaker_threshold: int = 10
     breaker_cooldown: timedelta = timedelta(seconds=60)
-    lease: timedelta = DELIVERY_LEASE
+    lease: timedelta = timedelta(minutes=2)
+    #: Who this process is to the queue (host:port): the name its claims carry.
+    worker: str = ""
     batch: int = 200
 
 
@@ -77,12 +79,29 @@ class DeliveryWorker:
         return len(claimed)
 
     async def run(self, poll_seconds: float) -> None:
-        """Drain the queue, then sleep until woken or until the next poll; a failed round is waited out."""
+        """Take back our own claims, then drain the queue, then sleep until woken or until the next poll.
+
+        A failed round is waited out; the claims are taken back in the first round that succeeds.
+        """
+        reclaimed = False
+
         async def round_() -> None:
+            nonlocal reclaimed
+            if not reclaimed:
+                await self.reclaim()
+                reclaimed = True
             if await self.run_once() < self._options.batch:
                 await sleep_until_woken(self.wakeup, poll_seconds)
 
         await supervise("delivery", round_)
+
+    async def reclaim(self) -> int:
+        """Free the claims this process made before it stopped (a crash leaves them leased); how many."""
+        async with self._sessions() as session, session.begin():
+            freed = await session.execute(update(Delivery).where(
+                Delivery.locked_by == self._options.worker, Delivery.state == DELIVERED.source,
+                Delivery.locked_until.is_not(None)).values(locked_until=None, locked_by=None))
+        return rowcount(freed)
 
     async def _claim(self) -> list[Delivery]:
         now = self._clock()
@@ -98,7 +117,7 @@ class DeliveryWorker:
                 return []
             claimed = await session.scalars(
                 update(Delivery).where(Delivery.id.in_(ids), free, Delivery.state == DELIVERED.source)
-                .values(locked_until=now + self._options.lease).returning(Delivery))
+                .values(locked_until=now + self._options.lease, locked_by=self._options.worker).returning(Delivery))
             return list(claimed)
 
     async def _attempt(self, row: Delivery) -> Outcome:
@@ -145,7 +164,8 @@ class DeliveryWorker:
 
 _DELIVERIES = Delivery.__table__
 _NEXT_STATE = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("b_id"))
-               .values(attempts=bindparam("b_attempts"), locked_until=None, last_status=bindparam("b_status"),
+               .values(attempts=bindparam("b_attempts"), locked_until=None, locked_by=None,
+                       last_status=bindparam("b_status"),
                        last_error=bindparam("b_error"), state=bindparam("b_state"),
                        finished_at=bindparam("b_finished"), next_attempt_at=bindparam("b_next")))
 

@@ -120,7 +120,7 @@ DELIVERY_STATES = StateGraph("fed_deliveries", born=["queued"], final=["delivere
     ("dead", "queued"): "the operator retried the dead letter",
 }, waits={
     "queued": Wait("a delivery worker claims it once next_attempt_at has come",
-                   timeout="federation.delivery.DELIVERY_LEASE", after_timeout="queued"),
+                   timeout="delivery.lease_seconds", after_timeout="queued"),
     "dead": Wait("the operator's retry (mecene deliveries --retry, or the queue page)"),
 })
 
@@ -141,6 +141,8 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The process that claimed it (host:port): started again, it takes its own claims back.
+    locked_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,6 +5,7 @@ the bot), so that `server.instance` stays the plain object services take.
 """
 
 import asyncio
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -28,8 +29,12 @@ from server.settling.flattr_inbox import ReceivedFlattrHandlers
 from server.settling.payout_inbox import PayoutHandlers
 
 
-def build_instance(settings: Settings, clock: Clock = system_clock) -> Instance:
-    """Every service of one instance, and the inbox handlers that its processor runs."""
+def build_instance(settings: Settings, clock: Clock = system_clock, port: int | None = None) -> Instance:
+    """Every service of one instance, and the inbox handlers that its processor runs.
+
+    `port`: the one `mecene serve` listens on, when not the configured one; with
+    the host's name it names this process to the delivery queue.
+    """
     engine = db.create_engine(settings.database.url)
     sessions = db.sessionmaker(engine)
     urls = InstanceUrls(settings.base_url)
@@ -37,7 +42,7 @@ def build_instance(settings: Settings, clock: Clock = system_clock) -> Instance:
     client = FederationClient(_client_options(settings), blocked=blocks.is_blocked)
     keyring = Keyring(sessions, urls, clock)
     actors = ActorStore(sessions, client, lambda: keyring.cached(INSTANCE_ACTOR), clock)
-    delivery = DeliveryWorker(sessions, client, keyring, _retry_policy(settings), _delivery_options(settings),
+    delivery = DeliveryWorker(sessions, client, keyring, _retry_policy(settings), _delivery_options(settings, port),
                               clock)
     directory = InstanceDirectory(sessions, client, scheme=settings.scheme, clock=clock)
     payouts = PayoutHandlers(urls, directory, settings.instance.currency)
@@ -76,8 +81,10 @@ def _retry_policy(settings: Settings) -> RetryPolicy:
     return RetryPolicy(max_attempts=settings.delivery.max_attempts, base_seconds=settings.delivery.retry_base_seconds)
 
 
-def _delivery_options(settings: Settings) -> DeliveryOptions:
+def _delivery_options(settings: Settings, port: int | None) -> DeliveryOptions:
     return DeliveryOptions(
+        lease=timedelta(seconds=settings.delivery.lease_seconds),
+        worker=f"{socket.gethostname()}:{port or settings.server.port}"[:128],
         concurrency=settings.delivery.concurrency,
         per_host_concurrency=settings.delivery.per_host_concurrency,
         breaker_threshold=settings.delivery.breaker_threshold,

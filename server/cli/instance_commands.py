@@ -39,8 +39,8 @@ async def init(data_dir: Path, domain: str) -> int:
 
 
 def serve(settings: Settings, host: str | None, port: int | None) -> int:
-    instance = build_instance(settings)
     listen_host, listen_port = host or settings.server.host, port or settings.server.port
+    instance = build_instance(settings, port=listen_port)
     print(f"Mecene serving {settings.base_url} on http://{listen_host}:{listen_port}/", flush=True)
     web.run_app(create_app(instance), host=listen_host, port=listen_port, print=None, access_log=None)
     return 0

@@ -1,11 +1,13 @@
 """The delivery queue: late peers, restarts, dead letters and the circuit breaker."""
 
+import asyncio
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from federation.follows import follow
 from federation.models import Delivery, Follower, Following, HostHealth
@@ -115,3 +117,54 @@ async def test_circuit_breaker_holds_deliveries_to_a_failing_host(federation: Fe
     a.live.clock.advance(seconds=30)
     assert await a.live.delivery.run_once() == 0, "an open circuit holds the host's deliveries"
     assert (await deliveries(a))[0].attempts == attempts
+
+
+async def test_a_process_started_again_takes_back_its_own_claims_at_once(federation: Federation) -> None:
+    """Claims of a process that died wait out their lease, unless the same process (host and port) comes back."""
+    a = await federation.start("a")
+    b = await federation.reserve("b")
+    await add_user(a, "alice")
+    async with a.live.sessions() as session, session.begin():
+        await follow(session, a.live.urls, username="alice", target_uri=f"{b.base_url}/users/bob",
+                     target_inbox=f"{b.base_url}/inbox", now=a.live.clock())
+        worker = a.live.delivery._options.worker
+        await session.execute(update(Delivery).values(locked_by=worker,
+                                                      locked_until=a.live.clock() + timedelta(hours=1)))
+    await federation.stop("a")
+    await federation.start("b")
+    await add_user(b, "bob")
+    await federation.start("a")
+
+    async def followed() -> bool:
+        async with b.live.sessions() as session:
+            return await session.scalar(select(Follower.follower_uri)) == f"{a.base_url}/users/alice"
+
+    await eventually(followed, timeout=15, what="the follow, its claim taken back by the restarted process")
+    assert (await deliveries(a))[0].locked_by is None
+
+
+async def test_claims_of_another_process_wait_for_their_lease(federation: Federation) -> None:
+    a, b = await federation.start("a"), await federation.start("b")
+    await add_user(a, "alice")
+    await add_user(b, "bob")
+    async with a.live.sessions() as session, session.begin():
+        await follow(session, a.live.urls, username="alice", target_uri=f"{b.base_url}/users/bob",
+                     target_inbox=f"{b.base_url}/inbox", now=a.live.clock())
+        await session.execute(update(Delivery).values(locked_by="elsewhere:8080",
+                                                      locked_until=a.live.clock() + timedelta(minutes=5)))
+    assert await a.live.delivery.reclaim() == 0
+    a.live.delivery.wakeup.set()
+    await asyncio.sleep(1)
+    assert await followers(b) == []
+    a.clock.advance(minutes=6)
+    a.live.delivery.wakeup.set()
+
+    async def followed() -> bool:
+        return await followers(b) == [f"{a.base_url}/users/alice"]
+
+    await eventually(followed, what="the follow, once the other process's lease ran out")
+
+
+async def followers(node: Node) -> list[str]:
+    async with node.live.sessions() as session:
+        return list(await session.scalars(select(Follower.follower_uri)))
