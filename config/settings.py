@@ -50,6 +50,7 @@ class DatabaseSettings:
 class FederationSettings:
     inbox_max_bytes: int
     fetch_max_bytes: int
+    inbox_retry_base_seconds: float
     connect_timeout: float
     request_timeout: float
     max_redirects: int
@@ -212,6 +213,7 @@ def _validate(s: Settings) -> None:
         ("database.url", s.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")),
          "a sqlite+aiosqlite:// or postgresql+asyncpg:// URL"),
         ("federation.inbox_max_bytes", s.federation.inbox_max_bytes > 0, "a positive size"),
+        ("federation.inbox_retry_base_seconds", s.federation.inbox_retry_base_seconds > 0, "more than zero"),
         ("federation.fetch_max_bytes", s.federation.fetch_max_bytes > 0, "a positive size"),
         ("federation.max_redirects", s.federation.max_redirects >= 0, "zero or more"),
         ("delivery.max_attempts", s.delivery.max_attempts >= 1, "at least 1"),

@@ -5,8 +5,10 @@ waits for the busy event loop to take the answer: with a fixed number of
 clients, each hop is time in which none of them sends. The writer's connection
 is in autocommit mode, and a batch is one statement, which SQLite and
 PostgreSQL each commit, durably, before answering it; a failed statement leaves
-nothing behind. Copies of an activity, in the batch or stored before, are
-skipped by `ON CONFLICT DO NOTHING`; nothing is returned, as every row handed
+nothing behind. Copies of an activity in the batch are dropped before it is
+sent; one stored before is left as it is (`ON CONFLICT … DO UPDATE … WHERE`),
+unless it had failed: the peer delivering it again is the moment to try it
+again, so it is pending once more. Nothing is returned, as every row handed
 back would cost the SQLite thread another hand-over of the GIL. Rows go
 straight to the driver (aiosqlite, asyncpg), with every value through its
 column type's own bind processor, as SQLAlchemy would send it.
@@ -25,13 +27,20 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from federation.models import InboxItem
+from federation.models import INBOX_STATES, InboxItem
 
 COLUMNS = ("activity_id", "actor_uri", "activity", "state", "attempts", "received_at", "processed_at")
 #: Each column's array type for unnest, and the cast back where text is not assignable (text to json).
 _POSTGRES_ARRAYS = {"activity_id": ("text", ""), "actor_uri": ("text", ""), "activity": ("text", "::json"),
                     "state": ("text", ""), "attempts": ("int", ""), "received_at": ("timestamp", ""),
                     "processed_at": ("timestamp", "")}
+
+
+_RETRY = INBOX_STATES.move("failed", "pending")
+#: A stored copy is left alone, unless it had failed: then it is due again, with a fresh count of attempts.
+_ON_CONFLICT = (f"ON CONFLICT (activity_id) DO UPDATE SET state = '{_RETRY.target}', attempts = 0, "
+                "error = NULL, next_attempt_at = NULL, processed_at = NULL "
+                f"WHERE {InboxItem.__tablename__}.state = '{_RETRY.source}'")
 
 
 class InboxInsert(Protocol):
@@ -68,13 +77,14 @@ class SQLiteInboxInsert:
 
     async def __call__(self, connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
         driver = await _driver_connection(connection)
-        values = [value for row in rows for value in self._bound.row(row)]
-        await driver.execute_fetchall(self._statement(len(rows)), values)
+        unique = _first_copies(rows)
+        values = [value for row in unique for value in self._bound.row(row)]
+        await driver.execute_fetchall(self._statement(len(unique)), values)
 
     def _statement(self, count: int) -> str:
         row = f"({', '.join('?' * len(COLUMNS))})"
-        return (f"INSERT INTO {self._bound.table} ({', '.join(COLUMNS)}) VALUES {', '.join([row] * count)} "
-                "ON CONFLICT DO NOTHING")
+        values = ", ".join([row] * count)
+        return f"INSERT INTO {self._bound.table} ({', '.join(COLUMNS)}) VALUES {values} {_ON_CONFLICT}"
 
 
 class PostgresInboxInsert:
@@ -83,13 +93,17 @@ class PostgresInboxInsert:
         arrays = ", ".join(f"${n}::{_POSTGRES_ARRAYS[name][0]}[]" for n, name in enumerate(COLUMNS, start=1))
         selected = ", ".join(f"{name}{_POSTGRES_ARRAYS[name][1]}" for name in COLUMNS)
         self._statement = (f"INSERT INTO {self._bound.table} ({', '.join(COLUMNS)}) "
-                           f"SELECT {selected} FROM unnest({arrays}) AS batch ({', '.join(COLUMNS)}) "
-                           "ON CONFLICT DO NOTHING")
+                           f"SELECT {selected} FROM unnest({arrays}) AS batch ({', '.join(COLUMNS)}) {_ON_CONFLICT}")
 
     async def __call__(self, connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
         driver = await _driver_connection(connection)
-        columns = zip(*map(self._bound.row, rows), strict=True)
+        columns = zip(*map(self._bound.row, _first_copies(rows)), strict=True)
         await driver.execute(self._statement, *(list(column) for column in columns))
+
+
+def _first_copies(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per activity id: a statement may not update the row it inserted (PostgreSQL refuses it)."""
+    return list({row["activity_id"]: row for row in reversed(rows)}.values())[::-1]
 
 
 def inbox_insert(dialect: Dialect) -> InboxInsert:

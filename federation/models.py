@@ -76,12 +76,20 @@ class Following(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+#: Attempts before an item is left failed: a handler's error, or a peer away (a prefetch that could not reach it).
 INBOX_ATTEMPTS = 5
-INBOX_STATES = StateGraph("fed_inbox_items", born=["pending", "done"], final=["done", "failed"], moves={
+INBOX_TRANSIENT_ATTEMPTS = 20
+INBOX_STATES = StateGraph("fed_inbox_items", born=["pending", "done"], final=["done"], moves={
     ("pending", "done"): "its handler ran, in the transaction that marks it",
-    ("pending", "pending"): "its prefetch or handler raised; the error is kept and the next batch tries again",
-    ("pending", "failed"): "INBOX_ATTEMPTS attempts raised",
-}, waits={"pending": Wait("the inbox processor, woken when the group commit stores it, or its poll")})
+    ("pending", "pending"): "its prefetch or handler raised; the error is kept and it waits before the next try",
+    ("pending", "failed"): "INBOX_ATTEMPTS attempts raised (INBOX_TRANSIENT_ATTEMPTS when a peer was away)",
+    ("failed", "pending"): "the same activity arrived again, or the operator retried it",
+}, waits={
+    "pending": Wait("the inbox processor, woken when the group commit stores it, or its poll; after a failure, "
+                    "the wait before the next try, doubling from its base",
+                    timeout="federation.inbox_retry_base_seconds", after_timeout="pending"),
+    "failed": Wait("the peer delivering the activity again, or the operator's retry (mecene inbox --retry)"),
+})
 
 
 class InboxItem(Base):
@@ -98,6 +106,8 @@ class InboxItem(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: After a failure, not tried again before this instant; None when due at once.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class OutboxItem(Base):

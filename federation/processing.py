@@ -18,14 +18,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, case, select, update
+from sqlalchemy import Update, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.supervision import supervise
-from federation.models import INBOX_ATTEMPTS, INBOX_STATES, InboxItem
+from federation.models import INBOX_ATTEMPTS, INBOX_STATES, INBOX_TRANSIENT_ATTEMPTS, InboxItem
 from federation.wakeup import sleep_until_woken
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ GIVEN_UP = INBOX_STATES.move("pending", "failed")
 BATCH = 100
 #: The pause after a batch that was not full, so a busy inbox's items gather into the next one.
 GATHER_SECONDS = 0.05
+MAX_RETRY_DELAY = timedelta(hours=1)
 
 
 def dispatch_key(activity: Mapping[str, Any]) -> str:
@@ -63,8 +64,11 @@ class _Item:
 class InboxProcessor:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], handlers: Mapping[str, Handler],
                  clock: Callable[[], datetime], after_commit: Callable[[], None] = lambda: None,
-                 prefetchers: Mapping[str, Prefetch] | None = None) -> None:
+                 prefetchers: Mapping[str, Prefetch] | None = None,
+                 retry_base: timedelta = timedelta(minutes=1)) -> None:
+        """`retry_base`: the wait after an item's first failure, doubled after each next one (at most an hour)."""
         self._sessions = sessions
+        self._retry_base = retry_base
         self._handlers = handlers
         self._prefetchers = prefetchers or {}
         self._clock = clock
@@ -102,8 +106,9 @@ class InboxProcessor:
 
     async def _pending(self, limit: int) -> list[_Item]:
         async with self._sessions() as session:
+            due = or_(InboxItem.next_attempt_at.is_(None), InboxItem.next_attempt_at <= self._clock())
             rows = await session.execute(select(InboxItem.id, InboxItem.activity).where(
-                InboxItem.state == HANDLED.source).order_by(InboxItem.id).limit(limit))
+                InboxItem.state == HANDLED.source, due).order_by(InboxItem.id).limit(limit))
             return [_Item(row.id, row.activity) for row in rows]
 
     async def _prefetched(self, item: _Item) -> bool:
@@ -160,7 +165,7 @@ class InboxProcessor:
                 await handler(session, item.activity, now)
         except Exception as exc:
             log.exception("inbox item %s failed", item.id)
-            await session.execute(_failure(item.id, exc, claimed=True))
+            await session.execute(self._failure(item.id, exc, claimed=True))
 
     def acts_on(self, activity: dict[str, Any]) -> bool:
         return self._handler_for(activity) is not None
@@ -171,18 +176,33 @@ class InboxProcessor:
 
     async def _record_failure(self, item_id: int, exc: Exception) -> None:
         async with self._sessions() as session, session.begin():
-            await session.execute(_failure(item_id, exc, claimed=False))
+            await session.execute(self._failure(item_id, exc, claimed=False))
+
+    def _failure(self, item_id: int, exc: Exception, *, claimed: bool) -> Update:
+        """Count an attempt, keep the error and wait before the next; never touch an item processed since.
+
+        The n-th failure waits `retry_base` × 2ⁿ⁻¹ (at most an hour). A peer that
+        was away (a transient error) gets INBOX_TRANSIENT_ATTEMPTS tries, about
+        a day; a handler's own error INBOX_ATTEMPTS. `claimed`: inside the
+        transaction that marked the item handled, whose commit then records the
+        move pending → pending or failed.
+        """
+        attempts = InboxItem.attempts + 1
+        limit = INBOX_TRANSIENT_ATTEMPTS if _transient(exc) else INBOX_ATTEMPTS
+        now = self._clock()
+        waits = [(attempts == n, now + retry_delay(self._retry_base, n)) for n in range(1, limit)]
+        state = HANDLED.target if claimed else HANDLED.source
+        return (update(InboxItem).where(InboxItem.id == item_id, InboxItem.state == state)
+                .values(attempts=attempts, error=f"{type(exc).__name__}: {exc}"[:2000], processed_at=None,
+                        next_attempt_at=case(*waits, else_=None),
+                        state=case((attempts >= limit, GIVEN_UP.target), else_=RETRIED.target))
+                .execution_options(synchronize_session=False))
 
 
-def _failure(item_id: int, exc: Exception, *, claimed: bool) -> Update:
-    """Count an attempt and keep the error; never touch an item processed since.
+def retry_delay(base: timedelta, failures: int) -> timedelta:
+    return min(MAX_RETRY_DELAY, base * int(2 ** (failures - 1)))
 
-    `claimed`: inside the transaction that marked the item handled, whose
-    commit then records the move pending → pending or failed.
-    """
-    attempts = InboxItem.attempts + 1
-    state = HANDLED.target if claimed else HANDLED.source
-    return (update(InboxItem).where(InboxItem.id == item_id, InboxItem.state == state)
-            .values(attempts=attempts, error=f"{type(exc).__name__}: {exc}", processed_at=None,
-                    state=case((attempts >= INBOX_ATTEMPTS, GIVEN_UP.target), else_=RETRIED.target))
-            .execution_options(synchronize_session=False))
+
+def _transient(exc: Exception) -> bool:
+    """A peer or the network away for now, which waiting may cure; not a handler's own error."""
+    return bool(getattr(exc, "transient", False)) or isinstance(exc, ConnectionError | TimeoutError)

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import ConfigError
-from server.cli import instance_commands, money_commands, operator_commands, period_commands, report_commands
+from server.cli import (
+    inbox_commands,
+    instance_commands,
+    money_commands,
+    operator_commands,
+    period_commands,
+    report_commands,
+)
 from server.cli.paths import data_dir, settings_of
 from server.cli.shared import CommandError
 from server.demo import run as demo
@@ -64,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_money_commands(sub)
     report_commands.add_report_commands(sub)
     operator_commands.add_block_commands(sub)
+    inbox_commands.add_inbox_commands(sub)
     _add_settlement_commands(sub)
     _add_demo_command(sub)
     return parser
