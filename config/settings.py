@@ -78,6 +78,7 @@ class SettlementSettings:
     close_lease_seconds: float
     tick_seconds: float
     alias_check_minutes: float
+    payout_resend_minutes: float
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,7 @@ def _validate(s: Settings) -> None:
         ("delivery.lease_seconds", s.delivery.lease_seconds > 0, "more than zero"),
         ("settlement.close_lease_seconds", s.settlement.close_lease_seconds > 0, "more than zero"),
         ("settlement.tick_seconds", s.settlement.tick_seconds > 0, "more than zero"),
+        ("settlement.payout_resend_minutes", s.settlement.payout_resend_minutes > 0, "more than zero"),
         ("settlement.alias_check_minutes", s.settlement.alias_check_minutes >= 0, "zero or more"),
     ]
     for key, ok, expected in checks:

@@ -16,6 +16,7 @@ from federation.models import DELIVERY_STATES, Delivery
 RETRY_DEAD = DELIVERY_STATES.move("dead", "queued")
 QUEUED, DEAD = RETRY_DEAD.target, RETRY_DEAD.source
 DELIVERED = DELIVERY_STATES.move("queued", "delivered").target
+SEND_AGAIN_FROM = (DELIVERY_STATES.move(DELIVERED, QUEUED).source, RETRY_DEAD.source)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,18 @@ async def undelivered(session: AsyncSession, *, state: str | None = None, limit:
     query = select(Delivery).order_by(Delivery.id).limit(limit)
     query = query.where(Delivery.state == state) if state else query.where(Delivery.state != DELIVERED)
     return list(await session.scalars(query))
+
+
+async def send_again(session: AsyncSession, activity_id: str, now: datetime) -> int:
+    """Deliver an activity once more to each inbox it went to, delivered or not; how many deliveries were queued.
+
+    For a sender that had no answer: a copy of an activity the receiver
+    already has changes nothing there, by its id.
+    """
+    result = await session.execute(
+        update(Delivery).where(Delivery.activity_id == activity_id, Delivery.state.in_(SEND_AGAIN_FROM))
+        .values(state=QUEUED, attempts=0, next_attempt_at=now, finished_at=None))
+    return rowcount(result)
 
 
 async def retry_dead(session: AsyncSession, delivery_id: int, now: datetime) -> bool:

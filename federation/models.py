@@ -123,15 +123,17 @@ class OutboxItem(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-DELIVERY_STATES = StateGraph("fed_deliveries", born=["queued"], final=["delivered"], moves={
+DELIVERY_STATES = StateGraph("fed_deliveries", born=["queued"], final=[], moves={
     ("queued", "delivered"): "the inbox answered 2xx",
     ("queued", "queued"): "a transient failure: tried again after the retry policy's delay",
     ("queued", "dead"): "a permanent refusal, a blocked domain, or the retry policy's last attempt failed",
-    ("dead", "queued"): "the operator retried the dead letter",
+    ("dead", "queued"): "the operator retried the dead letter, or its sender sends it again",
+    ("delivered", "queued"): "its sender sends it again (a Payout left unanswered)",
 }, waits={
     "queued": Wait("a delivery worker claims it once next_attempt_at has come",
                    timeout="delivery.lease_seconds", after_timeout="queued"),
     "dead": Wait("the operator's retry (mecene deliveries --retry, or the queue page)"),
+    "delivered": Wait("nothing, unless its sender sends it again"),
 })
 
 

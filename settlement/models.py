@@ -179,10 +179,12 @@ def _sent_payout_states(table: str) -> StateGraph:
     """Our payouts, of a period or of a claim, go the same way: queued once, settled by the answer."""
     return StateGraph(table, born=["pending"], final=["settled"], moves={
         ("pending", "sent"): "signed and queued for the destination's instance actor, in one transaction",
+        ("sent", "sent"): "unanswered for settlement.payout_resend_minutes: sent again, with the same id",
         ("sent", "settled"): "the destination's Accept or Reject booked",
     }, waits={
         "pending": Wait("the next settlement tick queues it, once the destination's actor is known"),
-        "sent": Wait("the destination's Accept or Reject"),
+        "sent": Wait("the destination's Accept or Reject", timeout="settlement.payout_resend_minutes",
+                     after_timeout="sent"),
     })
 
 
@@ -204,6 +206,8 @@ class Payout(Base):
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When it was last queued for its destination: sent again when no answer came for a while.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
@@ -227,6 +231,7 @@ class ClaimPayout(Base):
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 

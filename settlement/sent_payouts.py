@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sql import rowcount
@@ -45,6 +45,9 @@ class SentKind:
     def send(self) -> tuple[str, str]:
         move = self.states.move("pending", "sent")
         return move.source, move.target
+
+    def resend(self) -> str:
+        return self.states.move("sent", "sent").source
 
     def settle(self) -> tuple[str, str]:
         move = self.states.move("sent", "settled")
@@ -77,11 +80,32 @@ async def find(session: AsyncSession, payout_id: str) -> tuple[SentKind, SentPay
     return None
 
 
-async def mark_sent(session: AsyncSession, kind: SentKind, payout_id: str) -> bool:
+async def mark_sent(session: AsyncSession, kind: SentKind, payout_id: str, now: datetime) -> bool:
     """True for the caller that moved it from pending: only that one queues the activity."""
     source, target = kind.send()
     result = await session.execute(update(kind.model).where(
-        kind.model.payout_id == payout_id, kind.model.state == source).values(state=target))
+        kind.model.payout_id == payout_id, kind.model.state == source).values(state=target, sent_at=now))
+    return bool(rowcount(result))
+
+
+async def unanswered(session: AsyncSession, *, sent_before: datetime) -> list[tuple[SentKind, SentPayout]]:
+    """Payouts sent before `sent_before` and still not answered (one sent before `sent_at` existed counts)."""
+    found: list[tuple[SentKind, SentPayout]] = []
+    for kind in KINDS:
+        model = kind.model
+        rows = await session.scalars(select(model).where(
+            model.state == kind.resend(), func.coalesce(model.sent_at, model.created_at) < sent_before)
+            .order_by(model.id))
+        found += [(kind, _sent(row)) for row in rows]
+    return found
+
+
+async def mark_resent(session: AsyncSession, kind: SentKind, payout: SentPayout, now: datetime) -> bool:
+    """True for the caller that moved its `sent_at`: only that one sends it again."""
+    model = kind.model
+    result = await session.execute(update(model).where(
+        model.id == payout.id, model.state == kind.resend(), model.sent_at.is_not_distinct_from(payout.sent_at))
+        .values(sent_at=now))
     return bool(rowcount(result))
 
 

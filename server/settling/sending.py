@@ -5,7 +5,9 @@ Period payouts (`settlement.payouts`) and claim payouts
 waits for the next tick.
 """
 
-from federation import payout_vocab
+from datetime import timedelta
+
+from federation import delivery_queue, payout_vocab
 from federation.errors import FederationError
 from federation.outbox import publish
 from federation.payout_vocab import PayoutItem
@@ -35,9 +37,27 @@ async def send_payouts(instance: Instance) -> int:
         except FederationError:
             continue
         sent += await _queue(instance, kind, payout_id, info.instance_actor, inbox)
+    sent += await _send_unanswered_again(instance)
     if sent:
         instance.delivery.wakeup.set()
     return sent
+
+
+async def _send_unanswered_again(instance: Instance) -> int:
+    """Payouts left unanswered for `settlement.payout_resend_minutes`, delivered again with the same id.
+
+    The destination credits a payout id once, whatever the number of copies;
+    a copy that arrives where the first one failed is tried again there
+    (`federation.inbox_insert`), so an answer comes back and the payout settles.
+    """
+    now = instance.clock()
+    wait = timedelta(minutes=instance.settings.settlement.payout_resend_minutes)
+    again = 0
+    async with instance.sessions() as session, session.begin():
+        for kind, payout in await sent_payouts.unanswered(session, sent_before=now - wait):
+            if payout.payout_id is not None and await sent_payouts.mark_resent(session, kind, payout, now):
+                again += await delivery_queue.send_again(session, payout.payout_id, now)
+    return again
 
 
 async def _queue(instance: Instance, kind: SentKind, payout_id: str, recipient: str, inbox: str) -> int:
@@ -54,7 +74,7 @@ async def _queue(instance: Instance, kind: SentKind, payout_id: str, recipient: 
             payout_id, instance.urls.actor(INSTANCE_ACTOR), recipient, period=payout.period,
             currency=payout.currency, total=format_amount(Money(payout.total, payout.currency)), items=items,
             published=instance.clock())
-        if not await sent_payouts.mark_sent(session, kind, payout_id):
+        if not await sent_payouts.mark_sent(session, kind, payout_id, instance.clock()):
             return 0
         await publish(session, sender=INSTANCE_ACTOR, activity=document, inboxes=[inbox], now=instance.clock())
     return 1

@@ -58,7 +58,7 @@ async def settle_a_period(sessions: async_sessionmaker[AsyncSession], base_url: 
                        lambda label, host: f"{base_url}/payouts/{label}/{host}").close(PERIOD, classify)
     async with sessions() as session, session.begin():
         ((kind, payout),) = await sent_payouts.pending(session)
-        assert await sent_payouts.mark_sent(session, kind, payout.payout_id)
+        assert await sent_payouts.mark_sent(session, kind, payout.payout_id, after)
         await sent_payouts.settle(session, payout_id=payout.payout_id, host=PEER, refused=[], now=after)
         await payouts.receive(session, payout_id=f"https://{PEER}/payouts/{PERIOD.label}", source=PEER,
                               period=PERIOD.label, currency="EUR",

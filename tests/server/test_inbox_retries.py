@@ -59,7 +59,7 @@ async def test_a_payout_from_a_sender_that_is_briefly_away_is_credited_and_answe
                                                                            transient=True))
     document = payout(sender, receiver, [line(receiver, "1")])
     await send(sender, receiver, document)
-    answer = await answer_to(receiver, document["id"])
+    answer = await answer_to(receiver, document["id"], timeout=30)
     assert answer["type"] == "Accept" and await bob_earned(receiver) == 50
     stored = await item(receiver, document["id"])
     assert stored is not None and (stored.state, stored.attempts) == ("done", INBOX_ATTEMPTS + 2)

@@ -44,7 +44,7 @@ async def send(sender: Node, receiver: Node, document: dict[str, Any]) -> None:
     sender.live.delivery.wakeup.set()
 
 
-async def answer_to(receiver: Node, payout_id: str) -> dict[str, Any]:
+async def answer_to(receiver: Node, payout_id: str, timeout: float = 10.0) -> dict[str, Any]:
     """The receiver's answer, once it has queued it."""
     found: dict[str, Any] = {}
 
@@ -57,7 +57,7 @@ async def answer_to(receiver: Node, payout_id: str) -> dict[str, Any]:
                     return True
         return False
 
-    await eventually(answered, what=f"an answer to {payout_id}")
+    await eventually(answered, timeout=timeout, what=f"an answer to {payout_id}")
     return found
 
 

@@ -87,7 +87,7 @@ async def _close(sessions: async_sessionmaker[AsyncSession], period: Period, aut
                        lambda label, host: f"{BOB}/payouts/{label}/{host}").close(period, classify)
     async with sessions() as session, session.begin():
         for kind, payout in await sent_payouts.pending(session):
-            assert await sent_payouts.mark_sent(session, kind, payout.payout_id)
+            assert await sent_payouts.mark_sent(session, kind, payout.payout_id, after)
             await sent_payouts.settle(session, payout_id=payout.payout_id, host=payout.host, refused=[], now=after)
         await payouts.receive(session, payout_id=f"https://peer.example/p/{period.label}", source="peer.example",
                               period=period.label, currency="EUR", creators={BOB: "bob"}, now=after,

@@ -65,7 +65,7 @@ async def deliver(sender: Sessions, sender_host: str, receiver: Sessions, creato
 async def settle(sender: Sessions, receiver_host: str, refused: list[tuple]) -> None:
     async with sender() as session, session.begin():
         ((kind, payout),) = await sent_payouts.pending(session)
-        assert await sent_payouts.mark_sent(session, kind, payout.payout_id)
+        assert await sent_payouts.mark_sent(session, kind, payout.payout_id, AFTER)
         assert await sent_payouts.settle(session, payout_id=payout.payout_id, host=receiver_host, refused=refused,
                                          now=AFTER)
 

@@ -109,7 +109,7 @@ async def test_the_worked_example_books_what_the_document_says(sessions: Session
             creators={CAROL: "carol"}, now=CLOSED_AT)
     assert refused == []
     async with sessions() as session, session.begin():
-        assert await sent_payouts.mark_sent(session, kind, payout.payout_id)
+        assert await sent_payouts.mark_sent(session, kind, payout.payout_id, CLOSED_AT)
         await sent_payouts.settle(session, payout_id=payout.payout_id, host="other.example", refused=[],
                                   now=CLOSED_AT)
     await snapshot("accept")
