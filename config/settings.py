@@ -39,6 +39,9 @@ class InstanceSettings:
 class ServerSettings:
     host: str
     port: int
+    access_log: bool
+    log_format: str
+    metrics_port: int
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,8 @@ def _validate(s: Settings) -> None:
         ("delivery.lease_seconds", s.delivery.lease_seconds > 0, "more than zero"),
         ("settlement.close_lease_seconds", s.settlement.close_lease_seconds > 0, "more than zero"),
         ("settlement.tick_seconds", s.settlement.tick_seconds > 0, "more than zero"),
+        ("server.log_format", s.server.log_format in ("text", "json"), '"text" or "json"'),
+        ("server.metrics_port", 0 <= s.server.metrics_port <= 65535, "a port number, or 0 for none"),
         ("settlement.payout_resend_minutes", s.settlement.payout_resend_minutes > 0, "more than zero"),
         ("settlement.alias_check_minutes", s.settlement.alias_check_minutes >= 0, "zero or more"),
     ]

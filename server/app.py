@@ -13,6 +13,7 @@ from server.appkeys import instance_key
 from server.bot.tasks import BotTaskWorker
 from server.http_errors import error_middleware
 from server.instance import Instance
+from server.metrics_site import metrics_context
 from server.settling.tick import SettlementWorker
 from server.views import activitypub, objects, wellknown
 from server.web import routes as web_routes
@@ -26,6 +27,7 @@ def create_app(instance: Instance, *, run_workers: bool = True) -> web.Applicati
         wellknown.routes() + activitypub.routes() + objects.routes() + api_routes() + [web.get("/health", health)])
     web_routes.setup(app)
     app.cleanup_ctx.append(_instance_context(instance, run_workers))
+    app.cleanup_ctx.append(metrics_context(instance))
     return app
 
 

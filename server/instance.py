@@ -25,6 +25,7 @@ from federation.processing import InboxProcessor
 from federation.urls import InstanceUrls
 from server import db
 from server.accounts import INSTANCE_ACTOR, ensure_service_actors
+from server.metrics import Metrics
 from settlement.periods import Period, period_of
 
 VERSION = "0.1.0"
@@ -52,6 +53,7 @@ class Instance:
     directory: InstanceDirectory
     bot_wakeup: asyncio.Event
     blocks: DomainBlocks
+    metrics: Metrics
 
     async def start(self) -> None:
         """Migrate the schema, create the service actors, load the key that signs our fetches."""

@@ -25,6 +25,7 @@ from server import db
 from server.accounts import INSTANCE_ACTOR
 from server.bot.handlers import BotHandlers
 from server.instance import VERSION, Clock, Instance, system_clock
+from server.metrics import Metrics
 from server.settling.flattr_inbox import ReceivedFlattrHandlers
 from server.settling.payout_inbox import PayoutHandlers
 
@@ -56,7 +57,8 @@ def build_instance(settings: Settings, clock: Clock = system_clock, port: int | 
     inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set, acts_on=processor.acts_on)
     return Instance(settings=settings, clock=clock, engine=engine, sessions=sessions, urls=urls, client=client,
                     keyring=keyring, actors=actors, delivery=delivery, processor=processor,
-                    inbox_writer=inbox_writer, directory=directory, bot_wakeup=bot.wakeup, blocks=blocks)
+                    inbox_writer=inbox_writer, directory=directory, bot_wakeup=bot.wakeup, blocks=blocks,
+                    metrics=Metrics())
 
 
 def _wake(*events: asyncio.Event) -> Callable[[], None]:

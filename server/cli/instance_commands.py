@@ -1,6 +1,7 @@
 """The instance's own commands: init, serve, accounts, configuration, the delivery queue, follows."""
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from config.settings import Settings, load
 from federation import delivery_queue
 from federation.errors import FederationError
 from server.accounts import AccountError, create_user, list_users
+from server import logs
 from server.app import create_app
 from server.cli.shared import CommandError, opened
 from server.social import follow_account
@@ -41,8 +43,11 @@ async def init(data_dir: Path, domain: str) -> int:
 def serve(settings: Settings, host: str | None, port: int | None) -> int:
     listen_host, listen_port = host or settings.server.host, port or settings.server.port
     instance = build_instance(settings, port=listen_port)
+    logs.configure(settings.server.log_format)
     print(f"Mecene serving {settings.base_url} on http://{listen_host}:{listen_port}/", flush=True)
-    web.run_app(create_app(instance), host=listen_host, port=listen_port, print=None, access_log=None)
+    access_log = logging.getLogger("aiohttp.access") if settings.server.access_log else None
+    web.run_app(create_app(instance), host=listen_host, port=listen_port, print=None, access_log=access_log,
+                access_log_format=logs.ACCESS_FORMAT)
     return 0
 
 

@@ -7,16 +7,18 @@ the ids of our payouts.
 
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 from federation.errors import FederationError
 from federation.instances import InstanceInfo
+from server.events import event
 from server.instance import Instance
 from server.settling import sending
 from settlement import closing, escrow
-from settlement.closing import CloseReport, CloseSettings, PeriodCloser, Progress
+from settlement.closing import CLOSED, CloseReport, CloseSettings, PeriodCloser, Progress
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Classifier, Destination
 from settlement.periods import Period, parse_period
 
@@ -62,7 +64,14 @@ async def classifier(instance: Instance, label: str) -> Classifier:
 
 
 async def close_period(instance: Instance, period: Period, progress: Progress | None = None) -> CloseReport:
+    started = time.monotonic()
     report = await closer(instance).close(period, await classifier(instance, period.label), progress)
+    seconds = time.monotonic() - started
+    if report.state == CLOSED:
+        instance.metrics.close_seconds.observe(seconds)
+    event("period_close", period=report.period, state=report.state, donors=report.donors, spent=report.spent,
+          fees=report.fees, payouts=report.payouts, currency=instance.settings.instance.currency,
+          seconds=round(seconds, 3))
     await sending.send_payouts(instance)
     return report
 
@@ -85,4 +94,6 @@ async def release_escrow(instance: Instance) -> int:
         report = await escrow.release_expired(session, now=instance.clock(), claim_months=options.escrow_claim_months,
                                               currency=instance.settings.instance.currency,
                                               period_length=options.period)
+    if report.total:
+        event("escrow_returned", minor_units=report.total, currency=instance.settings.instance.currency)
     return report.total

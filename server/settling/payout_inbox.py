@@ -24,6 +24,7 @@ from federation.processing import Handler, Prefetch
 from federation.urls import InstanceUrls
 from federation.vocab import object_id
 from server.accounts import INSTANCE_ACTOR
+from server.events import event
 from server.models import User
 from settlement import payouts, sent_payouts
 from settlement.money import MoneyError, parse_amount
@@ -57,7 +58,7 @@ class PayoutHandlers:
         try:
             received = payout_vocab.read_payout(activity)
         except InvalidPayout as exc:
-            log.warning("rejecting Payout %s from %s: %s", activity["id"], source, exc)
+            event("payout_rejected", payout_id=activity["id"], source=source, reason=exc.code)
             await self._answer(session, activity, "Reject", [], now, reason=exc.code)
             return
         creators = await self._local_creators(session, received.items)
@@ -66,6 +67,8 @@ class PayoutHandlers:
             session, payout_id=received.id, source=source, period=received.period,
             currency=self._currency, lines=lines, creators=creators, now=now)
         kind = "Reject" if len(refusals) == len(received.items) else "Accept"
+        event("payout_received", payout_id=received.id, source=source, period=received.period,
+              lines=len(received.items), refused=len(refusals), answer=kind)
         await self._answer(session, activity, kind, [refusal.as_dict() for refusal in refusals], now)
 
     async def _answer(self, session: AsyncSession, payout: dict[str, Any], kind: str, refused: list[dict[str, str]],
@@ -80,8 +83,10 @@ class PayoutHandlers:
         answer = payout_vocab.read_answer(activity)
         if host is None or answer.payout_id is None:
             return
-        await sent_payouts.settle(session, payout_id=answer.payout_id, host=host, refused=answer.refused,
-                                  rejected=answer.rejected, now=now)
+        if await sent_payouts.settle(session, payout_id=answer.payout_id, host=host, refused=answer.refused,
+                                     rejected=answer.rejected, now=now):
+            event("payout_settled", payout_id=answer.payout_id, host=host, refused=len(answer.refused),
+                  rejected=answer.rejected)
 
     async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
         """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""

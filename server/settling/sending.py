@@ -12,6 +12,7 @@ from federation.errors import FederationError
 from federation.outbox import publish
 from federation.payout_vocab import PayoutItem
 from server.accounts import INSTANCE_ACTOR
+from server.events import event
 from server.instance import Instance
 from settlement import sent_payouts
 from settlement.money import Money, format_amount
@@ -57,6 +58,8 @@ async def _send_unanswered_again(instance: Instance) -> int:
         for kind, payout in await sent_payouts.unanswered(session, sent_before=now - wait):
             if payout.payout_id is not None and await sent_payouts.mark_resent(session, kind, payout, now):
                 again += await delivery_queue.send_again(session, payout.payout_id, now)
+                event("payout_sent_again", payout_id=payout.payout_id, host=payout.host, total=payout.total,
+                      currency=payout.currency)
     return again
 
 
@@ -77,4 +80,6 @@ async def _queue(instance: Instance, kind: SentKind, payout_id: str, recipient: 
         if not await sent_payouts.mark_sent(session, kind, payout_id, instance.clock()):
             return 0
         await publish(session, sender=INSTANCE_ACTOR, activity=document, inboxes=[inbox], now=instance.clock())
+    event("payout_sent", payout_id=payout_id, host=payout.host, period=payout.period, total=payout.total,
+          currency=payout.currency)
     return 1

@@ -1,5 +1,6 @@
 """Actor documents, their collections, and the inboxes (per actor and shared)."""
 
+import re
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -7,17 +8,21 @@ from sqlalchemy import func, select
 
 from federation import inbox
 from federation.authenticate import authenticate, require_actor
+from federation.errors import FederationError
 from federation.httpsig import RequestView
 from federation.inbox_writer import InboxUnavailable
 from federation.models import Follower, Following, LocalActor, OutboxItem, RemoteActor
 from federation.vocab import ActorProfile, actor_document, object_id, ordered_collection
 from server.appkeys import instance_key
+from server.events import event
 from server.http_errors import json_error, json_exception
 from server.instance import Instance
 from server.views.negotiation import activitypub_response, wants_activitypub
 from server.web.creator_pages import creator_flattr_url, creator_page
 
 OUTBOX_PAGE = 20
+#: The key a refused request named, for the log line: bounded, it is the sender's text.
+KEY_ID = re.compile(r'keyId="([^"]{1,300})"')
 
 
 async def _local_actor(instance: Instance, username: str) -> LocalActor:
@@ -72,8 +77,33 @@ async def outbox(request: web.Request) -> web.Response:
 
 
 async def post_inbox(request: web.Request) -> web.Response:
-    """Verify, store (committed with the other requests of its batch), answer 202: nothing else happens before."""
+    """Verify, store (committed with the other requests of its batch), answer 202: nothing else happens before.
+
+    Each outcome is counted, and each refusal logged as an `inbox_refused` event with its reason.
+    """
     instance = request.app[instance_key]
+    try:
+        response = await _post_inbox(request, instance)
+    except FederationError as exc:
+        _refused(instance, request, exc.code)
+        raise
+    except web.HTTPException as exc:
+        _refused(instance, request, exc.reason.lower().replace(" ", "_"))
+        raise
+    if response.status == 202:
+        instance.metrics.stored()
+    else:
+        _refused(instance, request, "domain_blocked" if response.status == 403 else "inbox_unavailable")
+    return response
+
+
+def _refused(instance: Instance, request: web.Request, reason: str) -> None:
+    instance.metrics.refused(reason)
+    key = KEY_ID.search(request.headers.get("Signature", ""))
+    event("inbox_refused", reason=reason, path=request.path, remote=request.remote, key_id=key[1] if key else "")
+
+
+async def _post_inbox(request: web.Request, instance: Instance) -> web.Response:
     if "username" in request.match_info:
         await _local_actor(instance, request.match_info["username"])
     body = await _read_capped(request, instance.settings.federation.inbox_max_bytes)

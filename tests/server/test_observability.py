@@ -1,0 +1,97 @@
+"""What an operator reads: an access log and event lines (text or JSON), and Prometheus metrics off the public port."""
+
+import asyncio
+import json
+import logging
+import signal
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from cli_process import MECENE, ROOT, cli_environment, mecene
+from federation_harness import Databases, Federation, free_port
+from plain_peer import AS_CONTEXT, PlainPeer
+from server import logs
+from test_cli import _wait_for_health
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[PlainPeer]:
+    async with await PlainPeer.start() as started:
+        started.add_account("pat")
+        yield started
+
+
+async def get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, await response.text()
+
+
+def like(peer: PlainPeer, name: str) -> dict[str, Any]:
+    actor = peer.actor_uri("pat")
+    return {"@context": AS_CONTEXT, "id": f"{actor}/likes/{name}", "type": "Like", "actor": actor,
+            "object": f"{actor}/statuses/1"}
+
+
+async def test_metrics_are_served_on_their_own_loopback_port_only(federation: Federation, peer: PlainPeer,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port()
+    node = await federation.start("a", MECENE_SERVER_METRICS_PORT=str(port))
+    inbox = f"{node.base_url}/inbox"
+    assert await peer.deliver("pat", inbox, like(peer, "1")) == 202
+    with caplog.at_level(logging.INFO, logger="mecene.events"):
+        async with aiohttp.ClientSession() as http, http.post(inbox, data=b"{not json", headers={
+                "Content-Type": "application/activity+json"}) as response:
+            assert response.status == 400
+    status, text = await get(f"http://127.0.0.1:{port}/metrics")
+    assert status == 200
+    assert 'mecene_inbox_activities_total{outcome="stored",reason=""} 1.0' in text
+    assert 'mecene_inbox_activities_total{outcome="refused",reason="invalid_json"} 1.0' in text
+    assert 'mecene_deliveries{state="dead"} 0.0' in text and "mecene_payouts_in_flight" in text
+    assert "mecene_period_close_seconds_bucket" in text
+    assert (await get(f"{node.base_url}/metrics"))[0] == 404
+    [refusal] = [record for record in caplog.records if record.getMessage() == "inbox_refused"]
+    assert refusal.fields["reason"] == "invalid_json" and refusal.fields["path"] == "/inbox"
+
+
+async def test_no_metrics_unless_asked(federation: Federation) -> None:
+    node = await federation.start("a")
+    assert node.live.settings.server.metrics_port == 0
+    assert (await get(f"{node.base_url}/metrics"))[0] == 404
+
+
+def test_an_event_is_one_json_object_with_its_fields() -> None:
+    record = logging.LogRecord("mecene.events", logging.INFO, __file__, 1, "payout_sent", None, None)
+    record.fields = {"payout_id": "https://a.example/payouts/2026-10/b", "total": 250}
+    line = logs.JsonFormatter().format(record)
+    assert "\n" not in line
+    document = json.loads(line)
+    assert (document["message"], document["payout_id"], document["total"], document["level"]) == (
+        "payout_sent", "https://a.example/payouts/2026-10/b", 250, "info")
+    assert logs.TextFormatter().format(record).endswith("payout_sent payout_id=https://a.example/payouts/2026-10/b "
+                                                         "total=250")
+
+
+async def test_serve_writes_an_access_log_as_json_lines(tmp_path: Path) -> None:
+    databases = Databases(tmp_path)
+    env = await cli_environment(databases, tmp_path / "data")
+    env["MECENE_SERVER_LOG_FORMAT"] = "json"
+    try:
+        assert mecene(env, "init").returncode == 0
+        port = free_port()
+        process = subprocess.Popen([*MECENE, "serve", "--port", str(port)], env=env, cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            await _wait_for_health(port)
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, stderr = await asyncio.to_thread(process.communicate, timeout=20)
+        lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+        access = [line for line in lines if line["logger"] == "aiohttp.access"]
+        assert access and '"GET /health HTTP/1.1" 200' in access[-1]["message"]
+    finally:
+        await databases.drop_all()
