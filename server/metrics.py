@@ -40,8 +40,8 @@ class Metrics:
     async def exposition(self, session: AsyncSession) -> bytes:
         """The text Prometheus reads, with the database's gauges read now."""
         counts = await delivery_queue.counts(session)
-        self.deliveries.labels(state="queued").set(counts.queued)
-        self.deliveries.labels(state="dead").set(counts.dead)
+        self.deliveries.labels(state=delivery_queue.QUEUED).set(counts.queued)
+        self.deliveries.labels(state=delivery_queue.DEAD).set(counts.dead)
         for kind in KINDS:
             sent = await session.scalar(select(func.count(kind.model.id)).where(kind.model.state == kind.resend()))
             self.payouts_in_flight.labels(kind=kind.memo).set(int(sent or 0))
