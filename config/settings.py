@@ -5,6 +5,7 @@ every error names the offending key so an operator can fix it at once.
 """
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -33,6 +34,8 @@ class InstanceSettings:
     bot_username: str
     link_code_minutes: int
     open_registrations: bool
+    signups_per_address: int
+    signup_window_minutes: int
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class ServerSettings:
     access_log: bool
     log_format: str
     metrics_port: int
+    trusted_proxy: str
 
 
 @dataclass(frozen=True)
@@ -200,20 +204,32 @@ def _coerce(key: str, kind: Any, value: Any) -> Any:
     return value
 
 
-_DOMAIN = re.compile(r"^[a-z0-9.-]+(:\d{1,5})?$")
-_USERNAME = re.compile(r"^[a-z0-9_]{1,30}$")
+_DOMAIN = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?")
+_USERNAME = re.compile(r"[a-z0-9_]{1,30}")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _validate(s: Settings) -> None:
     checks: list[tuple[str, bool, str]] = [
-        ("instance.domain", bool(_DOMAIN.match(s.instance.domain)),
+        ("instance.domain", bool(_DOMAIN.fullmatch(s.instance.domain)),
          "a lower-case host name with an optional port, without scheme or path"),
         ("instance.currency", bool(re.fullmatch(r"[A-Z]{3}", s.instance.currency)),
          "an ISO 4217 code such as EUR"),
-        ("instance.bot_username", bool(_USERNAME.match(s.instance.bot_username)),
+        ("instance.bot_username", bool(_USERNAME.fullmatch(s.instance.bot_username)),
          "lower-case letters, digits and _"),
         ("instance.link_code_minutes", s.instance.link_code_minutes >= 1, "at least 1"),
+        ("instance.signups_per_address", s.instance.signups_per_address >= 1, "at least 1"),
+        ("instance.signup_window_minutes", s.instance.signup_window_minutes >= 1, "at least 1"),
         ("server.port", 0 <= s.server.port <= 65535, "a TCP port between 0 and 65535"),
+        ("server.trusted_proxy", s.server.trusted_proxy == "" or _is_ip(s.server.trusted_proxy),
+         "an IP address, or empty"),
         ("database.url", s.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")),
          "a sqlite+aiosqlite:// or postgresql+asyncpg:// URL"),
         ("federation.inbox_max_bytes", s.federation.inbox_max_bytes > 0, "a positive size"),

@@ -11,6 +11,7 @@ know, and it is written out explicitly rather than delegated to
 import ipaddress
 import socket
 from dataclasses import dataclass, field
+from urllib.parse import SplitResult, urlsplit
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 
@@ -75,6 +76,25 @@ def literal_ip(host: str) -> IPAddress | None:
         return ipaddress.ip_address(host)
     except ValueError:
         return None
+
+
+def http_url(text: str) -> SplitResult | None:
+    """`text` split as an http(s) URL with a host, or None when it is not one.
+
+    Every URL a person or a peer hands us is read here first. urllib raises
+    ValueError on some (`http://[::1`, an IPv6 literal that is not one, a host
+    that changes under NFKC), and silently drops tabs and line breaks, so what
+    was checked would differ from what is sent on (a CRLF in a `Location`
+    header); a URL holding any unprintable character is therefore no URL.
+    """
+    if not text.isprintable():
+        return None
+    try:
+        parts = urlsplit(text)
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    return parts if parts.scheme in ("http", "https") and host else None
 
 
 def is_public_address(ip: IPAddress) -> bool:

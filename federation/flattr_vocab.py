@@ -16,7 +16,7 @@ CONTEXT: list[Any] = [
     AS_CONTEXT,
     {"mecene": NAMESPACE, "Flattr": "mecene:Flattr", "period": "mecene:period"},
 ]
-PERIOD_LABEL = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+PERIOD_LABEL = re.compile(r"[0-9]{4}-[0-9]{2}(-[0-9]{2})?")
 
 
 def flattr(activity_id: str, donor: str, thing: str, author: str, period: str, published: datetime) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def undo(activity_id: str, donor: str, original: dict[str, Any]) -> dict[str, An
 def period_label(activity: dict[str, Any]) -> str | None:
     """The period a received Flattr claims, when it is a well-formed label."""
     value = activity.get("period")
-    return value if isinstance(value, str) and PERIOD_LABEL.match(value) else None
+    return value if isinstance(value, str) and PERIOD_LABEL.fullmatch(value) else None
 
 
 def _timestamp(when: datetime) -> str:

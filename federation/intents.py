@@ -10,15 +10,16 @@ namespace, so that no generic intent client mistakes it for a standard one.
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
+from federation.addresses import http_url
 from federation.client import FederationClient
 from federation.errors import FederationError
 from federation.flattr_vocab import NAMESPACE
 from federation.wellknown import parse_acct
 
 FLATTR_INTENT_REL = f"{NAMESPACE}Flattr"
-_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$")
+_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?")
 _VARIABLE = re.compile(r"\{[^{}]*\}")
 _FILLED = frozenset({"{uri}", "{object}"})
 ADDRESS_MAX = 300
@@ -54,9 +55,10 @@ def parse_home(text: str) -> HomeAddress:
     """
     value = text.strip().lower()
     if value.startswith(("https://", "http://")):
-        value = urlsplit(value).netloc
+        parts = http_url(value)
+        value = "" if parts is None else parts.netloc
     parsed = parse_acct(value) if "@" in value else (value.split(":")[0], value)
-    if len(value) > ADDRESS_MAX or parsed is None or not _HOST.match(parsed[1]):
+    if len(value) > ADDRESS_MAX or parsed is None or not _HOST.fullmatch(parsed[1]):
         raise IntentError("Type your account like alice@example.org, or your instance's address.",
                           code="bad_address")
     return HomeAddress(*parsed)
@@ -83,5 +85,5 @@ def fill(template: str, url: str) -> str:
 
 
 def _is_web(template: str) -> bool:
-    parts = urlsplit(template)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    """An http(s) URL once filled in; one with a line break or a NUL would be a forged header in our redirect."""
+    return http_url(template) is not None

@@ -12,8 +12,9 @@ another server's post.
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
+from federation.addresses import http_url
 from federation.client import AP_ACCEPT, FederationClient, Signer
 from federation.errors import FederationError
 from federation.fetch_errors import parse_json_object
@@ -41,7 +42,7 @@ async def resolve_object(client: FederationClient, url: str, *, signer: Signer) 
     media_type = fetched.content_type.split(";", 1)[0].strip().lower()
     if media_type in _AP_TYPES:
         canonical = object_id(parse_json_object(fetched.body))
-        if canonical is None or urlsplit(canonical).netloc != fetched.url.raw_authority:
+        if canonical is None or _host(canonical) != fetched.url.raw_authority:
             raise ResolveError("The page's ActivityPub document has no id on its own host.", code="foreign_object")
     elif media_type == "text/html":
         canonical = _alternate_link(fetched.body.decode("utf-8", "replace"), str(fetched.url))
@@ -71,15 +72,27 @@ def _checked(document: dict[str, Any]) -> ResolvedObject:
     author = author_of(document)
     if author is None:
         raise ResolveError("That object names no author (attributedTo).", code="no_author")
-    if urlsplit(author).netloc != urlsplit(document["id"]).netloc:
+    if _host(author) is None or _host(author) != _host(document["id"]):
         raise ResolveError("The object's author lives on another host than the object.", code="foreign_author")
     return ResolvedObject(document["id"], author, kind, document)
+
+
+def _host(url: str) -> str | None:
+    """The host and port of an http(s) URL, or None for anything else (a peer chose it)."""
+    parts = http_url(url)
+    return None if parts is None else parts.netloc
 
 
 def _alternate_link(html: str, base: str) -> str | None:
     finder = _AlternateFinder()
     finder.feed(html)
-    return urljoin(base, finder.href) if finder.href else None
+    if not finder.href:
+        return None
+    try:
+        return urljoin(base, finder.href)
+    except ValueError:
+        raise ResolveError("That page links to an ActivityPub object at no valid address.",
+                           code="not_activitypub") from None
 
 
 class _AlternateFinder(HTMLParser):

@@ -14,9 +14,11 @@ from common.sql import insert_ignoring_duplicates
 from federation.httpsig import dump_private_key, dump_public_key, generate_private_key
 from federation.models import LocalActor
 from server.models import User
+from server.storable import is_storable
 
 INSTANCE_ACTOR = "instance"
-USERNAME = re.compile(r"^[a-z0-9_]{1,30}$")
+USERNAME = re.compile(r"[a-z0-9_]{1,30}")
+DISPLAY_NAME_MAX = 200
 RESERVED = frozenset({INSTANCE_ACTOR, "admin", "root", "mecene", "actor", "inbox", "api", "www"})
 
 
@@ -31,8 +33,11 @@ class AccountError(ValueError):
 async def create_user(session: AsyncSession, username: str, *, bot_username: str, now: datetime,
                       display_name: str = "") -> User:
     """Create an account and its actor; refuses taken, reserved or malformed names."""
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         raise AccountError("A username is 1 to 30 lower-case letters, digits or underscores.")
+    if not is_storable(display_name) or len(display_name) > DISPLAY_NAME_MAX:
+        raise AccountError(f"A display name is at most {DISPLAY_NAME_MAX} characters, without NUL or lone surrogates.",
+                           code="invalid_display_name")
     if username in RESERVED or username == bot_username:
         raise AccountError(f"The username {username!r} is reserved.", code="reserved_username")
     if await session.scalar(select(LocalActor.id).where(LocalActor.username == username)) is not None:

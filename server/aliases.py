@@ -5,14 +5,14 @@ Half of a two-way alias: the other account must name this user's actor back
 `MAX_ALIASES`, none of them on this instance.
 """
 
-from urllib.parse import urlsplit
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.addresses import http_url
 from federation.models import LocalActor
 from federation.urls import InstanceUrls
 from server.refusal import Kind, Refusal
+from server.storable import checked_text
 
 MAX_ALIASES = 10
 MAX_LENGTH = 2048
@@ -23,8 +23,8 @@ def checked(urls: InstanceUrls, value: object) -> list[str]:
     if not isinstance(value, list) or len(value) > MAX_ALIASES:
         raise Refusal(Kind.INVALID, "invalid_field", f"`aliases` must be a list of at most {MAX_ALIASES} actor ids.")
     for alias in value:
-        parts = urlsplit(alias) if isinstance(alias, str) and len(alias) <= MAX_LENGTH else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        parts = http_url(checked_text(alias, "An alias", MAX_LENGTH)) if isinstance(alias, str) else None
+        if parts is None:
             raise Refusal(Kind.INVALID, "invalid_field", "Each alias must be the http(s) id of an actor.")
         if parts.netloc == urls.host:
             raise Refusal(Kind.INVALID, "invalid_field",

@@ -17,6 +17,7 @@ from server.metrics_site import metrics_context
 from server.settling.tick import SettlementWorker
 from server.views import activitypub, objects, wellknown
 from server.web import routes as web_routes
+from server.web import security_headers
 
 
 def create_app(instance: Instance, *, run_workers: bool = True) -> web.Application:
@@ -26,6 +27,7 @@ def create_app(instance: Instance, *, run_workers: bool = True) -> web.Applicati
     app.router.add_routes(
         wellknown.routes() + activitypub.routes() + objects.routes() + api_routes() + [web.get("/health", health)])
     web_routes.setup(app)
+    security_headers.setup(app)
     app.cleanup_ctx.append(_instance_context(instance, run_workers))
     app.cleanup_ctx.append(metrics_context(instance))
     return app

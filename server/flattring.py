@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import flattr_vocab
+from federation.addresses import http_url
 from federation.errors import FederationError
 from federation.objects import resolve_object
 from federation.outbox import new_activity_id, publish
@@ -22,9 +23,13 @@ from server.instance import Instance
 from server.models import User
 from server.refusal import Kind, Refusal
 from server.settling import flattr_inbox
+from server.storable import checked_text, is_row_id
 from server.titles import short_text, title_of
 from settlement import flattrs
 from settlement.flattrs import Flattr
+
+#: The length of the columns a flattr's URLs are kept in.
+URL_MAX = 2048
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ async def flattr_target(instance: Instance, user: User, target: Target) -> tuple
 async def undo_flattr(instance: Instance, user: User, flattr_id: int) -> Flattr:
     """Take back a flattr of the current period and federate `Undo{Flattr}` (and `Undo{Like}`)."""
     async with instance.sessions() as session:
-        record = await flattrs.get(session, flattr_id)
+        record = await flattrs.get(session, flattr_id) if is_row_id(flattr_id) else None
     if record is None or record.donor != user.username:
         raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no flattr {flattr_id}.")
     if record.period != instance.current_period().label:
@@ -111,15 +116,18 @@ async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr, i
 
 async def resolve_target(instance: Instance, url: str) -> Target:
     """What `url` shows and where its author hears of it; a `Refusal` when it is nothing one can flattr."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    url = checked_text(url.strip(), "The address", URL_MAX)
+    parts = http_url(url)
+    if parts is None:
         raise Refusal(Kind.INVALID, "invalid_url", "Give the http(s) address of a post, as shown in your browser.")
     if parts.netloc == instance.urls.host:
-        return await _local_target(instance, url.strip())
+        return await _local_target(instance, url)
     try:
-        resolved = await resolve_object(instance.client, url.strip(), signer=instance.keyring.cached(INSTANCE_ACTOR))
+        resolved = await resolve_object(instance.client, url, signer=instance.keyring.cached(INSTANCE_ACTOR))
     except FederationError as exc:
         raise Refusal(Kind.UNPROCESSABLE, exc.code, f"Could not flattr {url}: {exc.safe_message}") from exc
+    if len(resolved.id) > URL_MAX or len(resolved.author) > URL_MAX:
+        raise Refusal(Kind.UNPROCESSABLE, "too_long", f"Could not flattr {url}: its id or its author's is too long.")
     await _learn_host(instance, resolved.author)
     return Target(resolved.id, resolved.author, await _author_inbox(instance, resolved.author),
                   title_of(resolved.document))

@@ -13,6 +13,7 @@ from server.bot import boosts, links, replies
 from server.instance import Instance
 from server.models import LinkedAccount
 from server.refusal import Kind, Refusal
+from server.storable import is_row_id
 
 
 def bot_handle(instance: Instance) -> str:
@@ -22,7 +23,7 @@ def bot_handle(instance: Instance) -> str:
 async def unlink(instance: Instance, username: str, link_id: int) -> LinkedAccount:
     """Unlink and tell the account, so its owner is not left mentioning a bot that ignores them."""
     async with instance.sessions() as session, session.begin():
-        row = await links.unlink_for_user(session, username=username, link_id=link_id)
+        row = await links.unlink_for_user(session, username=username, link_id=link_id) if is_row_id(link_id) else None
         if row is None:
             raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no linked account {link_id}.")
         recipient = await replies.recipient(session, row.actor_uri)
@@ -54,7 +55,7 @@ async def set_auto_flattr_boosts(instance: Instance, username: str, link_id: int
 
 
 async def _owned(session: AsyncSession, username: str, link_id: int) -> LinkedAccount:
-    row = await session.scalar(select(LinkedAccount).where(
+    row = None if not is_row_id(link_id) else await session.scalar(select(LinkedAccount).where(
         LinkedAccount.id == link_id, LinkedAccount.username == username))
     if row is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no linked account {link_id}.")

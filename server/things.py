@@ -9,18 +9,20 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.addresses import http_url
 from federation.audience import follower_inboxes
 from federation.outbox import new_activity_id, publish
 from federation.urls import InstanceUrls
 from federation.vocab import PUBLIC, ThingProfile, activity, thing_document, tombstone
 from server.models import Thing, User
 from server.refusal import Kind, Refusal
+from server.storable import checked_text, is_row_id
 
+URL_MAX = 2048
 TITLE_MAX = 200
 TEXT_MAX = 5000
 
@@ -34,15 +36,15 @@ class ThingInput:
     text: str
 
     def validated(self) -> "ThingInput":
-        url, title, text = (self.url or "").strip() or None, self.title.strip(), self.text.strip()
-        if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        url = checked_text((self.url or "").strip(), "The URL", URL_MAX) or None
+        title = checked_text(self.title.strip(), "The title", TITLE_MAX)
+        text = checked_text(self.text.strip(), "The text", TEXT_MAX)
+        if url is not None and http_url(url) is None:
             raise Refusal(Kind.INVALID, "invalid_url", "A thing's URL must be an http(s) address.")
         if url is not None and not title:
             raise Refusal(Kind.INVALID, "missing_title", "A thing with a URL needs a title.")
         if url is None and not text:
             raise Refusal(Kind.INVALID, "missing_text", "Give either a URL with a title, or the text of a note.")
-        if len(title) > TITLE_MAX or len(text) > TEXT_MAX:
-            raise Refusal(Kind.INVALID, "too_long", f"Titles hold {TITLE_MAX} characters, texts {TEXT_MAX}.")
         return ThingInput(url, title, text)
 
 
@@ -80,7 +82,8 @@ async def delete_thing(session: AsyncSession, urls: InstanceUrls, creator: User,
 
 
 async def find_own(session: AsyncSession, creator: User, thing_id: int) -> Thing:
-    thing = await session.scalar(select(Thing).where(Thing.id == thing_id, Thing.creator == creator.username))
+    thing = None if not is_row_id(thing_id) else await session.scalar(
+        select(Thing).where(Thing.id == thing_id, Thing.creator == creator.username))
     if thing is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no thing {thing_id}.")
     return thing

@@ -13,8 +13,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import ApiToken, User
+from server.storable import checked_text
 
 PREFIX = "mecene_"
+NAME_MAX = 100
 
 
 def _digest(token: str) -> str:
@@ -23,14 +25,21 @@ def _digest(token: str) -> str:
 
 async def create_token(session: AsyncSession, user: User, name: str, now: datetime) -> str:
     """Store a new token for `user` and return it; this is the only time it is ever shown."""
+    label = checked_text(name, "A token's label", NAME_MAX)
     token = PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(username=user.username, name=name, token_hash=_digest(token), created_at=now))
+    session.add(ApiToken(username=user.username, name=label, token_hash=_digest(token), created_at=now))
     await session.flush()
     return token
 
 
 async def user_for_token(session: AsyncSession, token: str, now: datetime) -> User | None:
-    """The token's owner, or None for an unknown token; records when it was last used."""
+    """The token's owner, or None for an unknown token; records when it was last used.
+
+    Ours are ASCII: anything else (a header's non-UTF-8 bytes arrive as lone
+    surrogates, which cannot even be hashed) is no token of ours.
+    """
+    if not token.isascii():
+        return None
     row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None:
         return None

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import User
+from server.storable import is_storable
 from settlement import wallets
 from settlement.money import Money
 from settlement.wallets import ManualProvider
@@ -40,9 +41,9 @@ class TopUp:
 async def top_up(session: AsyncSession, username: str, credit: Money, reference: str, now: datetime) -> TopUp:
     """Credit `credit` to the wallet of `username` once per `reference`, in the caller's transaction."""
     reference = reference.strip()
-    if not reference or len(reference) > MAX_REFERENCE:
-        raise InvalidReference(f"A reference is 1 to {MAX_REFERENCE} characters.")
-    if await session.scalar(select(User.id).where(User.username == username)) is None:
+    if not reference or len(reference) > MAX_REFERENCE or not is_storable(reference):
+        raise InvalidReference(f"A reference is 1 to {MAX_REFERENCE} characters, without NUL or lone surrogates.")
+    if not is_storable(username) or await session.scalar(select(User.id).where(User.username == username)) is None:
         raise UnknownAccount(f"No account {username!r} here.")
     transaction_id, created = await ManualProvider().credit(
         session, username=username, money=credit, reference=reference, now=now)

@@ -23,9 +23,8 @@ async def post_topup(request: web.Request) -> web.Response:
         async with instance.sessions() as session, session.begin():
             done = await top_up(session, request.match_info["username"], credit,
                                 reference if isinstance(reference, str) else "", instance.clock())
-    except InvalidReference:
-        raise Refusal(Kind.INVALID, "invalid_field",
-                      "`reference` must be a string of at most 100 characters.") from None
+    except InvalidReference as error:
+        raise Refusal(Kind.INVALID, "invalid_field", f"`reference`: {error}") from None
     except UnknownAccount as error:
         raise Refusal(Kind.NOT_FOUND, "not_found", str(error)) from None
     return web.json_response({"transaction": done.transaction_id, "reference": done.reference,

@@ -1,27 +1,26 @@
 """Reading request bodies and query values, with a clear 400 for each way they can be wrong."""
 
-import json
 from typing import Any
 
 from aiohttp import web
 
+from federation import strict_json
 from server.refusal import Kind, Refusal
+from server.storable import path_id
 from settlement.money import Money, check_currency, parse_amount
 
 MAX_BODY = 64 * 1024
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object, read by the inbox's strict reader: nesting that would crash the parser is a 400."""
     raw = await request.content.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY:
         raise Refusal(Kind.TOO_LARGE, "too_large", f"API bodies are limited to {MAX_BODY} bytes.")
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Refusal(Kind.INVALID, "invalid_json", "The body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise Refusal(Kind.INVALID, "invalid_json", "The body must be a JSON object.")
-    return body
+        return strict_json.json_object(raw)
+    except strict_json.InvalidJSON as error:
+        raise Refusal(Kind.INVALID, "invalid_json", f"The body is not a valid JSON object ({error}).") from None
 
 
 def text_field(body: dict[str, Any], name: str, *, required: bool = True) -> str:
@@ -55,6 +54,7 @@ def money_field(body: dict[str, Any], currency: str, *, allow_zero: bool = False
 
 def int_path(request: web.Request, name: str) -> int:
     raw = request.match_info[name]
-    if not raw.isascii() or not raw.isdigit():
+    found = path_id(raw)
+    if found is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", f"No {name} {raw!r}.")
-    return int(raw)
+    return found

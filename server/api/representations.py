@@ -1,4 +1,13 @@
-"""How API answers spell money, things and flattrs; one place, so every route agrees."""
+"""How API answers spell money, things and flattrs; one place, so every route agrees.
+
+Addresses that came from other servers or other people (a flattred thing's
+`url` and its `author`, an earning's `url`, which a remote Payout named, a
+`donor`, a linked `actor`, aliases) are given exactly as they arrived and are
+unverified: they may be `javascript:` or `data:` addresses. The documented
+convention (openapi.json, docs/flattring.md) is that a client makes a link of
+one only when it is http(s) once read the way a browser reads it, as the
+pages do (`server.web.links.web_url`).
+"""
 
 from typing import Any
 

@@ -10,11 +10,12 @@ from aiohttp import web
 from config.settings import Settings, load
 from federation import delivery_queue
 from federation.errors import FederationError
-from server.accounts import AccountError, create_user, list_users
 from server import logs
+from server.accounts import AccountError, create_user, list_users
 from server.app import create_app
 from server.cli.shared import CommandError, opened
 from server.social import follow_account
+from server.storable import is_row_id
 from server.wiring import build_instance
 
 
@@ -85,7 +86,7 @@ def config_show(settings: Settings) -> int:
 async def deliveries(settings: Settings, dead_only: bool, retry_id: int | None) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         if retry_id is not None:
-            if not await delivery_queue.retry_dead(session, retry_id, instance.clock()):
+            if not is_row_id(retry_id) or not await delivery_queue.retry_dead(session, retry_id, instance.clock()):
                 raise CommandError(f"no dead letter with id {retry_id}")
             print(f"Delivery {retry_id} queued again.")
             return 0

@@ -6,13 +6,16 @@ password, and costs the same time, so the form tells nobody which names exist.
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from server.accounts import AccountError, create_user
 from server.appkeys import instance_key, login_limits_key
 from server.models import User
+from server.web.client_address import client_address
 from server.web.passwords import PasswordError, check_strength, hash_password, verify_password
 from server.web.rendering import PageError, field, local_target, page, posted_form, render, set_cookie, viewer
 from server.web.sessions import COOKIE, LIFETIME, close_session, open_session
+from server.web.signup_limits import signup_limits_key
 
 
 @page
@@ -27,7 +30,11 @@ async def signup(request: web.Request) -> web.StreamResponse:
     form = await posted_form(request)
     username, password = field(form, "username").lower(), str(form.get("password", ""))
     errors = _password_errors(password, str(form.get("confirm", "")))
-    instance = request.app[instance_key]
+    instance, limits, address = request.app[instance_key], request.app[signup_limits_key], client_address(request)
+    admitted = instance.clock()
+    if not errors and not limits.admit(address, admitted):
+        return await render(request, "signup.html", {"username": username, "errors": [
+            "Too many accounts were made from your address lately. Try again later."]}, status=429)
     if not errors:
         password_hash = await hash_password(password)
         try:
@@ -37,7 +44,11 @@ async def signup(request: web.Request) -> web.StreamResponse:
                 user.password_hash = password_hash
                 token = await open_session(session, username, instance.clock())
         except AccountError as error:
+            limits.forgive(address, admitted)
             errors.append(str(error))
+        except IntegrityError:
+            limits.forgive(address, admitted)
+            errors.append(f"The username {username!r} is taken.")
     if errors:
         return await render(request, "signup.html", {"username": username, "errors": errors}, status=400)
     return _signed_in_redirect(request, token, "/")
@@ -52,17 +63,17 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 async def login(request: web.Request) -> web.StreamResponse:
     form = await posted_form(request)
     username, target = field(form, "username").lower(), local_target(field(form, "next"))
-    instance, limits, address = request.app[instance_key], request.app[login_limits_key], request.remote or ""
-    if limits.refused(username, address, instance.clock()):
+    instance, limits, address = request.app[instance_key], request.app[login_limits_key], client_address(request)
+    admitted = instance.clock()
+    if not limits.admit(username, address, admitted):
         return await render(request, "login.html", {"username": username, "next": target, "error": (
             "Too many failed attempts. Wait a quarter of an hour, then try again.")}, status=429)
     async with instance.sessions() as session:
         stored = await session.scalar(select(User.password_hash).where(User.username == username))
     if not await verify_password(stored, str(form.get("password", ""))):
-        limits.failed(username, address, instance.clock())
         return await render(request, "login.html", {"username": username, "next": target,
                                                     "error": "Wrong username or password."}, status=400)
-    limits.succeeded(username)
+    limits.succeeded(username, address, admitted)
     async with instance.sessions() as session, session.begin():
         token = await open_session(session, username, instance.clock())
     return _signed_in_redirect(request, token, target)

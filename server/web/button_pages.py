@@ -9,11 +9,10 @@ so a crafted link can fill the form in but never sends anyone elsewhere.
 """
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from federation.addresses import UnsafeAddress
+from federation.addresses import UnsafeAddress, http_url
 from federation.errors import FederationError
 from federation.fetch_errors import FetchError
 from federation.intents import HomeAddress, IntentError, discover_flattr_intent, fill, parse_home
@@ -29,7 +28,7 @@ URL_MAX = 2048
 @page
 async def button_form(request: web.Request) -> web.StreamResponse:
     target = _target(request.query.get("url", ""))
-    home = request.query.get("home", "").strip()[:300] or request.cookies.get(HOME_COOKIE, "")
+    home = request.query.get("home", "").strip()[:300] or _remembered_home(request)
     return await _form(request, target, home, None)
 
 
@@ -50,10 +49,15 @@ async def button_submit(request: web.Request) -> web.StreamResponse:
 
 
 def _target(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > URL_MAX:
+    if http_url(url.strip()) is None or len(url) > URL_MAX:
         raise PageError(400, "This Flattr button names no web address to flattr; the page that shows it may be broken.")
     return url.strip()
+
+
+def _remembered_home(request: web.Request) -> str:
+    """The cookie's address if it could be one: its non-UTF-8 bytes would arrive as lone surrogates."""
+    remembered = request.cookies.get(HOME_COOKIE, "")
+    return remembered if remembered.isprintable() else ""
 
 
 def _refusal(error: FederationError, typed: str) -> tuple[int, str]:

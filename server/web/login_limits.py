@@ -1,4 +1,17 @@
-"""Failed logins counted per account and per client address, so that guessing a password is slow.
+"""Login attempts counted per address and account, so that guessing a password is slow and locks out only the guesser.
+
+Each attempt is counted as a failure when it is admitted, before its password
+is checked, and forgiven only if the password was right: thirty guesses sent
+at once are thirty attempts, not thirty checks that all passed the limit
+before the first failure was written down.
+
+The limit that matters is per (address, account) pair: ten failures lock that
+address out of that account for a quarter of an hour, and the account's owner
+elsewhere keeps their own tries, so anyone can no longer lock anyone out. Two
+ceilings bound the rest: an address that fails fifty times is locked out of
+every account (one guesser trying many names), and an account that fails a
+hundred times from all addresses together is locked for everyone (a guesser
+with many addresses), far more than its owner would ever use up.
 
 Counts live in memory: each process of an instance keeps its own, which keeps
 the bound within a small factor of the configured one, and a restart forgets
@@ -11,8 +24,9 @@ from collections import deque
 from datetime import datetime, timedelta
 
 WINDOW = timedelta(minutes=15)
-PER_ACCOUNT = 10
+PER_PAIR = 10
 PER_ADDRESS = 50
+PER_ACCOUNT = 100
 SWEEP_ABOVE = 10_000
 
 
@@ -20,19 +34,25 @@ class LoginLimits:
     def __init__(self) -> None:
         self._failures: dict[str, deque[datetime]] = {}
 
-    def refused(self, username: str, address: str, now: datetime) -> bool:
-        """True while the account or the address has used up its failures in the last WINDOW."""
-        return (self._recent(f"account:{username}", now) >= PER_ACCOUNT
-                or self._recent(f"address:{address}", now) >= PER_ADDRESS)
-
-    def failed(self, username: str, address: str, now: datetime) -> None:
+    def admit(self, username: str, address: str, now: datetime) -> bool:
+        """Counts the attempt as failed and says True, or False without counting it once a limit is reached."""
+        limited = _limited(username, address)
+        if any(self._recent(key, now) >= limit for key, limit in limited):
+            return False
         if len(self._failures) > SWEEP_ABOVE:
             self._sweep(now)
-        for key in (f"account:{username}", f"address:{address}"):
+        for key, _ in limited:
             self._failures.setdefault(key, deque()).append(now)
+        return True
 
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(f"account:{username}", None)
+    def succeeded(self, username: str, address: str, admitted: datetime) -> None:
+        """The attempt admitted at `admitted` had the right password: it was no failure, and the pair starts afresh."""
+        pair, *ceilings = (key for key, _ in _limited(username, address))
+        self._failures.pop(pair, None)
+        for key in ceilings:
+            times = self._failures.get(key)
+            if times is not None and admitted in times:
+                times.remove(admitted)
 
     def _recent(self, key: str, now: datetime) -> int:
         times = self._failures.get(key)
@@ -47,3 +67,9 @@ class LoginLimits:
     def _sweep(self, now: datetime) -> None:
         for key in list(self._failures):
             self._recent(key, now)
+
+
+def _limited(username: str, address: str) -> list[tuple[str, int]]:
+    """The counters an attempt goes into, each with its limit; the pair's first."""
+    return [(f"pair:{address} {username}", PER_PAIR), (f"address:{address}", PER_ADDRESS),
+            (f"account:{username}", PER_ACCOUNT)]

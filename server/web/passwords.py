@@ -1,10 +1,16 @@
 """Passwords, hashed with Argon2id through argon2-cffi (its defaults follow RFC 9106's recommendation).
 
 Hashing costs tens of milliseconds of CPU and 64 MiB by design, so it runs in
-a worker thread and never stalls the event loop that answers federation.
+worker threads of its own and never stalls the event loop that answers
+federation. There are fewer of them than processors: a burst of logins or
+sign-ups queues for them rather than taking every processor from the event
+loop, which would then be too slow to finish the transactions that hold the
+database's write lock.
 """
 
 import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,6 +19,7 @@ MIN_LENGTH = 10
 MAX_LENGTH = 1024
 
 _hasher = PasswordHasher()
+_hashing = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 1) - 1), thread_name_prefix="argon2")
 #: Checked against when the username is unknown, so that a wrong name costs as long as a wrong password.
 _DECOY = _hasher.hash("not a password of anyone")
 
@@ -30,11 +37,12 @@ def check_strength(password: str) -> None:
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.get_running_loop().run_in_executor(_hashing, _hasher.hash, password)
 
 
 async def verify_password(stored: str | None, password: str) -> bool:
-    return await asyncio.to_thread(_verify, stored or _DECOY, password) and stored is not None
+    verified = await asyncio.get_running_loop().run_in_executor(_hashing, _verify, stored or _DECOY, password)
+    return verified and stored is not None
 
 
 def _verify(stored: str, password: str) -> bool:

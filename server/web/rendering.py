@@ -9,9 +9,10 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp_jinja2
 import jinja2
@@ -20,8 +21,10 @@ from multidict import MultiDictProxy
 
 from server.appkeys import instance_key, login_limits_key
 from server.models import User
+from server.web.links import external_link
 from server.web.login_limits import LoginLimits
-from server.web.sessions import COOKIE, find_session
+from server.web.sessions import COOKIE, find_session, is_issued_shape
+from server.web.signup_limits import SignupLimits, signup_limits_key
 from settlement.money import Money, format_amount
 
 ANONYMOUS_COOKIE = "mecene_csrf"
@@ -52,8 +55,12 @@ def setup(app: web.Application) -> None:
     environment = aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("server.web", "templates"),
                                        autoescape=jinja2.select_autoescape(default=True))
     environment.filters["money"] = lambda amount, currency: format_amount(Money(int(amount), currency))
+    environment.filters["external_link"] = external_link
     app.router.add_static("/static", STATIC)
     app[login_limits_key] = LoginLimits()
+    registrations = app[instance_key].settings.instance
+    app[signup_limits_key] = SignupLimits(registrations.signups_per_address,
+                                          timedelta(minutes=registrations.signup_window_minutes))
 
 
 def page(handler: Handler) -> Handler:
@@ -82,7 +89,7 @@ async def _look_up(request: web.Request) -> Viewer:
         if found is not None:
             return Viewer(found[1], found[0].csrf_token, token, False)
     anonymous = request.cookies.get(ANONYMOUS_COOKIE)
-    if anonymous:
+    if anonymous and is_issued_shape(anonymous):
         return Viewer(None, anonymous, None, False)
     return Viewer(None, secrets.token_urlsafe(32), None, True)
 
@@ -111,10 +118,19 @@ def field(form: MultiDictProxy[str | bytes | bytearray | web.FileField], name: s
 
 
 def local_target(path: str | None) -> str:
-    """Where to go after logging in: only a path of this site, so a link cannot send anyone elsewhere."""
-    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
-        return path
-    return "/"
+    """Where to go after logging in: only a path of this site, so a link cannot send anyone elsewhere.
+
+    Browsers drop tabs and newlines from an address and read a backslash as a
+    slash, so `/<tab>/evil.example` and `/<backslash>evil.example` both mean
+    `//evil.example`, another host: any control character, space or backslash
+    is refused outright, and what is left must be a path with no scheme and no
+    host.
+    """
+    if (not path or not path.startswith("/") or path.startswith("//") or "\\" in path
+            or any(character <= " " or character == "\x7f" for character in path)):
+        return "/"
+    parts = urlsplit(path)
+    return path if not parts.scheme and not parts.netloc else "/"
 
 
 async def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:

@@ -5,6 +5,7 @@ session for good, and a stolen database holds no usable cookie.
 """
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -15,6 +16,16 @@ from server.models import User, WebSession
 
 COOKIE = "mecene_session"
 LIFETIME = timedelta(days=30)
+_ISSUED = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def is_issued_shape(token: str) -> bool:
+    """Whether a cookie holds what `secrets.token_urlsafe` gives, as every token we set does.
+
+    Anything else is no token of ours: a cookie's non-UTF-8 bytes arrive as
+    lone surrogates, which can be neither hashed nor written into a page.
+    """
+    return _ISSUED.fullmatch(token) is not None
 
 
 def _digest(token: str) -> str:
@@ -32,6 +43,8 @@ async def open_session(session: AsyncSession, username: str, now: datetime) -> s
 
 async def find_session(session: AsyncSession, token: str, now: datetime) -> tuple[WebSession, User] | None:
     """The live session of that cookie and its user, or None when unknown, expired or the user is gone."""
+    if not is_issued_shape(token):
+        return None
     row = (await session.execute(
         select(WebSession, User).join(User, User.username == WebSession.username)
         .where(WebSession.token_hash == _digest(token), WebSession.expires_at > now))).first()

@@ -1,9 +1,10 @@
 """In Chromium: signing up, logging out and in, and an operator crediting a donor's wallet from the operator pages."""
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 from people import Person
-from playwright.async_api import expect
+from playwright.async_api import Route, expect
 from sqlalchemy import update
 
 from api_client import account, assert_ledger_balances
@@ -108,3 +109,25 @@ async def test_an_operator_blocks_and_unblocks_a_domain(federation: Federation, 
     await olga.page.get_by_role("button", name="Unblock spam.example").click()
     await expect(olga.page.get_by_text("No domain is blocked.")).to_be_visible()
     assert not await node.live.blocks.is_blocked("spam.example")
+
+
+async def test_logging_in_never_leaves_the_site_whatever_next_says(federation: Federation, people: People) -> None:
+    node = await federation.start("a")
+    await operator_account(node)
+    olga = await people("olga")
+    visited: list[str] = []
+
+    async def elsewhere(route: Route) -> None:
+        visited.append(route.request.url)
+        await route.fulfill(content_type="text/html", body="<!doctype html><title>Evil</title><h1>Evil</h1>")
+
+    await olga.page.context.route("http://evil.example/**", elsewhere)
+    for target in ("/\t/evil.example/x", "/\\evil.example/x", "/\n/evil.example/x", "//evil.example/x"):
+        await olga.visit(node, "/login?next=" + quote(target, safe=""))
+        await olga.page.get_by_label("Username").fill("olga")
+        await olga.page.get_by_label("Password", exact=True).fill(OPERATOR_PASSWORD)
+        await olga.page.get_by_role("button", name="Log in").click()
+        await expect(olga.page.get_by_text("Signed in as olga")).to_be_visible()
+        assert olga.page.url == node.base_url + "/", target
+        await olga.log_out()
+    assert visited == []

@@ -52,6 +52,30 @@ def test_deliveries_lists_an_empty_queue_and_refuses_unknown_retry(env: dict[str
     assert retry.returncode == 1 and "no dead letter" in retry.stderr
 
 
+@pytest.mark.parametrize("name", ["bob\n", "bob\r\n"])
+def test_a_username_with_a_line_break_is_refused_not_a_second_account(env: dict[str, str], name: str) -> None:
+    assert mecene(env, "init").returncode == 0
+    assert mecene(env, "user", "add", "bob").returncode == 0
+    bad = mecene(env, "user", "add", name)
+    assert bad.returncode == 1 and "lower-case" in bad.stderr
+    assert mecene(env, "user", "list").stdout.count("\thttp://") == 1
+
+
+@pytest.mark.parametrize("label", ["x" * 101, "caf\udce9"])
+def test_a_token_label_the_database_cannot_store_is_refused(env: dict[str, str], label: str) -> None:
+    assert mecene(env, "init").returncode == 0
+    assert mecene(env, "user", "add", "alice").returncode == 0
+    refused = mecene(env, "token", "create", "alice", "--label", label)
+    assert refused.returncode == 1 and "label" in refused.stderr and "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize("retry_id", [str(2**31), str(2**63)])
+def test_retrying_an_id_no_row_can_have_says_there_is_none(env: dict[str, str], retry_id: str) -> None:
+    assert mecene(env, "init").returncode == 0
+    retry = mecene(env, "deliveries", "--retry", retry_id)
+    assert retry.returncode == 1 and "no dead letter" in retry.stderr
+
+
 async def test_serve_answers_health_and_stops_cleanly(env: dict[str, str]) -> None:
     assert mecene(env, "init").returncode == 0
     port = free_port()

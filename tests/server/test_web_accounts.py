@@ -1,6 +1,7 @@
 """Signing up, logging in and out on the web: sessions in cookies, CSRF on every form, nothing changed on refusal."""
 
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
@@ -65,6 +66,29 @@ async def test_login_never_sends_anyone_to_another_site(node: Node, browser: Bro
     page = await browser.submit("/login", "/login", {"username": "alice", "password": "correct horse",
                                                      "next": target})
     assert page.url == node.base_url + "/"
+
+
+OFF_SITE = ["/\t/evil.example/x", "/\n/evil.example/x", "/\r/evil.example/x", "/\x00/evil.example",
+            "/\x1f/evil.example", "/\x7f/evil.example", "/ /evil.example", "//evil.example", "///evil.example",
+            "/\\evil.example", "\\\\evil.example", "/x\\..\\\\evil.example", "\\/evil.example",
+            "https://evil.example/", "HTTPS:evil.example", "javascript:alert(1)", " //evil.example",
+            "evil.example", "", "?next=/", "#top"]
+ON_SITE = ["/", "/settings", "/users/bob?x=1#flattr", "/flattr?url=https%3A%2F%2Fa.example%2F%2Fb",
+           "/claim/%2F%2Fevil.example"]
+
+
+@pytest.mark.parametrize(("target", "landing"), [(target, "/") for target in OFF_SITE]
+                         + [(target, target) for target in ON_SITE])
+async def test_login_goes_only_to_a_path_of_this_site(node: Node, browser: Browser, target: str,
+                                                      landing: str) -> None:
+    await browser.submit("/signup", "/signup", SIGNUP)
+    await browser.submit("/", "/logout", {})
+    csrf = (await browser.get("/login")).hidden("csrf")
+    async with browser.session.post(node.base_url + "/login", allow_redirects=False, data={
+            "csrf": csrf, "username": "alice", "password": "correct horse", "next": target}) as answer:
+        assert answer.status == 303 and answer.headers["Location"] == landing
+    form = await browser.get("/login?next=" + quote(target, safe=""))
+    assert form.hidden("next") == landing
 
 
 async def test_wrong_password_and_unknown_name_get_the_same_answer(node: Node, browser: Browser) -> None:
