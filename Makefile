@@ -22,8 +22,9 @@ demo: install
 	$(BIN)/mecene demo
 
 test: install
-	$(BIN)/ruff check config federation server settlement tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check common config federation server settlement tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -n 4 --dist worksteal
 
 bench: install
 	$(BIN)/python -m bench

@@ -41,8 +41,10 @@ class TopUp:
 async def top_up(session: AsyncSession, username: str, credit: Money, reference: str, now: datetime) -> TopUp:
     """Credit `credit` to the wallet of `username` once per `reference`, in the caller's transaction."""
     reference = reference.strip()
-    if not reference or len(reference) > MAX_REFERENCE or not is_storable(reference):
-        raise InvalidReference(f"A reference is 1 to {MAX_REFERENCE} characters, without NUL or lone surrogates.")
+    if not reference or len(reference) > MAX_REFERENCE:
+        raise InvalidReference(f"A reference is 1 to {MAX_REFERENCE} characters.")
+    if not is_storable(reference):
+        raise InvalidReference("A reference may not hold a NUL character or a lone surrogate.")
     if not is_storable(username) or await session.scalar(select(User.id).where(User.username == username)) is None:
         raise UnknownAccount(f"No account {username!r} here.")
     transaction_id, created = await ManualProvider().credit(

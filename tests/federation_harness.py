@@ -5,9 +5,12 @@ clock is under the test's control.
 """
 
 import asyncio
+import itertools
 import os
+import random
+import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,11 +21,68 @@ from sqlalchemy.engine import make_url
 
 from config.settings import Settings, load
 from server.app import create_app
-from server.demo.ports import free_port
 from server.instance import Instance
 from server.wiring import build_instance
 
 PG_URL_VARIABLE = "MECENE_TEST_DATABASE_URL"
+#: How many ports each test process has to itself; a run starts far fewer servers at once.
+PORT_BAND_SIZE = 1000
+
+
+def worker() -> str | None:
+    """The pytest-xdist worker this process is ("gw0", "gw1"…), or None when the whole suite runs in one process."""
+    return os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def _port_band() -> range | None:
+    """This process's own ports: a band just below the kernel's ephemeral range, one band per xdist worker.
+
+    Below the ephemeral range no outgoing connection and no listener bound to port 0 (aiohttp's
+    TestServer, the plain peer) is ever given one of these ports; one band per worker means a
+    port handed out here, to an instance started at once, reserved for a peer that comes up late
+    or left free between a stop and a restart, is never another worker's. A serial run has a band
+    of its own too. None where the ephemeral range starts too low to leave room.
+    """
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    name = worker() or ""
+    index = int(name[2:]) + 1 if name.startswith("gw") and name[2:].isdigit() else 0
+    top = ephemeral_low - index * PORT_BAND_SIZE
+    return range(top - PORT_BAND_SIZE, top) if top - PORT_BAND_SIZE >= 1024 else None
+
+
+def _band_ports() -> Iterator[int] | None:
+    """The band round and round, from a random start: two test runs side by side seldom walk in step."""
+    band = _port_band()
+    if band is None:
+        return None
+    start = random.randrange(len(band))
+    return itertools.cycle([*band[start:], *band[:start]])
+
+
+_PORTS = _band_ports()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that no socket holds, from this process's band (see `_port_band`).
+
+    Each candidate is bound once without SO_REUSEADDR, so a port still listened on, or still
+    in TIME_WAIT from an earlier test, is passed over. Without a band the kernel picks a port.
+    """
+    if _PORTS is not None:
+        for _ in range(PORT_BAND_SIZE):
+            port = next(_PORTS)
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class TestClock:
@@ -39,7 +99,13 @@ class TestClock:
 
 
 class Databases:
-    """A fresh database per instance: a SQLite file, or a PostgreSQL database dropped afterwards."""
+    """A fresh database per instance: a SQLite file, or a PostgreSQL database dropped afterwards.
+
+    On PostgreSQL the URL in MECENE_TEST_DATABASE_URL only serves to connect as an administrator:
+    every instance gets a database of its own, created here and dropped when its test ends, so
+    no test sees another's rows, whichever xdist worker runs it. The database's name carries the
+    worker's id, which tells whose a database left behind by an interrupted run was.
+    """
 
     def __init__(self, tmp_path: Path) -> None:
         self._tmp = tmp_path
@@ -53,7 +119,8 @@ class Databases:
     async def new(self, name: str) -> str:
         if not self._pg:
             return f"sqlite+aiosqlite:///{self._tmp / name}.db"
-        database = f"mecene_test_{name}_{uuid.uuid4().hex[:10]}"
+        owner = f"{worker()}_" if worker() else ""
+        database = f"mecene_test_{owner}{name}_{uuid.uuid4().hex[:10]}"
         conn = await asyncpg.connect(self._admin_dsn())
         try:
             await conn.execute(f'CREATE DATABASE "{database}"')
