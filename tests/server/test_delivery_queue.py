@@ -136,8 +136,7 @@ async def test_a_process_started_again_takes_back_its_own_claims_at_once(federat
     await federation.start("a")
 
     async def followed() -> bool:
-        async with b.live.sessions() as session:
-            return await session.scalar(select(Follower.follower_uri)) == f"{a.base_url}/users/alice"
+        return await followers(b) == [f"{a.base_url}/users/alice"]
 
     await eventually(followed, timeout=15, what="the follow, its claim taken back by the restarted process")
     assert (await deliveries(a))[0].locked_by is None

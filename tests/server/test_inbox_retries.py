@@ -71,14 +71,12 @@ def follow(peer: PlainPeer, receiver: Node) -> dict[str, Any]:
             "object": f"{receiver.base_url}/users/bob"}
 
 
-async def test_a_failed_item_is_tried_again_when_its_activity_arrives_again(federation: Federation,
-                                                                              peer: PlainPeer) -> None:
-    receiver = await federation.start("receiver")
+async def follow_until_failed(peer: PlainPeer, receiver: Node, *, failures: int) -> dict[str, Any]:
+    """A Follow to bob, delivered while the Follow handler raises its first `failures` times, once it is failed."""
     async with receiver.live.sessions() as session, session.begin():
         await create_user(session, "bob", bot_username="flattr", now=receiver.live.clock())
     handlers = receiver.live.processor._handlers
-    real = handlers["Follow"]
-    handlers["Follow"] = failing(100, real, ValueError("a bug in the handler"))
+    handlers["Follow"] = failing(failures, handlers["Follow"], ValueError("a bug in the handler"))
     activity = follow(peer, receiver)
     assert await peer.deliver("pat", f"{receiver.base_url}/inbox", activity) == 202
 
@@ -87,9 +85,17 @@ async def test_a_failed_item_is_tried_again_when_its_activity_arrives_again(fede
         return stored is not None and stored.state == "failed"
 
     await eventually(failed, what="the item given up after its attempts")
+    return activity
+
+
+async def test_a_failed_item_is_tried_again_when_its_activity_arrives_again(federation: Federation,
+                                                                              peer: PlainPeer) -> None:
+    receiver = await federation.start("receiver")
+    real = receiver.live.processor._handlers["Follow"]
+    activity = await follow_until_failed(peer, receiver, failures=100)
     stored = await item(receiver, activity["id"])
     assert stored is not None and stored.attempts == INBOX_ATTEMPTS and "a bug" in (stored.error or "")
-    handlers["Follow"] = real
+    receiver.live.processor._handlers["Follow"] = real
     assert await peer.deliver("pat", f"{receiver.base_url}/inbox", activity) == 202
 
     async def followed() -> bool:
@@ -101,19 +107,7 @@ async def test_a_failed_item_is_tried_again_when_its_activity_arrives_again(fede
 
 async def test_an_operator_lists_failed_items_and_tries_one_again(federation: Federation, peer: PlainPeer) -> None:
     receiver = await federation.start("receiver")
-    async with receiver.live.sessions() as session, session.begin():
-        await create_user(session, "bob", bot_username="flattr", now=receiver.live.clock())
-    handlers = receiver.live.processor._handlers
-    real = handlers["Follow"]
-    handlers["Follow"] = failing(INBOX_ATTEMPTS, real, ValueError("a bug in the handler"))
-    activity = follow(peer, receiver)
-    assert await peer.deliver("pat", f"{receiver.base_url}/inbox", activity) == 202
-
-    async def failed() -> bool:
-        stored = await item(receiver, activity["id"])
-        return stored is not None and stored.state == "failed"
-
-    await eventually(failed, what="the item given up")
+    activity = await follow_until_failed(peer, receiver, failures=INBOX_ATTEMPTS)
     stored = await item(receiver, activity["id"])
     assert stored is not None
     env = {"MECENE_DATABASE_URL": receiver.database_url, "MECENE_INSTANCE_DOMAIN": receiver.host,
