@@ -3,11 +3,14 @@
 Tests share nothing but the machine, so `make test` spreads them over several pytest-xdist
 workers: each test's files live under its own tmp_path (a browser test's screenshots in
 test-artifacts/<test>/), each instance gets a database of its own (a SQLite file there, or a
-PostgreSQL database created and dropped by `federation_harness.Databases`), and the instances
+PostgreSQL database of `federation_harness.Databases`, lent already migrated and emptied
+after use by `migrated_databases`), and the instances
 a worker starts listen on ports from a band no other worker uses (`federation_harness.free_port`).
 Plain `python -m pytest` runs the same tests one by one.
 """
 
+import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +19,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from federation_harness import Databases, Federation  # noqa: E402
+import migrated_databases  # noqa: E402
+from federation_harness import PG_URL_VARIABLE, Databases, Federation  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -33,3 +37,11 @@ async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each process removes the migrated templates and the pooled databases it made."""
+    migrated_databases.SQLITE.remove()
+    url = os.environ.get(PG_URL_VARIABLE)
+    if url:
+        asyncio.run(migrated_databases.POSTGRES.drop_everything(migrated_databases.admin_dsn(url)))

@@ -19,6 +19,7 @@ import asyncpg
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
+import migrated_databases
 from config.settings import Settings, load
 from server.app import create_app
 from server.instance import Instance
@@ -99,11 +100,12 @@ class TestClock:
 
 
 class Databases:
-    """A fresh database per instance: a SQLite file, or a PostgreSQL database dropped afterwards.
+    """A database of its own per instance: a SQLite file, or a PostgreSQL database.
 
     On PostgreSQL the URL in MECENE_TEST_DATABASE_URL only serves to connect as an administrator:
-    every instance gets a database of its own, created here and dropped when its test ends, so
-    no test sees another's rows, whichever xdist worker runs it. The database's name carries the
+    every instance gets a database of its own, so no test sees another's rows, whichever xdist
+    worker runs it. `new` creates an empty one, dropped when its test ends; `migrated` lends one
+    already at the newest schema (see `migrated_databases`). A database's name carries the
     worker's id, which tells whose a database left behind by an interrupted run was.
     """
 
@@ -111,36 +113,57 @@ class Databases:
         self._tmp = tmp_path
         self._pg = os.environ.get(PG_URL_VARIABLE)
         self._created: list[str] = []
+        self._borrowed: list[str] = []
 
     @property
     def backend(self) -> str:
         return "postgresql" if self._pg else "sqlite"
 
     async def new(self, name: str) -> str:
+        """An empty database, as `mecene init` or a migration test starts from."""
         if not self._pg:
             return f"sqlite+aiosqlite:///{self._tmp / name}.db"
-        owner = f"{worker()}_" if worker() else ""
-        database = f"mecene_test_{owner}{name}_{uuid.uuid4().hex[:10]}"
-        conn = await asyncpg.connect(self._admin_dsn())
+        database = f"{_prefix()}{name}_{uuid.uuid4().hex[:10]}"
+        conn = await asyncpg.connect(migrated_databases.admin_dsn(self._pg))
         try:
             await conn.execute(f'CREATE DATABASE "{database}"')
         finally:
             await conn.close()
         self._created.append(database)
-        return make_url(self._pg).set(database=database).render_as_string(hide_password=False)
+        return self._url(database)
+
+    async def migrated(self, name: str) -> str:
+        """An empty database already at the newest schema, as an instance finds it after its first start."""
+        if not self._pg:
+            return await migrated_databases.SQLITE.copy_to(self._tmp / f"{name}.db")
+        database = await migrated_databases.POSTGRES.borrow(migrated_databases.admin_dsn(self._pg), f"{_prefix()}pool")
+        self._borrowed.append(database)
+        return self._url(database)
 
     async def drop_all(self) -> None:
+        if not self._pg:
+            return
+        for database in self._borrowed:
+            await migrated_databases.POSTGRES.give_back(migrated_databases.admin_dsn(self._pg), database)
+        self._borrowed = []
         if not self._created:
             return
-        conn = await asyncpg.connect(self._admin_dsn())
+        conn = await asyncpg.connect(migrated_databases.admin_dsn(self._pg))
         try:
             for database in self._created:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         finally:
             await conn.close()
+        self._created = []
 
-    def _admin_dsn(self) -> str:
-        return make_url(self._pg).set(drivername="postgresql").render_as_string(hide_password=False)
+    def _url(self, database: str) -> str:
+        assert self._pg is not None
+        return make_url(self._pg).set(database=database).render_as_string(hide_password=False)
+
+
+def _prefix() -> str:
+    owner = f"{worker()}_" if worker() else ""
+    return f"mecene_test_{owner}"
 
 
 @dataclass
@@ -202,7 +225,7 @@ class Federation:
 
     async def reserve(self, name: str, **overrides: str) -> Node:
         """A node with a port and database but not started: a peer that comes up late."""
-        node = Node(name, free_port(), await self.databases.new(name), TestClock(), overrides)
+        node = Node(name, free_port(), await self.databases.migrated(name), TestClock(), overrides)
         self.nodes[name] = node
         return node
 

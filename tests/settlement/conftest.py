@@ -14,9 +14,8 @@ from server import db
 @asynccontextmanager
 async def migrated(tmp_path: Path, name: str) -> AsyncIterator[AsyncEngine]:
     databases = Databases(tmp_path)
-    engine = db.create_engine(await databases.new(name))
+    engine = db.create_engine(await databases.migrated(name))
     try:
-        await db.upgrade(engine)
         yield engine
     finally:
         await engine.dispose()
