@@ -28,6 +28,7 @@ from federation.wakeup import sleep_until_woken
 DELIVERED = DELIVERY_STATES.move("queued", "delivered")
 RETRIED = DELIVERY_STATES.move("queued", "queued")
 GIVEN_UP = DELIVERY_STATES.move("queued", "dead")
+NOT_UNDERSTOOD = DELIVERY_STATES.move("queued", "not_understood")
 
 
 @dataclass(frozen=True)
@@ -156,10 +157,21 @@ class DeliveryWorker:
                                      "b_next": row.next_attempt_at}
         if outcome.delivered:
             return values | {"b_state": DELIVERED.target, "b_finished": now}
+        if row.may_be_unknown and _refused(outcome):
+            return values | {"b_state": NOT_UNDERSTOOD.target, "b_finished": now}
         delay = None if outcome.permanent else self._policy.delay(attempts, outcome.retry_after)
         if delay is None:
             return values | {"b_state": GIVEN_UP.target, "b_finished": now}
         return values | {"b_next": now + delay}
+
+
+def _refused(outcome: Outcome) -> bool:
+    """The peer read the request and turned it down for good (a permanent 4xx), rather than being unreachable.
+
+    From a server that may not know the activity's type this is the answer
+    itself: Fedify says `400 Invalid activity.` where Mastodon ignores the type.
+    """
+    return outcome.permanent and outcome.status is not None and 400 <= outcome.status < 500
 
 
 _DELIVERIES = Delivery.__table__

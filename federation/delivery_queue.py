@@ -16,6 +16,7 @@ from federation.models import DELIVERY_STATES, Delivery
 RETRY_DEAD = DELIVERY_STATES.move("dead", "queued")
 QUEUED, DEAD = RETRY_DEAD.target, RETRY_DEAD.source
 DELIVERED = DELIVERY_STATES.move("queued", "delivered").target
+NOT_UNDERSTOOD = DELIVERY_STATES.move(QUEUED, "not_understood").target
 SEND_AGAIN_FROM = (DELIVERY_STATES.move(DELIVERED, QUEUED).source, RETRY_DEAD.source)
 
 
@@ -24,18 +25,21 @@ class QueueCounts:
     queued: int
     dead: int
     delivered: int
+    #: Answered by a server that cannot read the activity's type: finished, and no failure.
+    not_understood: int
 
 
 async def counts(session: AsyncSession) -> QueueCounts:
     rows = {state: count for state, count in await session.execute(
         select(Delivery.state, func.count()).group_by(Delivery.state))}
-    return QueueCounts(int(rows.get(QUEUED, 0)), int(rows.get(DEAD, 0)), int(rows.get(DELIVERED, 0)))
+    return QueueCounts(int(rows.get(QUEUED, 0)), int(rows.get(DEAD, 0)), int(rows.get(DELIVERED, 0)),
+                       int(rows.get(NOT_UNDERSTOOD, 0)))
 
 
 async def undelivered(session: AsyncSession, *, state: str | None = None, limit: int | None = None) -> list[Delivery]:
-    """Queued deliveries and dead letters, or those of one `state`, oldest first."""
+    """Queued deliveries and dead letters, or those of one `state`, oldest first; finished ones are not listed."""
     query = select(Delivery).order_by(Delivery.id).limit(limit)
-    query = query.where(Delivery.state == state) if state else query.where(Delivery.state != DELIVERED)
+    query = query.where(Delivery.state == state) if state else query.where(Delivery.state.in_((QUEUED, DEAD)))
     return list(await session.scalars(query))
 
 

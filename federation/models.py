@@ -123,10 +123,12 @@ class OutboxItem(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-DELIVERY_STATES = StateGraph("fed_deliveries", born=["queued"], final=[], moves={
+DELIVERY_STATES = StateGraph("fed_deliveries", born=["queued"], final=["not_understood"], moves={
     ("queued", "delivered"): "the inbox answered 2xx",
     ("queued", "queued"): "a transient failure: tried again after the retry policy's delay",
     ("queued", "dead"): "a permanent refusal, a blocked domain, or the retry policy's last attempt failed",
+    ("queued", "not_understood"): "a permanent 4xx to an activity its receiver may not know (may_be_unknown): "
+                                  "that server cannot read the type, which is an answer, not a failure",
     ("dead", "queued"): "the operator retried the dead letter, or its sender sends it again",
     ("delivered", "queued"): "its sender sends it again (a Payout left unanswered)",
 }, waits={
@@ -149,6 +151,9 @@ class Delivery(Base):
     inbox_url: Mapped[str] = mapped_column(String(2048))
     host: Mapped[str] = mapped_column(String(255), index=True)
     body: Mapped[str] = mapped_column(Text)
+    #: The receiver's server may not know the activity's type (a `Flattr` to a server whose NodeInfo could not be
+    #: read): a permanent 4xx then ends it `not_understood`, not `dead`.
+    may_be_unknown: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(16), default=DELIVERY_STATES.birth("queued"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,11 +1,14 @@
 """A local donor flattrs a URL, or takes a flattr back: the record and its federation in one transaction.
 
-The record (settlement) and the queued `Flattr` (federation) commit together,
-so a flattr exists if and only if its author will hear of it. A thing of this
-instance is recorded as received at once instead of travelling over HTTP.
+The record (settlement) and the activities queued for the author's server
+(federation) commit together, so neither exists without the other. A thing of
+this instance is recorded as received at once instead of travelling over HTTP.
+Only a server that speaks Mecene, or may (its NodeInfo could not be read), gets
+the `Flattr`: one whose NodeInfo says it has no Mecene cannot act on it (the
+author's share waits in escrow at the close) and may refuse the unknown type
+outright, as Fedify does, so it gets only the `Like` a donor may ask for.
 """
 
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation import flattr_vocab
 from federation.addresses import http_url
 from federation.errors import FederationError
+from federation.instances import InstanceInfo
 from federation.objects import resolve_object
-from federation.outbox import new_activity_id, publish
+from federation.outbox import new_activity_id, publish, publish_undo
 from server import things
 from server.accounts import INSTANCE_ACTOR
 from server.instance import Instance
@@ -34,12 +38,16 @@ URL_MAX = 2048
 
 @dataclass(frozen=True)
 class Target:
-    """What is being flattred, and where its author hears of it (None: the author lives here)."""
+    """What is being flattred, and where its author hears of it (None: the author lives here).
+
+    `speaks_mecene` is what the author's server's NodeInfo says, None when it could not be read.
+    """
 
     object_id: str
     author: str
     inbox: str | None
     title: str
+    speaks_mecene: bool | None
 
 
 async def flattr_url(instance: Instance, user: User, url: str) -> tuple[Flattr, bool]:
@@ -73,11 +81,10 @@ async def undo_flattr(instance: Instance, user: User, flattr_id: int) -> Flattr:
     if record.period != instance.current_period().label:
         raise Refusal(Kind.CONFLICT, "period_closed",
                       f"Period {record.period} is over; its flattrs can no longer change.")
-    inbox = None if instance.urls.is_local(record.author_uri) else await _author_inbox(instance, record.author_uri)
     async with instance.sessions() as session, session.begin():
         if await flattrs.undo(session, donor=user.username, flattr_id=flattr_id) is None:
             raise Refusal(Kind.NOT_FOUND, "not_found", f"Flattr {flattr_id} was already undone.")
-        await _withdraw(instance, session, record, inbox)
+        await _withdraw(instance, session, record)
     instance.delivery.wakeup.set()
     return record
 
@@ -89,20 +96,27 @@ def flattr_activity(instance: Instance, record: Flattr) -> dict[str, Any]:
 
 
 async def _tell_author(instance: Instance, session: AsyncSession, record: Flattr, target: Target) -> None:
+    """The `Flattr` to a server that speaks Mecene, or may (its NodeInfo unread); the `Like` if the donor wants it."""
     document = flattr_activity(instance, record)
     if target.inbox is None:
         await flattr_inbox.record(session, instance.urls, instance.settings.settlement.period, document,
                                   record.created_at)
         return
-    await publish(session, sender=record.donor, activity=document, inboxes=[target.inbox], now=record.created_at)
+    if target.speaks_mecene is not False:
+        await publish(session, sender=record.donor, activity=document, inboxes=[target.inbox], now=record.created_at,
+                      may_be_unknown=target.speaks_mecene is None)
     if record.like_activity_id:
         like = flattr_vocab.like(record.like_activity_id, document["actor"], record.thing_uri, record.author_uri)
         await publish(session, sender=record.donor, activity=like, inboxes=[target.inbox], now=record.created_at)
 
 
-async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr, inbox: str | None) -> None:
+async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr) -> None:
+    """Each `Undo` goes where its `Flattr` or `Like` went: never to a server that never got it or could not read it.
+
+    So a server without Mecene, sent no `Flattr`, gets no `Undo{Flattr}` to refuse.
+    """
     original = flattr_activity(instance, record)
-    if inbox is None:
+    if instance.urls.is_local(record.author_uri):
         await flattr_inbox.forget(session, activity_id=record.activity_id, donor_uri=original["actor"])
         return
     withdrawn = [original]
@@ -111,7 +125,7 @@ async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr, i
                                            record.author_uri))
     for document in withdrawn:
         undo = flattr_vocab.undo(new_activity_id(instance.urls), original["actor"], document)
-        await publish(session, sender=record.donor, activity=undo, inboxes=[inbox], now=instance.clock())
+        await publish_undo(session, sender=record.donor, undo=undo, now=instance.clock())
 
 
 async def resolve_target(instance: Instance, url: str) -> Target:
@@ -128,15 +142,20 @@ async def resolve_target(instance: Instance, url: str) -> Target:
         raise Refusal(Kind.UNPROCESSABLE, exc.code, f"Could not flattr {url}: {exc.safe_message}") from exc
     if len(resolved.id) > URL_MAX or len(resolved.author) > URL_MAX:
         raise Refusal(Kind.UNPROCESSABLE, "too_long", f"Could not flattr {url}: its id or its author's is too long.")
-    await _learn_host(instance, resolved.author)
+    host = await _learn_host(instance, resolved.author)
     return Target(resolved.id, resolved.author, await _author_inbox(instance, resolved.author),
-                  title_of(resolved.document))
+                  title_of(resolved.document), None if host is None else host.mecene)
 
 
-async def _learn_host(instance: Instance, author: str) -> None:
-    """Ask now whether the author's server speaks Mecene, so a close finds the answer even if it is down then."""
-    with contextlib.suppress(FederationError):
-        await instance.directory.info(urlsplit(author).netloc)
+async def _learn_host(instance: Instance, author: str) -> InstanceInfo | None:
+    """What the author's server is, None when its NodeInfo cannot be read.
+
+    Asked now for the flattr's activities, and so that a close finds the answer even if the server is down then.
+    """
+    try:
+        return await instance.directory.info(urlsplit(author).netloc)
+    except FederationError:
+        return None
 
 
 async def _author_inbox(instance: Instance, author: str) -> str:
@@ -152,4 +171,4 @@ async def _local_target(instance: Instance, url: str) -> Target:
     if thing is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", "There is no such thing on this instance.")
     return Target(instance.urls.thing(thing.token), instance.urls.actor(thing.creator), None,
-                  thing.title or short_text(thing.summary))
+                  thing.title or short_text(thing.summary), True)

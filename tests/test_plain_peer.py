@@ -1,12 +1,18 @@
-"""The plain peer looks like Mastodon over real HTTP, and it and Mecene accept each other's signatures."""
+"""The plain peer looks like Mastodon over real HTTP, and it and Mecene accept each other's signatures.
+
+Started in its Fedify mode, it names its software in NodeInfo and refuses the types it cannot parse.
+"""
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 
+from federation import flattr_vocab
 from federation.client import AP_ACCEPT
+from federation.errors import FederationError
 from federation.httpsig import generate_private_key, sign_cavage
 from federation.outbox import new_activity_id, publish
 from federation.vocab import activity
@@ -182,3 +188,31 @@ async def test_peer_delivery_is_accepted_by_mecene(federation: Federation, peer:
     [accept] = peer.activities("Accept")
     assert accept["actor"] == alice
     assert accept["object"]["id"] == follow["id"]
+
+
+async def test_a_fedify_style_peer_names_its_software_and_refuses_what_it_cannot_parse(
+        federation: Federation, peer: PlainPeer, http: aiohttp.ClientSession) -> None:
+    node = await federation.start("a")
+    with pytest.raises(FederationError):
+        await node.live.directory.info(peer.host)
+    async with await PlainPeer.start(software="hollo", refuses_unknown_types=True) as strict:
+        info = await node.live.directory.info(strict.host)
+        assert (info.software, info.mecene, info.instance_actor) == ("hollo", False, None)
+        instance, post, now = node.live.urls.actor("instance"), "https://x.example/1", node.live.clock()
+        flattr = flattr_vocab.flattr(new_activity_id(node.live.urls), instance, post, post, "2026-11", now)
+        like = flattr_vocab.like(new_activity_id(node.live.urls), instance, post, post)
+        sent = [document for original in (flattr, like)
+                for document in (original, flattr_vocab.undo(new_activity_id(node.live.urls), instance, original))]
+        answers = [await _post_signed(node, http, f"{strict.base_url}/inbox", document) for document in sent]
+    assert answers == [(400, "Invalid activity.")] * 2 + [(202, "")] * 2
+    assert strict.refused("invalid_activity") == sent[:2]
+    assert strict.activities("Like") + strict.activities("Undo") == sent[2:]
+
+
+async def _post_signed(node: Node, http: aiohttp.ClientSession, inbox: str, document: dict[str, Any]
+                       ) -> tuple[int, str]:
+    """POST `document` signed by the instance actor; the status and the text of the answer."""
+    body = json.dumps(document).encode()
+    headers = node.live.keyring.cached("instance")("POST", inbox, body, "application/activity+json")
+    async with http.post(inbox, data=body, headers=headers) as resp:
+        return resp.status, await resp.text()

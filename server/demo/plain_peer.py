@@ -4,7 +4,9 @@ Mecene must work with servers that have never heard of it. This peer stands in f
 loopback, in the tests and in `mecene demo`: it serves WebFinger, actors and notes, checks
 signatures with the project's own verifier, and records what its inboxes receive without acting
 on it. Its documents are written out here rather than built with `federation.vocab`, so a mistake
-there cannot hide in both sides.
+there cannot hide in both sides. Started with `software`, it serves a NodeInfo naming it (and
+nothing of Mecene); with `refuses_unknown_types`, it answers `400 Invalid activity.` to an
+activity it cannot parse, as Fedify does, where Mastodon stores and ignores it.
 """
 
 import html
@@ -36,6 +38,13 @@ from server.demo.ports import free_port
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 AS_PUBLIC = f"{AS_CONTEXT}#Public"
 AP_JSON = "application/activity+json"
+NODEINFO_21 = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+#: The ActivityStreams 2.0 activity types: what a server that parses activities into its own classes can read.
+ACTIVITY_TYPES = frozenset({
+    "Accept", "Add", "Announce", "Arrive", "Block", "Create", "Delete", "Dislike", "Flag", "Follow", "Ignore",
+    "Invite", "Join", "Leave", "Like", "Listen", "Move", "Offer", "Question", "Read", "Reject", "Remove",
+    "TentativeAccept", "TentativeReject", "Travel", "Undo", "Update", "View",
+})
 _PERSON_CONTEXT = [AS_CONTEXT, "https://w3id.org/security/v1", {
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
     "toot": "http://joinmastodon.org/ns#",
@@ -65,7 +74,7 @@ class PeerNote:
 
 @dataclass(frozen=True)
 class Received:
-    """One POST to an inbox; `reason` is the refusal code when `verified` is False."""
+    """One POST to an inbox; `verified`: signed by its actor and taken, else `reason` is the refusal's code."""
 
     activity: dict[str, Any]
     verified: bool
@@ -84,9 +93,12 @@ class _Refused(Exception):
 class PlainPeer:
     """Create with `await PlainPeer.start()`; close with `await peer.close()` or `async with`."""
 
-    def __init__(self, port: int, authorized_fetch: bool) -> None:
+    def __init__(self, port: int, authorized_fetch: bool, software: str | None = None,
+                 refuses_unknown_types: bool = False) -> None:
         self.port = port
         self.authorized_fetch = authorized_fetch
+        self.software = software
+        self.refuses_unknown_types = refuses_unknown_types
         self.received: list[Received] = []
         self.signed_fetches: list[str] = []
         #: How many times each account's actor document was served: what a polling peer costs this server.
@@ -102,6 +114,8 @@ class PlainPeer:
         self._http = aiohttp.ClientSession()
         app = web.Application()
         app.router.add_get("/.well-known/webfinger", self._webfinger)
+        app.router.add_get("/.well-known/nodeinfo", self._nodeinfo_links)
+        app.router.add_get("/nodeinfo/2.1", self._nodeinfo)
         app.router.add_get("/users/{name}", self._actor)
         app.router.add_get(r"/users/{name}/statuses/{n:\d+}", self._status)
         app.router.add_get(r"/@{name}/{n:\d+}", self._status_page)
@@ -110,9 +124,14 @@ class PlainPeer:
         self._runner = web.AppRunner(app, access_log=None)
 
     @classmethod
-    async def start(cls, authorized_fetch: bool = False) -> Self:
-        """`authorized_fetch` is Mastodon's secure mode: notes are only served to signed requests."""
-        peer = cls(free_port(), authorized_fetch)
+    async def start(cls, authorized_fetch: bool = False, software: str | None = None,
+                    refuses_unknown_types: bool = False) -> Self:
+        """`authorized_fetch` is Mastodon's secure mode: notes are only served to signed requests.
+
+        `software` is the name its NodeInfo gives (None: no NodeInfo, a server of unknown software);
+        `refuses_unknown_types` answers `400 Invalid activity.` to an activity it cannot parse, as Fedify does.
+        """
+        peer = cls(free_port(), authorized_fetch, software, refuses_unknown_types)
         await peer._runner.setup()
         await web.TCPSite(peer._runner, "127.0.0.1", peer.port).start()
         return peer
@@ -157,6 +176,10 @@ class PlainPeer:
         """The verified activities of type `kind`, in arrival order."""
         return [r.activity for r in self.received if r.verified and r.activity.get("type") == kind]
 
+    def refused(self, reason: str) -> list[dict[str, Any]]:
+        """The activities turned down for `reason` (a signature's code, or `invalid_activity`), in arrival order."""
+        return [r.activity for r in self.received if not r.verified and r.reason == reason]
+
     async def deliver(self, name: str, inbox_url: str, activity: dict[str, Any]) -> int:
         """POST `activity` signed as account `name`, the way Mastodon signs; returns the HTTP status."""
         body = json.dumps(activity).encode()
@@ -179,6 +202,26 @@ class PlainPeer:
                 {"rel": "self", "type": AP_JSON, "href": actor},
             ],
         }, content_type="application/jrd+json")
+
+    async def _nodeinfo_links(self, request: web.Request) -> web.Response:
+        """Where its NodeInfo is, when it has one: what Mecene reads to learn whether a server speaks Mecene."""
+        if self.software is None:
+            raise web.HTTPNotFound()
+        return web.json_response({"links": [{"rel": NODEINFO_21, "href": f"{self.base_url}/nodeinfo/2.1"}]})
+
+    async def _nodeinfo(self, request: web.Request) -> web.Response:
+        """What a fediverse server says of itself: its software, and no `metadata.mecene`."""
+        if self.software is None:
+            raise web.HTTPNotFound()
+        return web.json_response({
+            "version": "2.1",
+            "software": {"name": self.software, "version": "1.0.0"},
+            "protocols": ["activitypub"],
+            "services": {"inbound": [], "outbound": []},
+            "openRegistrations": False,
+            "usage": {"users": {"total": len(self._keys)}, "localPosts": len(self._notes)},
+            "metadata": {},
+        }, content_type=f'application/json; profile="{NODEINFO_21}#"')
 
     async def _actor(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -275,6 +318,9 @@ class PlainPeer:
         except _Refused as exc:
             self.received.append(Received(activity, False, request.path, exc.code))
             return _refusal(exc)
+        if self.refuses_unknown_types and not _parsable(activity):
+            self.received.append(Received(activity, False, request.path, "invalid_activity"))
+            return web.Response(status=400, text="Invalid activity.")
         self.received.append(Received(activity, True, request.path, None))
         return web.Response(status=202)
 
@@ -305,6 +351,14 @@ class PlainPeer:
         if key.get("id") != key_id or owner != actor.get("id"):
             raise _Refused("key_mismatch", "The key is not published by its owner.")
         return owner, public_key
+
+
+def _parsable(activity: dict[str, Any]) -> bool:
+    """An ActivityStreams activity, and for an `Undo` the activity it embeds: what Fedify's classes can read."""
+    if activity.get("type") not in ACTIVITY_TYPES:
+        return False
+    inner = activity.get("object")
+    return activity.get("type") != "Undo" or not isinstance(inner, dict) or inner.get("type") in ACTIVITY_TYPES
 
 
 def _wants_activitypub(request: web.Request) -> bool:

@@ -1,16 +1,23 @@
-"""A donor flattrs across instances and a plain fediverse server; undo travels too.
+"""A donor flattrs across instances and plain fediverse servers; undo travels too.
 
-Real instances and a plain ActivityPub peer on loopback, real signatures,
-real databases; the ledger balances everywhere at the end.
+Real instances and plain ActivityPub peers on loopback, real signatures,
+real databases; the ledger balances everywhere at the end. A server whose
+NodeInfo has no Mecene is sent what it can read; one that cannot be asked
+gets the `Flattr`, and a refusal of it is that server's answer, not a failure.
 """
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from test_mastodon_bot import donor
+from test_mastodon_escrow import close_period, escrowed, label_of
 
 from api_client import Api, account, assert_ledger_balances
+from federation import delivery_queue
+from federation.models import Delivery
 from federation_harness import Federation, Node, eventually
 from plain_peer import PlainPeer
 from server.models import ReceivedFlattr
@@ -90,6 +97,82 @@ async def _arrived(peer: PlainPeer, kind: str) -> bool:
 
 async def _undone(peer: PlainPeer, expected: int) -> bool:
     return len(peer.activities("Undo")) == expected
+
+
+async def test_a_server_without_mecene_gets_the_like_and_never_a_flattr(federation: Federation) -> None:
+    """A Fedify server (Hollo) names its software in NodeInfo and answers 400 to a type it cannot parse."""
+    a = await federation.start("a")
+    async with await PlainPeer.start(software="hollo", refuses_unknown_types=True) as hollo:
+        hollo.clock = a.clock
+        alice, carol = await donor(a), await donor(a, "carol")
+        assert (await alice.call("PATCH", "/api/v1/me", {"also_send_like": True})).status == 200
+        hollo.add_account("zoe")
+        kept, taken_back = hollo.add_note("zoe", "<p>Kept</p>"), hollo.add_note("zoe", "<p>Taken back</p>")
+        for api in (alice, carol):
+            assert (await api.call("POST", "/api/v1/flattrs", {"url": kept.url})).status == 201
+        flattred = await alice.call("POST", "/api/v1/flattrs", {"url": taken_back.url})
+        assert flattred.status == 201, flattred.body
+        assert (await alice.call("DELETE", f"/api/v1/flattrs/{flattred.body['id']}")).status == 200
+        await eventually(lambda: _nothing_queued(a), what="every delivery to Hollo finished")
+
+        rows = await deliveries_to(a, hollo.host)
+        assert [(kind(row), row.state) for row in rows] == [
+            ("Like", "delivered"), ("Like", "delivered"), ("Undo{Like}", "delivered")]
+        assert [like["object"] for like in hollo.activities("Like")] == [kept.id, taken_back.id]
+        assert hollo.refused("invalid_activity") == [] and hollo.activities("Flattr") == []
+        async with a.live.sessions() as session:
+            known = await a.live.directory.known(session, hollo.host)
+        assert known is not None and (known.software, known.mecene) == ("hollo", False)
+        assert [f["url"] for f in (await carol.call("GET", "/api/v1/flattrs")).body["flattrs"]] == [kept.id]
+
+        await close_period(a, await label_of(alice))
+        assert await escrowed(a) == 1000
+    await assert_ledger_balances(a)
+
+
+async def test_a_flattr_a_server_of_unknown_software_refuses_is_not_understood_not_dead(
+        federation: Federation) -> None:
+    """No NodeInfo to ask: the Flattr goes, and the 400 it gets is that server's answer, not a delivery to retry."""
+    a = await federation.start("a")
+    async with await PlainPeer.start(refuses_unknown_types=True) as strict:
+        alice = await account(a, "alice")
+        assert (await alice.call("PATCH", "/api/v1/me", {"also_send_like": True})).status == 200
+        strict.add_account("zoe")
+        flattred = await alice.call("POST", "/api/v1/flattrs", {"url": strict.add_note("zoe", "<p>Hi</p>").url})
+        assert flattred.status == 201, flattred.body
+        await eventually(lambda: _nothing_queued(a), what="the Flattr and the Like answered")
+
+        [flattr, like] = await deliveries_to(a, strict.host)
+        assert (kind(flattr), flattr.state, flattr.attempts, flattr.last_status) == ("Flattr", "not_understood", 1, 400)
+        assert (kind(like), like.state) == ("Like", "delivered")
+        assert [f["id"] for f in strict.refused("invalid_activity")] == [flattred.body["activity_id"]]
+        async with a.live.sessions() as session:
+            counts = await delivery_queue.counts(session)
+            listed = await delivery_queue.undelivered(session)
+        assert (counts.dead, counts.not_understood, listed) == (0, 1, [])
+
+        assert (await alice.call("DELETE", f"/api/v1/flattrs/{flattred.body['id']}")).status == 200
+        await eventually(lambda: _nothing_queued(a), what="the Undo{Like} delivered")
+        assert [kind(row) for row in await deliveries_to(a, strict.host)] == ["Flattr", "Like", "Undo{Like}"]
+        assert len(strict.refused("invalid_activity")) == 1
+    await assert_ledger_balances(a)
+
+
+async def deliveries_to(node: Node, host: str) -> list[Delivery]:
+    async with node.live.sessions() as session:
+        return list(await session.scalars(select(Delivery).where(Delivery.host == host).order_by(Delivery.id)))
+
+
+def kind(row: Delivery) -> str:
+    """The activity's type, and an Undo's object's: `Undo{Like}`."""
+    activity = json.loads(row.body)
+    inner = activity["object"]
+    return f"Undo{{{inner['type']}}}" if activity["type"] == "Undo" else activity["type"]
+
+
+async def _nothing_queued(node: Node) -> bool:
+    async with node.live.sessions() as session:
+        return (await delivery_queue.counts(session)).queued == 0
 
 
 async def test_a_server_in_secure_mode_gets_a_signed_fetch(federation: Federation) -> None:
