@@ -9,6 +9,7 @@ database's write lock.
 """
 
 import asyncio
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,8 +21,16 @@ MAX_LENGTH = 1024
 
 _hasher = PasswordHasher()
 _hashing = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 1) - 1), thread_name_prefix="argon2")
-#: Checked against when the username is unknown, so that a wrong name costs as long as a wrong password.
-_DECOY = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _decoy() -> str:
+    """Checked against when the username is unknown, so that a wrong name costs as long as a wrong password.
+
+    Made at the first unknown name rather than at import: every `mecene` command imports this
+    module, and a hash costs a quarter of a second.
+    """
+    return _hasher.hash("not a password of anyone")
 
 
 class PasswordError(ValueError):
@@ -41,7 +50,7 @@ async def hash_password(password: str) -> str:
 
 
 async def verify_password(stored: str | None, password: str) -> bool:
-    verified = await asyncio.get_running_loop().run_in_executor(_hashing, _verify, stored or _DECOY, password)
+    verified = await asyncio.get_running_loop().run_in_executor(_hashing, _verify, stored or _decoy(), password)
     return verified and stored is not None
 
 
