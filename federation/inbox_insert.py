@@ -8,10 +8,12 @@ PostgreSQL each commit, durably, before answering it; a failed statement leaves
 nothing behind. Copies of an activity in the batch are dropped before it is
 sent; one stored before is left as it is (`ON CONFLICT … DO UPDATE … WHERE`),
 unless it had failed: the peer delivering it again is the moment to try it
-again, so it is pending once more. Nothing is returned, as every row handed
-back would cost the SQLite thread another hand-over of the GIL. Rows go
-straight to the driver (aiosqlite, asyncpg), with every value through its
-column type's own bind processor, as SQLAlchemy would send it.
+again, so it is pending once more (so is a processed one whose handler answers
+every copy, by a statement of `federation/inbox_writer.py`). Nothing is
+returned, as every row handed back would cost the SQLite thread another
+hand-over of the GIL. Rows go straight to the driver (aiosqlite, asyncpg), with
+every value through its column type's own bind processor, as SQLAlchemy would
+send it.
 
 - SQLite: one multi-row `INSERT … VALUES`, one hop to aiosqlite's thread
   (through SQLAlchemy's cursor adapter a batch took five: cursor, execute,

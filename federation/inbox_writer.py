@@ -22,6 +22,12 @@ mode (each batch is one statement, `federation/inbox_insert.py`): checking one
 out of the pool and resetting it costs round trips to the driver, and on
 aiosqlite each round trip waits for a busy event loop. It gives the connection
 back whenever the queue is empty, so the pool checks it again before reuse.
+
+A copy of an activity already processed changes nothing, unless its handler
+answers every copy: a Payout comes again from a sender that had no answer, so
+its stored copy is made pending once more, by a second statement that only a
+batch holding such an activity costs (if that one fails, the peer hears so and
+its next copy does it).
 """
 
 import asyncio
@@ -33,16 +39,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Update, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from federation.errors import FederationError
 from federation.inbox import Incoming, inbox_row
 from federation.inbox_insert import InboxInsert, inbox_insert
-from federation.models import INBOX_STATES
+from federation.models import INBOX_STATES, InboxItem
 
 log = logging.getLogger(__name__)
 PENDING = INBOX_STATES.birth("pending")
+AGAIN = INBOX_STATES.move("done", "pending")
 
 #: Rows in one INSERT: far below SQLite's and asyncpg's parameter limits, and a short transaction.
 MAX_BATCH = 500
@@ -68,15 +76,19 @@ class InboxWriter:
     """`start()` within the running loop, `await stop()` at shutdown; `store()` in between."""
 
     def __init__(self, engine: AsyncEngine, after_commit: Callable[[], None],
-                 acts_on: Callable[[dict[str, Any]], bool] = lambda activity: True) -> None:
+                 acts_on: Callable[[dict[str, Any]], bool] = lambda activity: True,
+                 answers_copies: Callable[[dict[str, Any]], bool] = lambda activity: False) -> None:
         """`acts_on`: whether anything processes an activity; the others are stored already done.
 
         Most of what the fediverse sends an instance (Likes, posts, profile
         updates) has no handler here; stored done, it costs the processor nothing.
+        `answers_copies`: whether its handler answers every copy of an activity,
+        which is then processed again when a copy arrives.
         """
         self._engine = engine
         self._after_commit = after_commit
         self._acts_on = acts_on
+        self._answers_copies = answers_copies
         #: Writes a batch's rows, committed, in one round trip; an id already stored is skipped.
         self.insert_rows: InboxInsert = inbox_insert(engine.dialect)
         self._queue: deque[_Waiting] = deque()
@@ -153,13 +165,23 @@ class InboxWriter:
     async def _write(self, batch: list[_Waiting]) -> None:
         if self._connection is None:
             self._connection = await (await self._engine.connect()).execution_options(isolation_level="AUTOCOMMIT")
-        await self.insert_rows(self._connection, [waiting.row for waiting in batch])
+        rows = [waiting.row for waiting in batch]
+        await self.insert_rows(self._connection, rows)
+        again = [row["activity_id"] for row in rows if self._answers_copies(row["activity"])]
+        if again:
+            await self._connection.execute(_processed_again(again))
 
     async def _release(self) -> None:
         """Give the connection back: when idle, at the end, and after a failure, which may have broken it."""
         if self._connection is not None:
             connection, self._connection = self._connection, None
             await connection.close()
+
+
+def _processed_again(activity_ids: list[str]) -> Update:
+    """Those of the activities already processed, pending once more and due at once; the others are untouched."""
+    return (update(InboxItem).where(InboxItem.activity_id.in_(activity_ids), InboxItem.state == AGAIN.source)
+            .values(state=AGAIN.target, attempts=0, error=None, next_attempt_at=None, processed_at=None))
 
 
 def _still_waiting(batch: list[_Waiting]) -> list[_Waiting]:

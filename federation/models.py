@@ -79,16 +79,19 @@ class Following(Base):
 #: Attempts before an item is left failed: a handler's error, or a peer away (a prefetch that could not reach it).
 INBOX_ATTEMPTS = 5
 INBOX_TRANSIENT_ATTEMPTS = 20
-INBOX_STATES = StateGraph("fed_inbox_items", born=["pending", "done"], final=["done"], moves={
+INBOX_STATES = StateGraph("fed_inbox_items", born=["pending", "done"], final=[], moves={
     ("pending", "done"): "its handler ran, in the transaction that marks it",
     ("pending", "pending"): "its prefetch or handler raised; the error is kept and it waits before the next try",
     ("pending", "failed"): "INBOX_ATTEMPTS attempts raised (INBOX_TRANSIENT_ATTEMPTS when a peer was away)",
     ("failed", "pending"): "the same activity arrived again, or the operator retried it",
+    ("done", "pending"): "the same activity arrived again and its handler answers every copy: a Payout whose "
+                         "sender had no answer",
 }, waits={
     "pending": Wait("the inbox processor, woken when the group commit stores it, or its poll; after a failure, "
                     "the wait before the next try, doubling from its base",
                     timeout="federation.inbox_retry_base_seconds", after_timeout="pending"),
     "failed": Wait("the peer delivering the activity again, or the operator's retry (mecene inbox --retry)"),
+    "done": Wait("nothing, unless its sender delivers it again and its handler answers every copy (a Payout)"),
 })
 
 

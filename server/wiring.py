@@ -54,7 +54,8 @@ def build_instance(settings: Settings, clock: Clock = system_clock, port: int | 
     processor = InboxProcessor(sessions, handlers, clock, after_commit=_wake(delivery.wakeup, bot.wakeup),
                                prefetchers={**follows.prefetchers(), **payouts.prefetchers()},
                                retry_base=timedelta(seconds=settings.federation.inbox_retry_base_seconds))
-    inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set, acts_on=processor.acts_on)
+    inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set, acts_on=processor.acts_on,
+                               answers_copies=payouts.answers_copies)
     return Instance(settings=settings, clock=clock, engine=engine, sessions=sessions, urls=urls, client=client,
                     keyring=keyring, actors=actors, delivery=delivery, processor=processor,
                     inbox_writer=inbox_writer, directory=directory, bot_wakeup=bot.wakeup, blocks=blocks,

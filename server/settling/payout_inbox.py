@@ -20,7 +20,7 @@ from federation.instances import InstanceDirectory
 from federation.models import RemoteActor
 from federation.outbox import new_activity_id, publish
 from federation.payout_vocab import InvalidPayout, PayoutItem
-from federation.processing import Handler, Prefetch
+from federation.processing import Handler, Prefetch, dispatch_key
 from federation.urls import InstanceUrls
 from federation.vocab import object_id
 from server.accounts import INSTANCE_ACTOR
@@ -44,6 +44,10 @@ class PayoutHandlers:
 
     def prefetchers(self) -> dict[str, Prefetch]:
         return {"Payout": self.learn_sender, "Accept:Payout": self.learn_sender, "Reject:Payout": self.learn_sender}
+
+    def answers_copies(self, activity: dict[str, Any]) -> bool:
+        """A sender whose answer was lost sends its Payout again, same id: only handling that copy answers it."""
+        return dispatch_key(activity) == "Payout"
 
     async def learn_sender(self, activity: dict[str, Any]) -> None:
         """Ask the sender's NodeInfo who its instance actor is, before the handler's transaction."""

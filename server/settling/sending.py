@@ -47,9 +47,10 @@ async def send_payouts(instance: Instance) -> int:
 async def _send_unanswered_again(instance: Instance) -> int:
     """Payouts left unanswered for `settlement.payout_resend_minutes`, delivered again with the same id.
 
-    The destination credits a payout id once, whatever the number of copies;
-    a copy that arrives where the first one failed is tried again there
-    (`federation.inbox_insert`), so an answer comes back and the payout settles.
+    The destination credits a payout id once, whatever the number of copies,
+    and handles and answers every copy (`federation.inbox_writer`), whether
+    the first one failed there or its answer was lost on the way, so an answer
+    comes back and the payout settles.
     """
     now = instance.clock()
     wait = timedelta(minutes=instance.settings.settlement.payout_resend_minutes)
