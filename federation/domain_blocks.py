@@ -11,6 +11,7 @@ from the dead letters sends it after all.
 
 import ipaddress
 import time
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -26,22 +27,59 @@ REFRESH_SECONDS = 10.0
 BLOCKED_DELIVERY = "not sent: the domain is blocked on this instance"
 
 
-class InvalidDomain(ValueError):
-    """Not something a block can name; the message is meant for the operator who typed it."""
+#: The longest block the table stores (its `domain` column); no host name is longer than 253 characters.
+DOMAIN_MAX = 255
+#: The longest reason kept (its `reason` column); a longer one is cut.
+REASON_MAX = 500
+
+
+class InvalidBlock(ValueError):
+    """A block that cannot be made as typed; the message is meant for the operator who typed it."""
 
 
 def normalize_domain(typed: str) -> str:
-    """`Example.COM.`, `https://example.com/path` and ` example.com ` all name `example.com`."""
+    """`Example.COM.`, `https://example.com/path` and ` example.com ` all name `example.com`.
+
+    Whatever is refused is refused here, before any statement: urllib raises
+    ValueError on some hosts (`[::1`, one that changes under NFKC), and a NUL,
+    a lone surrogate (a command line's non-UTF-8 bytes) or a name longer than
+    the column would fail at the database, differently on each.
+    """
     text = typed.strip().lower()
-    parts = urlsplit(text if "://" in text else f"//{text}")
+    if not text.isprintable() or any(character.isspace() for character in text):
+        raise _not_a_domain(typed)
+    try:
+        parts = urlsplit(text if "://" in text else f"//{text}")
+    except ValueError:
+        raise _not_a_domain(typed) from None
     try:
         host, port = (parts.hostname or "").rstrip("."), parts.port
     except ValueError:
-        raise InvalidDomain(f"{typed.strip()!r} has a port that is not a number.") from None
-    if not _looks_like_a_host(host) or any(character.isspace() for character in text):
-        raise InvalidDomain(f"{typed.strip()!r} is not a domain: write it as example.com or example.com:8443.")
+        raise InvalidBlock(f"{typed.strip()!r} has a port that is not a number.") from None
+    if not _looks_like_a_host(host):
+        raise _not_a_domain(typed)
     host = f"[{host}]" if ":" in host else host
-    return f"{host}:{port}" if port else host
+    name = f"{host}:{port}" if port else host
+    if len(name) > DOMAIN_MAX:
+        raise InvalidBlock(f"A domain is at most {DOMAIN_MAX} characters.")
+    return name
+
+
+def _not_a_domain(typed: str) -> InvalidBlock:
+    return InvalidBlock(f"{typed.strip()!r} is not a domain: write it as example.com or example.com:8443.")
+
+
+def checked_reason(typed: str) -> str:
+    """One line of text, cut to its column's length.
+
+    A NUL or a lone surrogate (a command line's non-UTF-8 bytes) cannot be
+    stored, and a line break or a tab would break the table `mecene block
+    list` prints: control characters and surrogates are refused.
+    """
+    reason = typed.strip()
+    if any(unicodedata.category(character) in ("Cc", "Cs") for character in reason):
+        raise InvalidBlock("A reason is one line of text, without control characters.")
+    return reason[:REASON_MAX]
 
 
 def _looks_like_a_host(host: str) -> bool:
@@ -76,7 +114,7 @@ def _is_address(host: str) -> bool:
 async def block(session: AsyncSession, domain: str, reason: str, now: datetime) -> bool:
     """True when the block is new; blocking a blocked domain again changes nothing."""
     return await insert_ignoring_duplicates(session, DomainBlock.__table__, {
-        "domain": normalize_domain(domain), "reason": reason.strip()[:500], "created_at": now})
+        "domain": normalize_domain(domain), "reason": checked_reason(reason), "created_at": now})
 
 
 async def unblock(session: AsyncSession, domain: str) -> bool:

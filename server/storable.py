@@ -19,8 +19,11 @@ MAX_ID = 2**31 - 1
 
 def is_storable(value: str) -> bool:
     """Whether both databases store `value` as given: no NUL, no lone surrogate."""
-    if "\x00" in value:
-        return False
+    return "\x00" not in value and is_encodable(value)
+
+
+def is_encodable(value: str) -> bool:
+    """Whether UTF-8 encodes `value`: a lone surrogate can be neither stored, nor hashed, nor written into a page."""
     try:
         value.encode()
     except UnicodeEncodeError:

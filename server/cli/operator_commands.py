@@ -14,7 +14,7 @@ from sqlalchemy import delete, update
 from common.sql import rowcount
 from config.settings import Settings
 from federation import domain_blocks
-from federation.domain_blocks import InvalidDomain
+from federation.domain_blocks import InvalidBlock
 from server.cli.paths import settings_of
 from server.cli.shared import CommandError, opened
 from server.models import User, WebSession
@@ -68,7 +68,7 @@ async def block_add(settings: Settings, domain: str, reason: str) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         try:
             created = await domain_blocks.block(session, domain, reason, instance.clock())
-        except InvalidDomain as exc:
+        except InvalidBlock as exc:
             raise CommandError(str(exc)) from exc
     name = domain_blocks.normalize_domain(domain)
     print(f"Blocked {name}; running servers apply it within {domain_blocks.REFRESH_SECONDS:g} seconds." if created
@@ -80,7 +80,7 @@ async def block_remove(settings: Settings, domain: str) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         try:
             removed = await domain_blocks.unblock(session, domain)
-        except InvalidDomain as exc:
+        except InvalidBlock as exc:
             raise CommandError(str(exc)) from exc
     if not removed:
         raise CommandError(f"{domain} is not blocked (see `mecene block list`)")

@@ -17,6 +17,7 @@ from server.appkeys import instance_key
 from server.events import event
 from server.http_errors import json_error, json_exception
 from server.instance import Instance
+from server.storable import is_storable
 from server.views.negotiation import activitypub_response, wants_activitypub
 from server.web.creator_pages import creator_flattr_url, creator_page
 
@@ -26,8 +27,11 @@ KEY_ID = re.compile(r'keyId="([^"]{1,300})"')
 
 
 async def _local_actor(instance: Instance, username: str) -> LocalActor:
-    async with instance.sessions() as session:
-        actor = await session.scalar(select(LocalActor).where(LocalActor.username == username))
+    """The actor a path names; a name no database can store is as unknown as any other, not a database error."""
+    actor = None
+    if is_storable(username):
+        async with instance.sessions() as session:
+            actor = await session.scalar(select(LocalActor).where(LocalActor.username == username))
     if actor is None:
         raise json_exception(web.HTTPNotFound, "not_found", f"No actor {username} here.")
     return actor

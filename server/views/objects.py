@@ -7,13 +7,17 @@ from server import things
 from server.appkeys import instance_key
 from server.models import Thing
 from server.refusal import Kind, Refusal
+from server.storable import is_storable
 from server.views.negotiation import activitypub_response
 
 
 async def thing_object(request: web.Request) -> web.Response:
+    """The thing a token names; a token no database can store names nothing, like any unknown one."""
     instance = request.app[instance_key]
-    async with instance.sessions() as session:
-        thing = await session.scalar(select(Thing).where(Thing.token == request.match_info["token"]))
+    token, thing = request.match_info["token"], None
+    if is_storable(token):
+        async with instance.sessions() as session:
+            thing = await session.scalar(select(Thing).where(Thing.token == token))
     if thing is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", "No such thing here.")
     response = activitypub_response(request, things.document(instance.urls, thing))

@@ -12,7 +12,8 @@ from federation.models import LocalActor
 from server.accounts import INSTANCE_ACTOR, count_users
 from server.appkeys import instance_key
 from server.http_errors import json_error
-from server.instance import VERSION
+from server.instance import VERSION, Instance
+from server.storable import is_storable
 
 JRD = "application/jrd+json"
 
@@ -23,14 +24,20 @@ async def webfinger(request: web.Request) -> web.Response:
     username = _username_for(resource, instance.urls.host, instance.urls.username_of)
     if username is None:
         return json_error(400, "bad_resource", "resource must be acct:name@this-host or an actor URL of this host.")
-    async with instance.sessions() as session:
-        found = await session.scalar(select(LocalActor.username).where(LocalActor.username == username))
-    if found is None:
+    if not await _is_local_actor(instance, username):
         return json_error(404, "not_found", f"No account {username!r} here.")
     subject = f"acct:{username}@{instance.urls.host}"
     actor = instance.urls.actor(username)
     document = wellknown.webfinger(subject, actor, actor, [flattr_intent_link(instance.settings.base_url)])
     return web.json_response(document, content_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
+
+
+async def _is_local_actor(instance: Instance, username: str) -> bool:
+    """A name no database can store names no actor: the same 404 as any unknown name, not a database error."""
+    if not is_storable(username):
+        return False
+    async with instance.sessions() as session:
+        return await session.scalar(select(LocalActor.id).where(LocalActor.username == username)) is not None
 
 
 def _username_for(resource: str, host: str, username_of: Callable[[str], str | None]) -> str | None:

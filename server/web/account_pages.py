@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from server.accounts import AccountError, create_user
 from server.appkeys import instance_key, login_limits_key
 from server.models import User
+from server.storable import is_storable
 from server.web.client_address import client_address
 from server.web.passwords import PasswordError, check_strength, hash_password, verify_password
 from server.web.rendering import PageError, field, local_target, page, posted_form, render, set_cookie, viewer
@@ -68,9 +69,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not limits.admit(username, address, admitted):
         return await render(request, "login.html", {"username": username, "next": target, "error": (
             "Too many failed attempts. Wait a quarter of an hour, then try again.")}, status=429)
-    async with instance.sessions() as session:
-        stored = await session.scalar(select(User.password_hash).where(User.username == username))
-    if not await verify_password(stored, str(form.get("password", ""))):
+    if not await verify_password(await _password_hash(request, username), str(form.get("password", ""))):
         return await render(request, "login.html", {"username": username, "next": target,
                                                     "error": "Wrong username or password."}, status=400)
     limits.succeeded(username, address, admitted)
@@ -90,6 +89,14 @@ async def logout(request: web.Request) -> web.StreamResponse:
     response = _see_other("/")
     response.del_cookie(COOKIE, path="/")
     return response
+
+
+async def _password_hash(request: web.Request, username: str) -> str | None:
+    """The account's hash; None for a name no account has, among them names no database can store."""
+    if not is_storable(username):
+        return None
+    async with request.app[instance_key].sessions() as session:
+        return await session.scalar(select(User.password_hash).where(User.username == username))
 
 
 def _registrations_open(request: web.Request) -> None:

@@ -3,8 +3,9 @@
 from aiohttp import web
 
 from federation import delivery_queue, domain_blocks
-from federation.domain_blocks import InvalidDomain
+from federation.domain_blocks import InvalidBlock
 from server.appkeys import instance_key
+from server.storable import path_id
 from server.web.admin_pages import operator
 from server.web.rendering import PageError, field, page, posted_form, render
 
@@ -28,11 +29,12 @@ async def retry(request: web.Request) -> web.StreamResponse:
     await operator(request)
     await posted_form(request)
     instance = request.app[instance_key]
-    delivery_id = request.match_info["delivery_id"]
+    raw = request.match_info["delivery_id"]
+    delivery_id = path_id(raw)
     async with instance.sessions() as session, session.begin():
-        found = _is_id(delivery_id) and await delivery_queue.retry_dead(session, int(delivery_id), instance.clock())
+        found = delivery_id is not None and await delivery_queue.retry_dead(session, delivery_id, instance.clock())
     if not found:
-        raise PageError(404, f"There is no dead letter {delivery_id}: it may have been retried already.")
+        raise PageError(404, f"There is no dead letter {raw}: it may have been retried already.")
     instance.delivery.wakeup.set()
     raise web.HTTPSeeOther(f"/admin/deliveries?retried={delivery_id}")
 
@@ -51,7 +53,7 @@ async def add_block(request: web.Request) -> web.StreamResponse:
     try:
         async with instance.sessions() as session, session.begin():
             await domain_blocks.block(session, field(form, "domain"), field(form, "reason"), instance.clock())
-    except InvalidDomain as error:
+    except InvalidBlock as error:
         return await _blocks_page(request, {"errors": [str(error)], "domain": field(form, "domain"),
                                             "reason": field(form, "reason")}, status=400)
     instance.blocks.forget()
@@ -66,7 +68,7 @@ async def remove_block(request: web.Request) -> web.StreamResponse:
     try:
         async with instance.sessions() as session, session.begin():
             removed = await domain_blocks.unblock(session, field(form, "domain"))
-    except InvalidDomain:
+    except InvalidBlock:
         removed = False
     if not removed:
         raise PageError(404, "That domain is not blocked.")
@@ -80,11 +82,6 @@ async def _blocks_page(request: web.Request, context: dict[str, object], status:
         listed = await domain_blocks.listed(session)
     return await render(request, "admin_blocks.html", {"blocks": listed, "errors": [], "domain": "", "reason": "",
                                                         **context}, status=status)
-
-
-def _is_id(text: str) -> bool:
-    """Digits that fit the column, so a made-up id is a 404 rather than a database error."""
-    return text.isdigit() and len(text) <= 9
 
 
 def routes() -> list[web.RouteDef]:

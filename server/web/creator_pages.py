@@ -17,6 +17,7 @@ from server.appkeys import instance_key
 from server.creator_things import ShownThing, live_things
 from server.instance import Instance
 from server.models import Thing, User
+from server.storable import is_storable
 from server.web.charts import BarChart, bar_chart
 from server.web.rendering import PageError, page, render, viewer
 from settlement import earnings
@@ -61,7 +62,8 @@ async def creator_page(request: web.Request) -> web.StreamResponse:
     username = request.match_info["username"]
     period = instance.current_period().label
     async with instance.sessions() as session:
-        creator = await session.scalar(select(User).where(User.username == username))
+        creator = None if not is_storable(username) else await session.scalar(
+            select(User).where(User.username == username))
         if creator is None:
             raise PageError(404, f"No creator called {username} here.")
         shown = await live_things(session, username, period)

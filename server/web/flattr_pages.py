@@ -12,6 +12,7 @@ from server.flattring import Target, flattr_target, resolve_target, undo_flattr
 from server.http_errors import refusal_status
 from server.models import User
 from server.refusal import Kind, Refusal
+from server.storable import path_id
 from server.web.labels import actor_labels
 from server.web.notices import see_other
 from server.web.refusals import as_page_error
@@ -48,11 +49,11 @@ async def flattr(request: web.Request) -> web.StreamResponse:
 async def undo(request: web.Request) -> web.StreamResponse:
     user = await signed_in(request)
     await posted_form(request)
-    raw = request.match_info["id"]
-    if not raw.isascii() or not raw.isdigit():
+    flattr_id = path_id(request.match_info["id"])
+    if flattr_id is None:
         raise PageError(404, "There is no such flattr.")
     with as_page_error():
-        record = await undo_flattr(request.app[instance_key], user, int(raw))
+        record = await undo_flattr(request.app[instance_key], user, flattr_id)
     return await see_other(request, "/", f"Flattr of {record.thing_uri} undone; its author is told.")
 
 

@@ -2,7 +2,8 @@
 
 Every handler of a page goes through `page`, so a refusal (`PageError`) is
 an HTML page with the status it deserves rather than the API's JSON, and a
-visitor without a session gets the cookie that their first form will need.
+visitor without a session gets the cookie that their first form will need;
+a browser sent to an address no route serves gets a page too (`unrouted_pages`).
 """
 
 import hmac
@@ -21,6 +22,7 @@ from multidict import MultiDictProxy
 
 from server.appkeys import instance_key, login_limits_key
 from server.models import User
+from server.storable import is_encodable
 from server.web.links import external_link
 from server.web.login_limits import LoginLimits
 from server.web.sessions import COOKIE, find_session, is_issued_shape
@@ -57,10 +59,33 @@ def setup(app: web.Application) -> None:
     environment.filters["money"] = lambda amount, currency: format_amount(Money(int(amount), currency))
     environment.filters["external_link"] = external_link
     app.router.add_static("/static", STATIC)
+    app.middlewares.append(unrouted_pages)
     app[login_limits_key] = LoginLimits()
     registrations = app[instance_key].settings.instance
     app[signup_limits_key] = SignupLimits(registrations.signups_per_address,
                                           timedelta(minutes=registrations.signup_window_minutes))
+
+
+@web.middleware
+async def unrouted_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A browser sent to an address no route serves, or with a method it does not take, gets a page.
+
+    The router raises these where no handler of ours runs, so `page` cannot
+    catch them; the API's and ActivityPub's clients, which do not ask for HTML,
+    still get the API's JSON error.
+    """
+    try:
+        return await handler(request)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as error:
+        if error.content_type == "application/json" or not _wants_page(request):
+            raise
+        message = ("There is no page at this address." if error.status == 404
+                   else "This page cannot be opened that way. Follow a link or a button to it instead.")
+        return await render(request, "error.html", {"message": message}, status=error.status)
+
+
+def _wants_page(request: web.Request) -> bool:
+    return "text/html" in request.headers.get("Accept", "") and not request.path.startswith("/api/")
 
 
 def page(handler: Handler) -> Handler:
@@ -104,11 +129,30 @@ async def signed_in(request: web.Request) -> User:
 
 async def posted_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
     """The form, once its CSRF token matches the viewer's: a cross-site post changes nothing."""
-    form = await request.post()
+    form = await _read_form(request)
     sent = form.get("csrf")
     expected = (await viewer(request)).csrf
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise PageError(403, "This form has expired or came from another site. Reload the page and try again.")
+    return form
+
+
+async def _read_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """The posted fields, all of them text that can be shown again: a 4xx page for any form that is not.
+
+    aiohttp decodes a form in whatever charset the request names, strictly:
+    bytes that are not in it, a charset Python does not know or a multipart
+    part without a name raise ValueError or LookupError, and a charset such as
+    `unicode_escape` yields lone surrogates, which no page can be encoded with.
+    """
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        raise PageError(413, "This form is larger than this site accepts.") from None
+    except (ValueError, LookupError):
+        raise PageError(400, "This form could not be read. Reload the page and send it again.") from None
+    if not all(is_encodable(value) for value in form.values() if isinstance(value, str)):
+        raise PageError(400, "This form holds text that is not valid Unicode. Reload the page and send it again.")
     return form
 
 

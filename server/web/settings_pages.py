@@ -15,6 +15,7 @@ from server.bot import codes, links
 from server.bot.replies import how_to_send
 from server.models import User
 from server.refusal import Refusal
+from server.storable import path_id
 from server.web.labels import actor_labels
 from server.web.notices import render_with_notice, see_other
 from server.web.refusals import as_page_error
@@ -124,10 +125,10 @@ async def _refused(request: web.Request, user: User, form: str, message: str, **
 
 
 def _link_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isascii() or not raw.isdigit():
+    found = path_id(request.match_info["id"])
+    if found is None:
         raise PageError(404, "You have no such linked account.")
-    return int(raw)
+    return found
 
 
 def routes() -> list[web.RouteDef]:

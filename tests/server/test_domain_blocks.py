@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from api_client import account
 from federation import delivery_queue, domain_blocks
-from federation.domain_blocks import BLOCKED_DELIVERY, DomainBlocks, InvalidDomain, names_for, normalize_domain
+from federation.domain_blocks import BLOCKED_DELIVERY, DomainBlocks, InvalidBlock, names_for, normalize_domain
 from federation.follows import follow
 from federation.models import Delivery, Follower, Following, InboxItem
 from federation_harness import Federation, Node, eventually
@@ -104,7 +104,7 @@ def test_a_domain_is_stored_in_one_spelling(typed: str, stored: str) -> None:
 
 @pytest.mark.parametrize("typed", ["", "example", "exa mple.com", "example.com:http"])
 def test_what_is_not_a_domain_is_refused(typed: str) -> None:
-    with pytest.raises(InvalidDomain):
+    with pytest.raises(InvalidBlock):
         normalize_domain(typed)
 
 
@@ -143,3 +143,20 @@ async def test_nothing_is_fetched_from_a_blocked_domain(federation: Federation) 
         assert await domain_blocks.unblock(session, b.host)
     a.live.blocks.forget()
     assert (await alice.call("POST", "/api/v1/flattrs", {"url": thing})).status == 201
+
+
+@pytest.mark.parametrize("typed", ["spam\x00.example", "spam\udcff.example", "http://[::1", "spam\u2100.example",
+                                   "a" * 300 + ".example"])
+def test_a_domain_no_database_stores_is_refused(typed: str) -> None:
+    with pytest.raises(InvalidBlock):
+        normalize_domain(typed)
+
+
+@pytest.mark.parametrize("reason", ["spam\x00waves", "spam\udcffwaves", "spam\nwaves", "spam\twaves"])
+async def test_a_reason_no_database_stores_blocks_nothing(federation: Federation, reason: str) -> None:
+    node = await federation.start("a")
+    with pytest.raises(InvalidBlock):
+        async with node.live.sessions() as session, session.begin():
+            await domain_blocks.block(session, "spam.example", reason, node.live.clock())
+    async with node.live.sessions() as session:
+        assert await domain_blocks.listed(session) == []

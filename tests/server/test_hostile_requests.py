@@ -294,3 +294,93 @@ async def test_a_hostile_flattr_intent_template_is_refused_with_a_page(node: Nod
             assert "<!doctype html>" in html.lower() and "stolen" not in response.headers.get("Set-Cookie", "")
     finally:
         await visitor.close()
+
+
+UNSTORABLE_SEGMENTS = ["al%00ice", "%00"]
+
+
+@pytest.mark.parametrize("path", ["/users/{}", "/users/{}/followers", "/users/{}/following", "/users/{}/outbox",
+                                  "/things/{}"])
+@pytest.mark.parametrize("accept", [b"application/activity+json", b"text/html"])
+@pytest.mark.parametrize("segment", UNSTORABLE_SEGMENTS)
+async def test_a_path_segment_no_database_stores_is_as_unknown_as_any_other(node: Node, alice: Api, path: str,
+                                                                            accept: bytes, segment: str) -> None:
+    unknown = await send(node, "GET", path.format("nobody"), {"Accept": accept})
+    answer = await send(node, "GET", path.format(segment), {"Accept": accept})
+    assert answer.status == unknown.status == 404 and answer.content_type == unknown.content_type, answer.body[:200]
+    assert answer.is_page() if answer.content_type == "text/html" else answer.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("segment", UNSTORABLE_SEGMENTS)
+async def test_an_inbox_no_database_could_store_the_name_of_is_404(node: Node, segment: str) -> None:
+    answer = await send(node, "POST", f"/users/{segment}/inbox", {"Content-Type": b"application/activity+json"},
+                        b"{}")
+    assert (answer.status, answer.json()["error"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize("resource", ["acct:al\x00ice@{host}", "http://{host}/users/al\x00ice", "acct:\x00@{host}"])
+async def test_webfinger_for_a_name_no_database_stores_is_404(node: Node, alice: Api, resource: str) -> None:
+    query = quote(resource.format(host=node.host), safe="")
+    answer = await send(node, "GET", f"/.well-known/webfinger?resource={query}")
+    assert (answer.status, answer.json()["error"]) == (404, "not_found"), answer.body
+
+
+FORM = b"application/x-www-form-urlencoded"
+MULTIPART = b"multipart/form-data; boundary=b"
+#: A visitor's own CSRF cookie, of the shape the site issues: sent as the form's token too, it is the right one.
+VISITOR_CSRF = b"a" * 43
+VISITOR = {"Accept": b"text/html", "Cookie": b"mecene_csrf=" + VISITOR_CSRF}
+
+
+def part(name: bytes | None, value: bytes, headers: bytes = b"") -> bytes:
+    disposition = b"form-data" + (b'; name="' + name + b'"' if name is not None else b"")
+    return b"--b\r\nContent-Disposition: " + disposition + b"\r\n" + headers + b"\r\n" + value + b"\r\n"
+
+
+@pytest.mark.parametrize(("content_type", "fields"), [
+    (FORM, b"username=al\xffice&password=x"),
+    (FORM + b"; charset=no-such-charset", b"username=alice&password=x"),
+    (FORM + b"; charset=unicode_escape", b"username=al\\ud800ice&password=x"),
+    (MULTIPART, part(b"username", b"al\xffice") + b"--b--\r\n"),
+    (MULTIPART, part(None, b"alice") + b"--b--\r\n"),
+    (MULTIPART, part(b"username", b"al\\udc80ice", b"Content-Type: text/plain; charset=unicode_escape\r\n")
+     + b"--b--\r\n"),
+])
+async def test_a_form_that_is_no_text_is_a_400_page(node: Node, content_type: bytes, fields: bytes) -> None:
+    """The visitor's CSRF cookie and token are right, so only the form's text can be what is refused."""
+    body = (b"csrf=" + VISITOR_CSRF + b"&" + fields if content_type.startswith(FORM)
+            else part(b"csrf", VISITOR_CSRF) + fields)
+    answer = await send(node, "POST", "/signup", {**VISITOR, "Content-Type": content_type}, body)
+    assert answer.status == 400 and answer.is_page(), (answer.status, answer.body[:200])
+    assert await count(node, User) == 0
+
+
+@pytest.mark.parametrize("username", ["al\x00ice", "\x00"])
+async def test_logging_in_as_a_name_no_database_stores_is_a_wrong_password(node: Node, username: str) -> None:
+    visitor = Browser(node)
+    try:
+        page = await visitor.submit("/login", "/login", {"username": username, "password": "correct horse"})
+    finally:
+        await visitor.close()
+    assert page.status == 400 and "Wrong username or password." in page.html
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/no/such/page"), ("POST", "/flattrs//undo"),
+                                              ("POST", "/admin/deliveries//retry"), ("PUT", "/settings/budget")])
+async def test_an_address_no_page_serves_is_a_page_for_a_browser(node: Node, method: str, path: str) -> None:
+    answer = await send(node, method, path, {"Accept": b"text/html"})
+    assert answer.status in (404, 405) and answer.is_page(), (answer.status, answer.body[:200])
+
+
+@pytest.mark.parametrize(("path", "accept"), [("/api/v1/nothing", b"text/html"), ("/no/such/page", b"application/json"),
+                                              ("/no/such/page", b"*/*")])
+async def test_an_address_nothing_serves_is_json_for_a_program(node: Node, path: str, accept: bytes) -> None:
+    answer = await send(node, "GET", path, {"Accept": accept})
+    assert (answer.status, answer.json()["error"]) == (404, "not_found")
+
+
+async def test_a_form_of_more_fields_than_the_site_reads_is_a_413_page(node: Node) -> None:
+    answer = await send(node, "POST", "/signup", {**VISITOR, "Content-Type": FORM},
+                        b"csrf=" + VISITOR_CSRF + b"&a=1" * 2000)
+    assert answer.status == 413 and answer.is_page(), (answer.status, answer.body[:200])
+    assert await count(node, User) == 0

@@ -124,3 +124,13 @@ def test_blocks_are_added_listed_and_removed(env: dict[str, str]) -> None:
     assert gone.returncode == 1 and "is not blocked" in gone.stderr
     empty = mecene(env, "block", "list")
     assert empty.stdout == "" and "No domain is blocked." in empty.stderr
+
+
+@pytest.mark.parametrize("args", [[b"spam\xff.example"], [b"spam.example", b"--reason", b"spam \xff waves"]])
+def test_a_block_typed_in_bytes_no_database_stores_is_refused(env: dict[str, str], args: list[bytes]) -> None:
+    """A command line's non-UTF-8 bytes reach Python as lone surrogates, which neither database can store."""
+    assert mecene(env, "init").returncode == 0
+    done = subprocess.run([*MECENE, "block", "add", *args], env=env, capture_output=True, text=True, timeout=60,
+                          cwd=ROOT)
+    assert done.returncode == 1 and done.stderr.startswith("mecene: ") and "Traceback" not in done.stderr
+    assert mecene(env, "block", "list").stdout == ""

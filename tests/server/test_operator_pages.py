@@ -1,6 +1,7 @@
 """The operator pages over real HTTP: who may open them, top-ups, dead letters, periods, statements, blocks."""
 
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select, update
@@ -146,4 +147,23 @@ async def test_blocking_and_unblocking_a_domain_from_the_page(node: Node, admin:
     assert not await node.live.blocks.is_blocked("spam.example")
     async with node.live.sessions() as session:
         assert await domain_blocks.listed(session) == []
+        assert await session.scalar(select(func.count()).select_from(DomainBlock)) == 0
+
+
+@pytest.mark.parametrize("raw_id", ["²", "¹²", "١٢", "0", str(2**31), str(2**63), "12abc"])
+async def test_a_dead_letter_id_no_row_can_have_is_a_404_page(admin: Browser, raw_id: str) -> None:
+    page = await admin.submit("/admin/deliveries", f"/admin/deliveries/{quote(raw_id)}/retry", {})
+    assert page.status == 404 and "no dead letter" in page.html
+
+
+@pytest.mark.parametrize("form", [
+    {"domain": "spam\x00.example"}, {"domain": "spam.example", "reason": "spam\x00waves"},
+    {"domain": "spam.example", "reason": "spam\nwaves"}, {"domain": "a" * 300 + ".example"},
+    {"domain": "http://[::1"}, {"domain": "spam\u2100.example"},
+])
+async def test_a_block_no_database_stores_is_refused_with_a_page(node: Node, admin: Browser,
+                                                                 form: dict[str, str]) -> None:
+    page = await admin.submit("/admin/blocks", "/admin/blocks", form)
+    assert page.status == 400 and 'role="alert"' in page.html
+    async with node.live.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DomainBlock)) == 0
