@@ -264,3 +264,69 @@ class Earning(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     flattrs: Mapped[int] = mapped_column(Integer)
+
+
+AGREEMENT_STATES = StateGraph("stl_agreements", born=["proposed", "offered"],
+                              final=["ended", "declined", "withdrawn"], moves={
+    ("proposed", "in_force"): "the peer's instance actor accepted our Offer, stating its own terms",
+    ("proposed", "declined"): "the peer's instance actor rejected our Offer",
+    ("proposed", "withdrawn"): "our operator took the proposal back before an answer came (Leave sent)",
+    ("proposed", "ended"): "the peer left it before its Accept reached us: deliveries may arrive out of order",
+    ("offered", "in_force"): "our operator accepted the peer's Offer, stating our terms (Accept sent)",
+    ("offered", "declined"): "our operator declined the peer's Offer (Reject sent)",
+    ("offered", "withdrawn"): "the peer took its Offer back (Leave) before our operator answered",
+    ("in_force", "ended"): "either side left it (Leave): no new payouts under it; what is owed stays owed",
+}, waits={
+    "proposed": Wait("the peer's Accept or Reject, or our operator withdrawing it (mecene peers end)"),
+    "offered": Wait("our operator's answer (mecene peers accept|decline, /admin/peers), or the peer's Leave"),
+    "in_force": Wait("either operator ending it (mecene peers end, /admin/peers, or the peer's Leave)"),
+})
+#: An agreement in one of these is not finished: at most one per (peer, currency).
+OPEN_AGREEMENT_STATES = sorted(AGREEMENT_STATES.states - AGREEMENT_STATES.final)
+
+
+class Agreement(Base):
+    """Money between this instance and another Mecene instance in one currency, as both operators agreed.
+
+    Each side states its own terms: `credit_limit` is the most we let the peer
+    owe us, in minor units, and `iban` with `account_holder`, or
+    `instructions`, say where the peer should pay us; the `peer_` columns hold
+    the same of the peer, as it told us. `uri` is the agreement's id, minted by
+    the side that proposed it; the activity ids are those of its Offer, the
+    Accept or Reject that answered it and the Leave that ended it.
+    """
+
+    __tablename__ = "stl_agreements"
+    __table_args__ = (
+        CheckConstraint("credit_limit >= 0", name="ck_stl_agreements_credit_limit_not_negative"),
+        CheckConstraint("peer_credit_limit >= 0", name="ck_stl_agreements_peer_credit_limit_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    peer_host: Mapped[str] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16))
+    proposed_by_us: Mapped[bool] = mapped_column()
+    credit_limit: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    iban: Mapped[str | None] = mapped_column(String(34), nullable=True)
+    account_holder: Mapped[str | None] = mapped_column(String(70), nullable=True)
+    instructions: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    peer_credit_limit: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    peer_iban: Mapped[str | None] = mapped_column(String(34), nullable=True)
+    peer_account_holder: Mapped[str | None] = mapped_column(String(70), nullable=True)
+    peer_instructions: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    offer_activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    answer_activity_id: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    end_activity_id: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    #: Why the Offer was rejected, as the Reject said (`declined` when an operator said no).
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ended_by_us: Mapped[bool | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+Index("uq_stl_agreements_open", Agreement.peer_host, Agreement.currency, unique=True,
+      sqlite_where=Agreement.state.in_(OPEN_AGREEMENT_STATES),
+      postgresql_where=Agreement.state.in_(OPEN_AGREEMENT_STATES))

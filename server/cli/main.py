@@ -17,6 +17,7 @@ from server.cli import (
     instance_commands,
     money_commands,
     operator_commands,
+    peer_commands,
     period_commands,
     report_commands,
 )
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_money_commands(sub)
     report_commands.add_report_commands(sub)
     operator_commands.add_block_commands(sub)
+    peer_commands.add_peer_commands(sub)
     inbox_commands.add_inbox_commands(sub)
     _add_settlement_commands(sub)
     _add_demo_command(sub)

@@ -7,6 +7,7 @@ from server.web import (
     admin_federation_pages,
     admin_money_pages,
     admin_pages,
+    admin_peer_pages,
     button_pages,
     claim_pages,
     flattr_pages,
@@ -22,3 +23,4 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(button_pages.routes())
     app.router.add_routes(flattr_pages.routes() + settings_pages.routes() + claim_pages.routes())
     app.router.add_routes(admin_pages.routes() + admin_federation_pages.routes() + admin_money_pages.routes())
+    app.router.add_routes(admin_peer_pages.routes())

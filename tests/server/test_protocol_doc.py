@@ -11,11 +11,15 @@ import pytest
 from sqlalchemy import select
 
 from api_client import account
-from federation import flattr_vocab, payout_vocab
+from federation import agreement_vocab, flattr_vocab, payout_vocab
+from federation.outbox import publish
 from federation_harness import Federation, Node, eventually
 from plain_peer import PlainPeer
+from server.accounts import INSTANCE_ACTOR
 from server.models import ReceivedFlattr
+from server.settling.agreement_inbox import settled_terms
 from server.settling.sending import claim_payout_id
+from settlement.models import Agreement
 from settlement.money import Money, format_amount, parse_amount
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
@@ -95,3 +99,43 @@ def test_the_documented_claim_payout_is_what_the_code_reads_and_builds() -> None
     assert built == example
     assert example["id"] == claim_payout_id("https://source.example", 17)
     assert all(item["creator"].startswith("https://destination.example/") for item in example["items"])
+
+
+def test_the_documented_agreement_activities_are_what_the_code_reads_and_builds() -> None:
+    doc = examples()
+    assert doc["agreement_context"] == agreement_vocab.CONTEXT
+    a, b = "https://a.example/users/instance", "https://b.example/users/instance"
+    offer, accept, reject, leave = (doc[f"agreement_{kind}"] for kind in ("offer", "accept", "reject", "leave"))
+    proposed = agreement_vocab.read_offer(offer)
+    assert agreement_vocab.offer(offer["id"], a, b, proposed, datetime(2026, 11, 2, 10, tzinfo=UTC)) == offer
+    accepted = agreement_vocab.read_answer(accept)
+    assert accepted.offer_id == offer["id"] and accepted.terms is not None
+    assert accepted.terms.agreement_id == proposed.agreement_id
+    assert agreement_vocab.accept(accept["id"], b, a, offer["id"], accepted.terms,
+                                  datetime(2026, 11, 2, 14, 30, tzinfo=UTC)) == accept
+    assert agreement_vocab.read_answer(reject) == agreement_vocab.ReceivedAnswer(offer["id"], None, "declined")
+    assert agreement_vocab.reject(reject["id"], b, a, offer["id"], "declined",
+                                  datetime(2026, 11, 2, 14, 30, tzinfo=UTC)) == reject
+    assert agreement_vocab.read_leave(leave) == proposed.agreement_id
+    assert agreement_vocab.leave(leave["id"], b, a, proposed.agreement_id, datetime(2027, 3, 1, 9, tzinfo=UTC)) == leave
+    ours, theirs = settled_terms(proposed), settled_terms(accepted.terms)
+    assert (ours.credit_limit.amount, ours.payment.iban, theirs.credit_limit.amount) == (
+        50000, "DE89370400440532013000", 30000)
+
+
+async def test_a_server_takes_the_documented_offer(federation: Federation) -> None:
+    a, b = await federation.start("a"), await federation.start("b")
+    text = json.dumps(examples()["agreement_offer"]).replace("https://a.example", a.base_url)
+    offer = json.loads(text.replace("https://b.example", b.base_url))
+    async with a.live.sessions() as session, session.begin():
+        await publish(session, sender=INSTANCE_ACTOR, activity=offer, inboxes=[f"{b.base_url}/users/instance/inbox"],
+                      now=a.live.clock())
+    a.live.delivery.wakeup.set()
+
+    async def offered() -> bool:
+        async with b.live.sessions() as session:
+            found = await session.scalar(select(Agreement))
+        return found is not None and (found.state, found.peer_credit_limit, found.peer_iban) == (
+            "offered", 50000, "DE89370400440532013000")
+
+    await eventually(offered, what="the documented Offer kept, waiting for the operator")

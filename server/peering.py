@@ -1,0 +1,237 @@
+"""Agreements as our operator makes them: propose one to another Mecene instance, answer its Offer, end one, list them.
+
+One service for `mecene peers` and the /admin/peers page, so both refuse the
+same input with the same `Refusal` and change nothing when they do. What was
+typed is checked first (the host, the currency, the credit limit, where to be
+paid), then whether there is anything to answer or end, then the other
+instance is asked what it is: its NodeInfo must name Mecene and its instance
+actor. Only then, in one transaction, does the agreement move and its activity
+get queued for that actor, so no agreement changes without its peer being told.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation import agreement_vocab, domain_blocks
+from federation.errors import FederationError
+from federation.outbox import new_activity_id, publish
+from server.accounts import INSTANCE_ACTOR
+from server.events import event
+from server.instance import Instance
+from server.refusal import Kind, Refusal
+from settlement import agreement_terms, agreements
+from settlement.agreement_terms import PaymentDetails, Terms, TermsError
+from settlement.models import Agreement
+from settlement.money import Money, format_amount
+
+#: The states our operator may answer, and those our operator may end (withdrawing a proposal, or leaving).
+ANSWERABLE = frozenset({agreements.OFFERED})
+ENDABLE = frozenset(agreements.OUR_ENDS)
+
+
+@dataclass(frozen=True)
+class Typed:
+    """Our side's terms as the operator typed them; blank payment fields count as not given."""
+
+    currency: str
+    credit_limit: str
+    iban: str | None = None
+    account_holder: str | None = None
+    instructions: str | None = None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An agreement as `mecene peers list` and the page show it: each side's terms as text ("—" while unsaid)."""
+
+    agreement: Agreement
+    our_limit: str
+    their_limit: str
+    our_payment: str
+    their_payment: str
+
+    @property
+    def answerable(self) -> bool:
+        return self.agreement.state in ANSWERABLE
+
+    @property
+    def endable(self) -> bool:
+        return self.agreement.state in ENDABLE
+
+
+async def listed(instance: Instance) -> list[Listed]:
+    async with instance.sessions() as session:
+        found = await agreements.listed(session)
+    return [Listed(agreement, limit_text(agreement.credit_limit, agreement.currency),
+                   limit_text(agreement.peer_credit_limit, agreement.currency),
+                   _payment_text(agreements.our_payment(agreement)), _payment_text(agreements.peer_payment(agreement)))
+            for agreement in found]
+
+
+async def propose(instance: Instance, typed_host: str, typed: Typed) -> Agreement:
+    """Offer `host` an agreement on our terms; refused while one with it in that currency is not finished."""
+    host, ours = _peer(instance, typed_host), _terms(typed)
+    currency = ours.credit_limit.currency
+    async with instance.sessions() as session:
+        if await agreements.open_agreement(session, host, currency) is not None:
+            raise _unfinished(host, currency)
+    recipient, inbox = await _instance_actor(instance, host)
+    uri = f"{instance.settings.base_url}/agreements/{secrets.token_urlsafe(16)}"
+    offer_id, now = _new_id(instance), instance.clock()
+    async with instance.sessions() as session, session.begin():
+        if not await agreements.propose(session, uri=uri, host=host, ours=ours, offer_id=offer_id, now=now):
+            raise _unfinished(host, currency)
+        document = agreement_vocab.offer(offer_id, _us(instance), recipient, wire_terms(uri, ours), now)
+        await publish(session, sender=INSTANCE_ACTOR, activity=document, inboxes=[inbox], now=now)
+        proposed = await _open(session, host, currency)
+    return _sent(instance, proposed)
+
+
+async def accept(instance: Instance, typed_host: str, typed: Typed) -> Agreement:
+    """Yes to the Offer `host` made in that currency, on our own terms."""
+    host, ours = _peer(instance, typed_host), _terms(typed)
+    currency = ours.credit_limit.currency
+    await _require(instance, host, currency, ANSWERABLE, "accept")
+    recipient, inbox = await _instance_actor(instance, host)
+    answer_id, now = _new_id(instance), instance.clock()
+    async with instance.sessions() as session, session.begin():
+        accepted = await agreements.accept(session, await _open(session, host, currency), ours, answer_id, now)
+        if accepted is None:
+            raise _changed(host, currency)
+        document = agreement_vocab.accept(answer_id, _us(instance), recipient, accepted.offer_activity_id,
+                                          wire_terms(accepted.uri, ours), now)
+        await publish(session, sender=INSTANCE_ACTOR, activity=document, inboxes=[inbox], now=now)
+    return _sent(instance, accepted)
+
+
+async def decline(instance: Instance, typed_host: str, typed_currency: str) -> Agreement:
+    host, currency = _peer(instance, typed_host), _currency(typed_currency)
+    await _require(instance, host, currency, ANSWERABLE, "decline")
+    recipient, inbox = await _instance_actor(instance, host)
+    answer_id, now = _new_id(instance), instance.clock()
+    async with instance.sessions() as session, session.begin():
+        declined = await agreements.decline(session, await _open(session, host, currency), answer_id, now)
+        if declined is None:
+            raise _changed(host, currency)
+        document = agreement_vocab.reject(answer_id, _us(instance), recipient, declined.offer_activity_id,
+                                          agreements.DECLINED_BY_OPERATOR, now)
+        await publish(session, sender=INSTANCE_ACTOR, activity=document, inboxes=[inbox], now=now)
+    return _sent(instance, declined)
+
+
+async def end(instance: Instance, typed_host: str, typed_currency: str) -> Agreement:
+    """Leave the agreement in force with `host` in that currency, or withdraw our proposal still unanswered.
+
+    No new payouts go under it; what either side owes stays owed until cleared.
+    """
+    host, currency = _peer(instance, typed_host), _currency(typed_currency)
+    await _require(instance, host, currency, ENDABLE, "end")
+    recipient, inbox = await _instance_actor(instance, host)
+    end_id, now = _new_id(instance), instance.clock()
+    async with instance.sessions() as session, session.begin():
+        ended = await agreements.end(session, await _open(session, host, currency), end_id, now)
+        if ended is None:
+            raise _changed(host, currency)
+        document = agreement_vocab.leave(end_id, _us(instance), recipient, ended.uri, now)
+        await publish(session, sender=INSTANCE_ACTOR, activity=document, inboxes=[inbox], now=now)
+    return _sent(instance, ended)
+
+
+def wire_terms(uri: str, terms: Terms) -> agreement_vocab.Terms:
+    payment = terms.payment
+    return agreement_vocab.Terms(uri, terms.credit_limit.currency, format_amount(terms.credit_limit),
+                                 agreement_vocab.PaymentDetails(payment.iban, payment.account_holder,
+                                                                payment.instructions))
+
+
+def limit_text(amount: int | None, currency: str) -> str:
+    return "—" if amount is None else f"{format_amount(Money(amount, currency))} {currency}"
+
+
+def _payment_text(details: PaymentDetails | None) -> str:
+    return "—" if details is None else details.describe()
+
+
+def _peer(instance: Instance, typed: str) -> str:
+    """The host as `example.org` or `example.org:8443`; a URL is taken for its host. Never ourselves."""
+    try:
+        host = domain_blocks.normalize_domain(typed)
+    except ValueError:
+        raise Refusal(Kind.INVALID, "invalid_host", f"{typed.strip()[:300]!r} is not a host: write it as "
+                                                    "example.org, or example.org:8443.") from None
+    if host == instance.urls.host:
+        raise Refusal(Kind.INVALID, "invalid_host", "That is this instance: an agreement is with another one.")
+    return host
+
+
+def _terms(typed: Typed) -> Terms:
+    try:
+        return agreement_terms.terms(typed.currency.strip().upper(), typed.credit_limit, iban=typed.iban,
+                                     account_holder=typed.account_holder, instructions=typed.instructions)
+    except TermsError as exc:
+        raise Refusal(Kind.INVALID, exc.code, str(exc)) from None
+
+
+def _currency(typed: str) -> str:
+    try:
+        return agreement_terms.checked_currency(typed.strip().upper())
+    except TermsError as exc:
+        raise Refusal(Kind.INVALID, exc.code, str(exc)) from None
+
+
+async def _require(instance: Instance, host: str, currency: str, states: frozenset[str], verb: str) -> None:
+    """Refused, before the peer is asked anything, unless the unfinished agreement is in one of `states`."""
+    async with instance.sessions() as session:
+        found = await agreements.open_agreement(session, host, currency)
+    if found is None or found.state not in states:
+        shown = "none" if found is None else f"one {found.state}"
+        raise Refusal(Kind.NOT_FOUND, "nothing_to_" + verb,
+                      f"There is nothing to {verb} with {host} in {currency}: {shown} (see `mecene peers list`).")
+
+
+async def _open(session: AsyncSession, host: str, currency: str) -> Agreement:
+    """The unfinished agreement read again in the transaction that moves it; gone meanwhile is a refusal."""
+    found = await agreements.open_agreement(session, host, currency)
+    if found is None:
+        raise _changed(host, currency)
+    return found
+
+
+async def _instance_actor(instance: Instance, host: str) -> tuple[str, str]:
+    """The actor that speaks for `host` by its NodeInfo, and its inbox; refused when it runs no Mecene."""
+    try:
+        info = await instance.directory.info(host)
+        if not info.mecene or info.instance_actor is None:
+            raise Refusal(Kind.UNPROCESSABLE, "not_mecene",
+                          f"{host} does not run Mecene (its NodeInfo names no Mecene instance actor).")
+        actor = await instance.actors.actor(info.instance_actor)
+    except FederationError as exc:
+        raise Refusal(Kind.UPSTREAM, "peer_unreachable", f"Could not ask {host}: {exc.safe_message}") from None
+    return info.instance_actor, actor.inbox
+
+
+def _new_id(instance: Instance) -> str:
+    return new_activity_id(instance.urls)
+
+
+def _us(instance: Instance) -> str:
+    return instance.urls.actor(INSTANCE_ACTOR)
+
+
+def _sent(instance: Instance, agreement: Agreement) -> Agreement:
+    """The activity is queued: the delivery worker of this process may send it at once."""
+    instance.delivery.wakeup.set()
+    event("agreement", host=agreement.peer_host, currency=agreement.currency, state=agreement.state, by="us")
+    return agreement
+
+
+def _unfinished(host: str, currency: str) -> Refusal:
+    return Refusal(Kind.CONFLICT, "agreement_exists",
+                   f"An agreement with {host} in {currency} is not finished yet (see `mecene peers list`).")
+
+
+def _changed(host: str, currency: str) -> Refusal:
+    return Refusal(Kind.CONFLICT, "agreement_changed",
+                   f"The agreement with {host} in {currency} changed meanwhile; nothing was sent. Look again.")

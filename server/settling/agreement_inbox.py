@@ -1,0 +1,133 @@
+"""Agreements arriving from other Mecene instances: their Offers, their answers to ours, and their Leaves.
+
+Only an instance's own actor, the one its NodeInfo names, may propose, answer
+or end for it; anything else is logged and changes nothing. Every field is
+read twice: its shape by `federation.agreement_vocab`, its meaning (a real
+currency and its digits, an IBAN's checksum) by `settlement.agreement_terms`.
+An Offer that fails either, or that would open a second unfinished agreement
+with that instance in one currency, is answered by a Reject saying why. An
+answer or a Leave that names nothing of ours waiting for it changes nothing,
+so one that comes late, twice, or from another host is harmless.
+"""
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation import agreement_vocab
+from federation.agreement_vocab import InvalidAgreement
+from federation.instances import InstanceDirectory
+from federation.models import RemoteActor
+from federation.outbox import new_activity_id, publish
+from federation.processing import Handler, Prefetch
+from federation.urls import InstanceUrls
+from federation.vocab import object_id
+from server.accounts import INSTANCE_ACTOR
+from server.events import event
+from settlement import agreement_terms, agreements
+from settlement.agreement_terms import Terms, TermsError
+
+#: Why an Offer is rejected when an agreement with its sender in its currency is not finished yet.
+AGREEMENT_EXISTS = "agreement_exists"
+
+
+class AgreementHandlers:
+    def __init__(self, urls: InstanceUrls, directory: InstanceDirectory) -> None:
+        self._urls = urls
+        self._directory = directory
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"Offer": self.on_offer, "Accept:Offer": self.on_answer, "Reject:Offer": self.on_answer,
+                "Leave": self.on_leave}
+
+    def prefetchers(self) -> dict[str, Prefetch]:
+        return dict.fromkeys(self.handlers(), self.learn_sender)
+
+    async def learn_sender(self, activity: dict[str, Any]) -> None:
+        """Ask the sender's NodeInfo who its instance actor is, before the handler's transaction."""
+        actor = object_id(activity.get("actor"))
+        if actor is not None and _ours_to_read(activity):
+            await self._directory.info(urlsplit(actor).netloc)
+
+    async def on_offer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
+        host = await self._instance_of(session, activity) if _ours_to_read(activity) else None
+        if host is None:
+            return
+        try:
+            wire = agreement_vocab.read_offer(activity)
+            theirs = settled_terms(wire)
+        except (InvalidAgreement, TermsError) as exc:
+            await self._reject(session, activity, host, exc.code, now)
+            return
+        if await agreements.receive_offer(session, uri=wire.agreement_id, host=host, theirs=theirs,
+                                          offer_id=activity["id"], now=now):
+            event("agreement", host=host, currency=wire.currency, state=agreements.OFFERED, by="peer")
+        elif await agreements.by_uri(session, wire.agreement_id, host) is None:
+            await self._reject(session, activity, host, AGREEMENT_EXISTS, now)
+
+    async def on_answer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
+        """The peer's Accept or Reject of an Offer of ours still waiting for one; anything else changes nothing."""
+        host = await self._instance_of(session, activity)
+        if host is None:
+            return
+        try:
+            answer = agreement_vocab.read_answer(activity)
+            if answer.terms is None:
+                moved = await agreements.declined(session, host=host, offer_id=answer.offer_id, reason=answer.reason,
+                                                  answer_id=activity["id"], now=now)
+            else:
+                moved = await agreements.accepted(session, host=host, offer_id=answer.offer_id,
+                                                  uri=answer.terms.agreement_id, theirs=settled_terms(answer.terms),
+                                                  answer_id=activity["id"], now=now)
+        except (InvalidAgreement, TermsError) as exc:
+            event("agreement_refused", host=host, activity=activity["id"], reason=exc.code)
+            return
+        if moved is not None:
+            event("agreement", host=host, currency=moved.currency, state=moved.state, by="peer")
+
+    async def on_leave(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
+        host = await self._instance_of(session, activity) if _ours_to_read(activity) else None
+        if host is None:
+            return
+        try:
+            uri = agreement_vocab.read_leave(activity)
+        except InvalidAgreement as exc:
+            event("agreement_refused", host=host, activity=activity["id"], reason=exc.code)
+            return
+        ended = await agreements.left(session, host=host, uri=uri, end_id=activity["id"], now=now)
+        if ended is not None:
+            event("agreement", host=host, currency=ended.currency, state=ended.state, by="peer")
+
+    async def _reject(self, session: AsyncSession, offer: dict[str, Any], host: str, reason: str,
+                      now: datetime) -> None:
+        event("agreement_refused", host=host, activity=offer["id"], reason=reason)
+        reply = agreement_vocab.reject(new_activity_id(self._urls), self._urls.actor(INSTANCE_ACTOR), offer["actor"],
+                                       offer["id"], reason, now)
+        row = (await session.scalars(select(RemoteActor).where(RemoteActor.uri == offer["actor"]))).one()
+        await publish(session, sender=INSTANCE_ACTOR, activity=reply, inboxes=[row.shared_inbox or row.inbox],
+                      now=now)
+
+    async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
+        """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""
+        actor = str(activity.get("actor"))
+        host = urlsplit(actor).netloc
+        known = await self._directory.known(session, host)
+        if known is None or not known.mecene or known.instance_actor != actor:
+            event("agreement_refused", host=host, activity=activity.get("id"), reason="not_an_instance_actor")
+            return None
+        return host
+
+
+def _ours_to_read(activity: dict[str, Any]) -> bool:
+    """An answer to an Offer may be to ours; an Offer or a Leave is about an agreement or is none of our business."""
+    return activity.get("type") in ("Accept", "Reject") or agreement_vocab.names_an_agreement(activity)
+
+
+def settled_terms(wire: agreement_vocab.Terms) -> Terms:
+    """A peer's terms as read off the wire, judged as the settlement layer judges what our operator types."""
+    payment = wire.payment
+    return agreement_terms.terms(wire.currency, wire.credit_limit, iban=payment.iban,
+                                 account_holder=payment.account_holder, instructions=payment.instructions)
