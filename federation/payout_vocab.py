@@ -25,6 +25,8 @@ CONTEXT: list[Any] = [
 ]
 
 
+#: Why a Payout was rejected whole: no agreement in force between the two instances in its currency.
+NO_AGREEMENT = "no_agreement"
 #: A Payout's lines at most; a close sends one line per (creator, thing) of one host.
 MAX_ITEMS = 10_000
 #: What a line may count: more flattrs than any period could hold is not a count.
@@ -72,12 +74,14 @@ class ReceivedPayout:
 class ReceivedAnswer:
     """An `Accept` or `Reject` of one of our payouts, and the (creator, thing) lines it did not credit.
 
-    A `Reject` credited nothing, whatever lines it lists: `rejected` says so.
+    A `Reject` credited nothing, whatever lines it lists: `rejected` says so,
+    and `reason` why, when it gave one (`NO_AGREEMENT`, or a Payout it could not read).
     """
 
     payout_id: str | None
     refused: list[tuple[str, str]]
     rejected: bool = False
+    reason: str | None = None
 
 
 def payout(payout_id: str, sender: str, recipient: str, *, period: str, currency: str, total: str,
@@ -109,7 +113,9 @@ def read_answer(activity: dict[str, Any]) -> ReceivedAnswer:
     refused = activity.get("refused")
     lines = [(str(item.get("creator")), str(item.get("object")))
              for item in refused if isinstance(item, dict)] if isinstance(refused, list) else []
-    return ReceivedAnswer(object_id(activity.get("object")), lines, rejected=activity.get("type") == "Reject")
+    reason = activity.get("reason")
+    return ReceivedAnswer(object_id(activity.get("object")), lines, rejected=activity.get("type") == "Reject",
+                          reason=reason[:64] if isinstance(reason, str) else None)
 
 
 def _item(item: object) -> PayoutItem:
@@ -140,7 +146,8 @@ def answer(activity_id: str, kind: str, sender: str, recipient: str, payout_id: 
            refused: list[dict[str, str]], reason: str | None = None) -> dict[str, Any]:
     """`Accept` when some line was credited, `Reject` when none was; `refused` lists the lines not credited.
 
-    `reason`: why a Payout was rejected as a whole, when it could not be read.
+    `reason`: why a Payout was rejected as a whole: it could not be read, or
+    there is no agreement in force with its sender (`NO_AGREEMENT`).
     """
     document = {
         "@context": CONTEXT, "id": activity_id, "type": kind, "actor": sender, "to": [recipient],

@@ -27,6 +27,7 @@ WE_DECLINE = AGREEMENT_STATES.move("offered", "declined")
 THEY_DECLINE = AGREEMENT_STATES.move("proposed", "declined")
 LEFT = AGREEMENT_STATES.move("in_force", "ended")
 ENDED = LEFT.target
+IN_FORCE = LEFT.source
 #: Our operator's end, by the state it finds: a proposal is withdrawn, an agreement in force ended.
 OUR_ENDS = {move.source: move for move in (AGREEMENT_STATES.move("proposed", "withdrawn"), LEFT)}
 #: The peer's Leave, by the state it finds; an Offer it took back, or an agreement it left, perhaps
@@ -46,6 +47,18 @@ async def listed(session: AsyncSession) -> list[Agreement]:
 async def open_agreement(session: AsyncSession, host: str, currency: str) -> Agreement | None:
     return await session.scalar(select(Agreement).where(
         Agreement.peer_host == host, Agreement.currency == currency, Agreement.state.in_(OPEN_AGREEMENT_STATES)))
+
+
+async def in_force(session: AsyncSession, host: str, currency: str) -> bool:
+    """Whether `host` and we agreed to owe each other in `currency`: the only peer a Payout may come from or go to."""
+    return await session.scalar(select(Agreement.id).where(
+        Agreement.peer_host == host, Agreement.currency == currency, Agreement.state == IN_FORCE)) is not None
+
+
+async def hosts_in_force(session: AsyncSession, currency: str) -> set[str]:
+    """Every peer with an agreement in force in `currency`: read once before a close classifies its authors."""
+    return set(await session.scalars(select(Agreement.peer_host).where(
+        Agreement.currency == currency, Agreement.state == IN_FORCE)))
 
 
 async def by_uri(session: AsyncSession, uri: str, host: str) -> Agreement | None:

@@ -1,4 +1,9 @@
-"""Where a creator's share goes: a balance here, a line of another instance's Payout, or escrow.
+"""Where a creator's share goes: a balance here, a line of another instance's Payout, a wait, or escrow.
+
+A creator on a Mecene instance we have no agreement with in our currency
+waits (`awaiting`, on `awaiting_peer:{host}`) until one is in force or the
+claim window ends: that instance could not accept a Payout from us, and its
+creators are not escrow's (they can be paid as soon as the operators agree).
 
 Settlement knows nothing of ActivityPub, so the caller classifies each author
 (its host runs Mecene or not, it is one of ours or not) before a close and
@@ -13,14 +18,16 @@ from settlement import accounts
 LOCAL = "local"
 PAYOUT = "payout"
 ESCROW = "escrow"
+AWAITING = "awaiting"
 
 #: The ledger account kind each destination credits.
-ACCOUNT_KINDS = {LOCAL: accounts.CREATOR, PAYOUT: accounts.IN_FLIGHT, ESCROW: accounts.ESCROW}
+ACCOUNT_KINDS = {LOCAL: accounts.CREATOR, PAYOUT: accounts.IN_FLIGHT, ESCROW: accounts.ESCROW,
+                 AWAITING: accounts.AWAITING_PEER}
 
 
 @dataclass(frozen=True)
 class Destination:
-    kind: str  # LOCAL, PAYOUT or ESCROW
+    kind: str  # LOCAL, PAYOUT, AWAITING or ESCROW
     host: str  # the author's host
     recipient: str  # the credited account's owner: a local username, a host, or the author's URI
 

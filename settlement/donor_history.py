@@ -15,7 +15,7 @@ from settlement.models import DonorClose, Share
 
 @dataclass(frozen=True)
 class ShareLine:
-    """One thing's share; `destination` is local, payout, escrow, claimed or returned."""
+    """One thing's share; `destination` is local, payout, awaiting, awaited, escrow, claimed or returned."""
 
     thing_uri: str
     author_uri: str

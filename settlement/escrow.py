@@ -2,6 +2,9 @@
 
 An escrowed share keeps its donor, so when the claim window closes each donor
 gets back exactly their own shares: pro rata by construction, to the minor unit.
+Shares awaiting an agreement with their creators' instance (`awaiting`, on
+`awaiting_peer:{host}`) go back the same way, by the same code, when the same
+window ends before an agreement does.
 
 Exactly once, even when two processes run at the same time: a share leaves
 escrow by one conditional `UPDATE … WHERE destination = 'escrow' AND
@@ -26,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sql import dialect_insert
 from settlement import accounts, ledger
-from settlement.destinations import ESCROW
+from settlement.destinations import ACCOUNT_KINDS, AWAITING, ESCROW
 from settlement.ledger import AccountKey
 from settlement.models import Earning, Share
 from settlement.periods import parse_period
@@ -35,6 +38,8 @@ RETURNED = "returned"
 CLAIMED = "claimed"
 #: `stl_earnings.source` of money a creator claimed from escrow.
 ESCROW_SOURCE = "escrow"
+#: The ledger transaction that gives each waiting destination's expired shares back to their donors.
+RETURN_KINDS = {ESCROW: "escrow_return", AWAITING: "awaiting_return"}
 
 K = TypeVar("K")
 
@@ -80,6 +85,7 @@ class Taken:
     thing: str
     amount: int
     currency: str
+    recipient: str
 
 
 def add_months(when: datetime, months: int) -> datetime:
@@ -96,25 +102,29 @@ def expiry(period: str, *, claim_months: int, period_length: str) -> datetime:
 
 
 async def release_expired(session: AsyncSession, *, now: datetime, claim_months: int, currency: str,
-                          period_length: str) -> ReleaseReport:
-    """Give every share whose claim window ended by `now` back to its donor, in one ledger transaction.
+                          period_length: str, destination: str = ESCROW) -> ReleaseReport:
+    """Give every share waiting in `destination` whose claim window ended by `now` back to its donor.
 
-    Writes in the caller's transaction, like `ledger.post`. The shares become
+    One ledger transaction, written in the caller's transaction like
+    `ledger.post`: each share leaves its own account (`escrow:{author}`, or
+    `awaiting_peer:{host}`) for its donor's wallet. The shares become
     `returned` and settled; a rerun, or a concurrent run, finds nothing left to
     return (how, in the module docstring). Zero shares are marked too, with no entry.
     """
-    labels = await session.scalars(select(Share.period).distinct().where(_unsettled(), Share.currency == currency))
+    labels = await session.scalars(select(Share.period).distinct().where(
+        _unsettled(destination), Share.currency == currency))
     expired = [label for label in labels
                if expiry(label, claim_months=claim_months, period_length=period_length) <= now]
     if not expired:
         return ReleaseReport(currency, [], None)
     taken = await take(session, Share.period.in_(expired), Share.currency == currency,
-                        values={"destination": RETURNED, "settled_at": now})
+                       values={"destination": RETURNED, "settled_at": now}, destination=destination)
     lines: dict[AccountKey, int] = {}
     for share in taken:
-        _add(lines, AccountKey(accounts.ESCROW, share.author, currency), -share.amount)
+        _add(lines, AccountKey(ACCOUNT_KINDS[destination], share.recipient, currency), -share.amount)
         _add(lines, AccountKey(accounts.WALLET, share.donor, currency), share.amount)
-    transaction_id = await _post(session, "escrow_return", taken, lines, now, "escrow returned to donors")
+    transaction_id = await _post(session, RETURN_KINDS[destination], taken, lines, now,
+                                 f"{destination} returned to donors")
     return ReleaseReport(currency, _releases(taken), transaction_id)
 
 
@@ -149,19 +159,24 @@ async def held(session: AsyncSession, *, currency: str, claim_months: int, perio
             for author, amount, shares, oldest in rows]
 
 
-def _unsettled() -> ColumnElement[bool]:
-    return (Share.destination == ESCROW) & Share.settled_at.is_(None)
+def _unsettled(destination: str = ESCROW) -> ColumnElement[bool]:
+    return (Share.destination == destination) & Share.settled_at.is_(None)
 
 
-async def take(session: AsyncSession, *where: ColumnElement[bool], values: dict[str, object]) -> list[Taken]:
-    """Mark the matching escrow shares with `values` in the caller's transaction; only those it changed come back."""
+async def take(session: AsyncSession, *where: ColumnElement[bool], values: dict[str, object],
+               destination: str = ESCROW) -> list[Taken]:
+    """Mark the matching shares still waiting in `destination` with `values`, in the caller's transaction.
+
+    Only the shares this update changed come back: what another transaction took first is not taken twice.
+    """
     rows = await session.execute(
-        update(Share).where(_unsettled(), *where).values(**values)
+        update(Share).where(_unsettled(destination), *where).values(**values)
         .returning(Share.id, Share.period, Share.donor, Share.author_uri, Share.thing_uri, Share.amount,
-                   Share.currency)
+                   Share.currency, Share.recipient)
         .execution_options(synchronize_session=False))
-    return sorted((Taken(id_, period, donor, author, thing, int(amount), currency)
-                   for id_, period, donor, author, thing, amount, currency in rows), key=lambda share: share.id)
+    return sorted((Taken(id_, period, donor, author, thing, int(amount), currency, recipient)
+                   for id_, period, donor, author, thing, amount, currency, recipient in rows),
+                  key=lambda share: share.id)
 
 
 async def _post(session: AsyncSession, kind: str, taken: Sequence[Taken], lines: dict[AccountKey, int],

@@ -145,10 +145,13 @@ class Share(Base):
     """One donor's share for one thing in one period, and where it went.
 
     `destination` is `local` (a creator here), `payout` (a line of the Payout to
-    `host`) or `escrow` (held for a creator whose server has no Mecene, or whose
-    instance refused the line); an escrow share later becomes `claimed` by its
-    creator or `returned` to its donor when the claim window ends, which is why
-    every share keeps its donor. A share claimed from another instance stays
+    `host`), `awaiting` (for a creator on a Mecene instance we have no agreement
+    with yet) or `escrow` (held for a creator whose server has no Mecene, or whose
+    instance refused the line); an escrow or awaiting share later becomes
+    `returned` to its donor when the claim window ends, which is why every share
+    keeps its donor; an escrow share may be `claimed` by its creator first, and
+    an awaiting share `awaited`: sent in an awaited payout once an agreement is
+    in force. A share claimed from another instance stays
     unsettled, with its `claim_payout_id`, until that instance answers.
     """
 
@@ -190,6 +193,7 @@ def _sent_payout_states(table: str) -> StateGraph:
 
 PAYOUT_STATES = _sent_payout_states("stl_payouts")
 CLAIM_PAYOUT_STATES = _sent_payout_states("stl_claim_payouts")
+AWAITED_PAYOUT_STATES = _sent_payout_states("stl_awaited_payouts")
 
 
 class Payout(Base):
@@ -228,6 +232,29 @@ class ClaimPayout(Base):
     period: Mapped[str] = mapped_column(String(16))
     total: Mapped[int] = mapped_column(BigInteger)
     refused: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AwaitedPayout(Base):
+    """What waited for one host's creators in one closed period, sent once an agreement with it is in force.
+
+    Its own row and id: the period's ordinary payout to that host may exist
+    too, when an agreement came into force while the period was closing. One
+    per (period, host), since a closed period's waiting shares leave together.
+    """
+
+    __tablename__ = "stl_awaited_payouts"
+    __table_args__ = (UniqueConstraint("period", "host"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16))
+    host: Mapped[str] = mapped_column(String(255))
+    payout_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    total: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

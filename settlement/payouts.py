@@ -94,6 +94,11 @@ async def _escrow_refused_shares(session: AsyncSession, payout: Payout, back: Se
     ).values(destination=ESCROW, recipient=Share.author_uri))
 
 
+async def received(session: AsyncSession, payout_id: str) -> bool:
+    """Whether this payout id was handled before: a repeat gets its first answer, whatever changed since."""
+    return await session.scalar(select(ReceivedPayout.id).where(ReceivedPayout.payout_id == payout_id)) is not None
+
+
 async def receive(session: AsyncSession, *, payout_id: str, source: str, period: str, currency: str,
                   lines: Sequence[IncomingLine], creators: Mapping[str, str], now: datetime) -> list[Refusal]:
     """Credit what we can, once per payout id; returns the refused lines (the same ones on every repeat).

@@ -1,8 +1,10 @@
-"""Our payouts to other Mecene instances, of a period or of a claim: queued and settled by one path.
+"""Our payouts to other Mecene instances, of a period, of a claim or of a wait: queued and settled by one path.
 
 A period payout (`settlement.payouts`) carries a closed period's shares for the
 creators of one host; a claim payout (`settlement.claim_payouts`) carries the
-escrow of one author, claimed by an account on that host. Both leave by the
+escrow of one author, claimed by an account on that host; an awaited payout
+(`settlement.awaited_payouts`) carries what waited for an agreement with that
+host. All leave by the
 same moves of their state graphs (pending → sent → settled), and the answer
 settles whichever the id names, in one ledger transaction per payout: the
 total leaves `in_flight:{host}`, accepted lines become `due_to:{host}` (we now
@@ -20,20 +22,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sql import rowcount
 from common.states import StateGraph
-from settlement import claim_payouts, ledger, payouts
+from settlement import awaited_payouts, claim_payouts, ledger, payouts
 from settlement.accounts import DUE_TO, ESCROW, IN_FLIGHT
 from settlement.ledger import AccountKey
-from settlement.models import CLAIM_PAYOUT_STATES, PAYOUT_STATES, ClaimPayout, Payout
+from settlement.models import (
+    AWAITED_PAYOUT_STATES,
+    CLAIM_PAYOUT_STATES,
+    PAYOUT_STATES,
+    AwaitedPayout,
+    ClaimPayout,
+    Payout,
+)
 from settlement.payouts import PayoutLine
 
-SentPayout = Payout | ClaimPayout
+SentPayout = Payout | ClaimPayout | AwaitedPayout
 
 
 @dataclass(frozen=True)
 class SentKind:
-    """What differs between a period payout and a claim payout once sent."""
+    """What differs between a period payout, a claim payout and an awaited payout once sent."""
 
-    model: type[Payout] | type[ClaimPayout]
+    model: type[Payout] | type[ClaimPayout] | type[AwaitedPayout]
     states: StateGraph
     booking: str
     key: str
@@ -58,7 +67,9 @@ PERIOD = SentKind(Payout, PAYOUT_STATES, "payout_settled", "settled", "payout", 
                   payouts.escrow_owner, payouts.settle_shares)
 CLAIM = SentKind(ClaimPayout, CLAIM_PAYOUT_STATES, "claim_settled", "claim_settled", "claim payout",
                  claim_payouts.lines_of, claim_payouts.escrow_owner, claim_payouts.settle_shares)
-KINDS = (PERIOD, CLAIM)
+AWAITED = SentKind(AwaitedPayout, AWAITED_PAYOUT_STATES, "awaited_settled", "awaited_settled", "awaited payout",
+                   awaited_payouts.lines_of, awaited_payouts.escrow_owner, awaited_payouts.settle_shares)
+KINDS = (PERIOD, CLAIM, AWAITED)
 SETTLED = PERIOD.settle()[1]
 
 
@@ -135,7 +146,7 @@ async def settle(session: AsyncSession, *, payout_id: str, host: str, refused: S
 
 def _sent(row: object) -> SentPayout:
     """Narrows what a select over either model returns (SQLAlchemy types it as their common base)."""
-    if not isinstance(row, Payout | ClaimPayout):
+    if not isinstance(row, Payout | ClaimPayout | AwaitedPayout):
         raise TypeError(f"not a payout row: {row!r}")
     return row
 

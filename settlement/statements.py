@@ -12,14 +12,16 @@ balances of all accounts sum to zero. Naming each kind of account, with
 `funded` = −payin (what came in through payment providers) and `owed_by` =
 −due_from (what other instances' accepted payouts say they owe us):
 
-    funded + owed_by = wallets + creators + fees + escrow + in_flight + owed_to
+    funded + owed_by = wallets + creators + fees + escrow + awaiting + in_flight + owed_to
 
 That is an identity on one instance: it fails only when the ledger does not
 balance or holds an account kind this summary does not name. Summed over every
 instance of a federation, each pair's `owed_to` and `owed_by` cancel once all
 payouts are answered, leaving what the issue asks to hold across instances:
 
-    Σ funded = Σ (wallets + creators + fees + escrow + in_flight)
+    Σ funded = Σ (wallets + creators + fees + escrow + awaiting + in_flight)
+
+`awaiting` is what waits for an agreement with another instance (`awaiting_peer:{host}`).
 """
 
 from dataclasses import dataclass, fields, replace
@@ -29,9 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import Cast
 
 from settlement import accounts, ledger
+from settlement.awaited_payouts import AWAITED
 from settlement.destinations import PAYOUT
 from settlement.ledger import AccountKey
-from settlement.models import Account, ClaimPayout, Entry, Payout, ReceivedPayout, Share
+from settlement.models import Account, AwaitedPayout, ClaimPayout, Entry, Payout, ReceivedPayout, Share
 
 SETTLED = "settled"
 _STATES = ["pending", "sent", SETTLED]
@@ -45,6 +48,7 @@ class Conservation:
     creators: int = 0
     fees: int = 0
     escrow: int = 0
+    awaiting: int = 0
     in_flight: int = 0
     owed_to: int = 0
     owed_by: int = 0
@@ -52,7 +56,7 @@ class Conservation:
     @property
     def held(self) -> int:
         """Money inside Mecene that no other instance has accepted yet."""
-        return self.wallets + self.creators + self.fees + self.escrow + self.in_flight
+        return self.wallets + self.creators + self.fees + self.escrow + self.awaiting + self.in_flight
 
     @property
     def holds(self) -> bool:
@@ -125,8 +129,8 @@ class Statement:
 
 
 _CONSERVED = {accounts.PAYIN: "funded", accounts.WALLET: "wallets", accounts.CREATOR: "creators", accounts.FEE: "fees",
-              accounts.ESCROW: "escrow", accounts.IN_FLIGHT: "in_flight", accounts.DUE_TO: "owed_to",
-              accounts.DUE_FROM: "owed_by"}
+              accounts.ESCROW: "escrow", accounts.AWAITING_PEER: "awaiting", accounts.IN_FLIGHT: "in_flight",
+              accounts.DUE_TO: "owed_to", accounts.DUE_FROM: "owed_by"}
 _NEGATIVE = {accounts.PAYIN, accounts.DUE_FROM}
 
 
@@ -182,19 +186,28 @@ async def _balances_by_host(session: AsyncSession, currency: str) -> dict[str, d
 
 
 async def _sent(session: AsyncSession, currency: str) -> dict[tuple[str, str], PeriodLine]:
-    """Our payouts, a period's and its claims' together; once settled, the lines still `payout` were accepted."""
-    rows = await session.execute(
-        select(Share.host, Share.period, _sum(Share.amount))
-        .where(Share.destination == PAYOUT, Share.settled_at.is_not(None), Share.currency == currency)
-        .group_by(Share.host, Share.period))
-    accepted = {(host, period): int(total) for host, period, total in rows}
+    """Our payouts, a period's, its claims' and its awaited ones together; once settled, what was not refused."""
+    accepted = await _accepted(session, PAYOUT, currency)
     lines: dict[tuple[str, str], PeriodLine] = {}
     for payout in await session.scalars(select(Payout).where(Payout.currency == currency)):
         refused = payout.total - accepted.get((payout.host, payout.period), 0)
         _add_sent(lines, payout.host, payout.period, payout.total, payout.state, refused)
     for claim in await session.scalars(select(ClaimPayout).where(ClaimPayout.currency == currency)):
         _add_sent(lines, claim.host, claim.period, claim.total, claim.state, claim.refused)
+    waited = await _accepted(session, AWAITED, currency)
+    for awaited in await session.scalars(select(AwaitedPayout).where(AwaitedPayout.currency == currency)):
+        refused = awaited.total - waited.get((awaited.host, awaited.period), 0)
+        _add_sent(lines, awaited.host, awaited.period, awaited.total, awaited.state, refused)
     return lines
+
+
+async def _accepted(session: AsyncSession, destination: str, currency: str) -> dict[tuple[str, str], int]:
+    """Settled shares still in `destination`, per (host, period): the lines their payout's destination credited."""
+    rows = await session.execute(
+        select(Share.host, Share.period, _sum(Share.amount))
+        .where(Share.destination == destination, Share.settled_at.is_not(None), Share.currency == currency)
+        .group_by(Share.host, Share.period))
+    return {(host, period): int(total) for host, period, total in rows}
 
 
 def _add_sent(lines: dict[tuple[str, str], PeriodLine], host: str, period: str, total: int, state: str,

@@ -84,8 +84,8 @@ def statement(value: Statement) -> dict[str, Any]:
 
 def conservation(value: Conservation) -> dict[str, Any]:
     parts = {"funded": value.funded, "owed_by_instances": value.owed_by, "wallets": value.wallets,
-             "creators": value.creators, "fees": value.fees, "escrow": value.escrow, "in_flight": value.in_flight,
-             "owed_to_instances": value.owed_to}
+             "creators": value.creators, "fees": value.fees, "escrow": value.escrow, "awaiting": value.awaiting,
+             "in_flight": value.in_flight, "owed_to_instances": value.owed_to}
     return {**{name: _cash(amount, value.currency) for name, amount in parts.items()}, "holds": value.holds}
 
 

@@ -7,7 +7,7 @@ from config.settings import Settings
 from server.cli.shared import CommandError, opened
 from server.settling.closing import classifier, close_period, closer
 from settlement.closing import BUSY, PeriodStillOpen
-from settlement.destinations import ESCROW, LOCAL, PAYOUT
+from settlement.destinations import AWAITING, ESCROW, LOCAL, PAYOUT
 from settlement.money import Money, format_amount
 from settlement.periods import parse_period
 
@@ -59,4 +59,5 @@ def _preview_text(label: str, totals: dict[str, int], currency: str) -> str:
 
     return (f"Period {label} (dry run, nothing written): {totals['donors']} donors would spend "
             f"{money(totals['spent'])}: fees {money(totals['fees'])}, local creators {money(totals[LOCAL])}, "
-            f"other instances {money(totals[PAYOUT])}, escrow {money(totals[ESCROW])}.")
+            f"other instances {money(totals[PAYOUT])}, waiting for agreements {money(totals[AWAITING])}, "
+            f"escrow {money(totals[ESCROW])}.")

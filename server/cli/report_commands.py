@@ -1,8 +1,9 @@
 """The operator's money reports: `mecene ledger check`, `mecene statements`, `mecene escrow list|release`.
 
-A report that finds something wrong (an unbalanced transaction, a broken
-conservation identity) prints it and fails with a `CommandError` (exit status 1),
-so a cron job or a script notices.
+A report that finds something wrong (an unbalanced transaction, money waiting
+for an agreement that its shares do not account for, a broken conservation
+identity) prints it and fails with a `CommandError` (exit status 1), so a cron
+job or a script notices.
 """
 
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from config.settings import Settings
 from server.cli.paths import settings_of
 from server.cli.shared import CommandError, opened
-from settlement import escrow, ledger, statements
+from settlement import awaited_payouts, escrow, ledger, statements
 from settlement.ledger import UNBALANCED
 from settlement.models import Entry, Transaction
 from settlement.money import Money, format_amount
@@ -42,8 +43,12 @@ def add_report_commands(sub: Any) -> None:
 async def ledger_check(settings: Settings) -> int:
     async with opened(settings) as instance, instance.sessions() as session:
         flaws = await ledger.check(session)
+        mismatches = await awaited_payouts.mismatches(session)
         transactions = await session.scalar(select(func.count(Transaction.id)))
         entries = await session.scalar(select(func.count(Entry.id)))
+    for mismatch in mismatches:
+        print(f"awaiting_peer:{mismatch.host} holds {mismatch.balance} minor units of {mismatch.currency}, "
+              f"its waiting shares add up to {mismatch.shares}")
     for flaw in flaws:
         if flaw.reason == UNBALANCED:
             print(f"transaction {flaw.transaction_id}: its {flaw.currency} entries sum to {flaw.total} minor units, "
@@ -54,6 +59,8 @@ async def ledger_check(settings: Settings) -> int:
     if flaws:
         wrong = len({flaw.transaction_id for flaw in flaws})
         raise CommandError(f"the ledger does not balance ({wrong} of {transactions} transactions listed above)")
+    if mismatches:
+        raise CommandError("money waiting for agreements does not match its shares (see above)")
     print(f"ledger balances: {transactions} transactions, {entries} entries")
     return 0
 
@@ -131,7 +138,8 @@ def _conservation_text(value: Conservation) -> str:
     verdict = "holds" if value.holds else "DOES NOT HOLD"
     return (f"conservation: funded {money(value.funded)} + owed by instances {money(value.owed_by)} = "
             f"wallets {money(value.wallets)} + creators {money(value.creators)} + fees {money(value.fees)} + "
-            f"escrow {money(value.escrow)} + in flight {money(value.in_flight)} + owed to instances "
+            f"escrow {money(value.escrow)} + awaiting agreements {money(value.awaiting)} + "
+            f"in flight {money(value.in_flight)} + owed to instances "
             f"{money(value.owed_to)}: {verdict}")
 
 

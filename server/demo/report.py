@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from server.demo.sites import Site
 from settlement import escrow, ledger, statements
-from settlement.destinations import LOCAL, PAYOUT
+from settlement.destinations import AWAITING, LOCAL, PAYOUT
 from settlement.models import DonorClose, Earning, Share, Transaction
 from settlement.money import Money, format_amount
 from settlement.statements import Conservation
@@ -77,6 +77,8 @@ def _where(cast: Cast, share: Share) -> str:
         return "credited here"
     if share.destination == PAYOUT:
         return f"in the Payout to {cast.site_name(share.host)}"
+    if share.destination == AWAITING:
+        return f"waiting for an agreement with {cast.site_name(share.host)}"
     return "held in escrow: its server has no Mecene"
 
 
@@ -127,8 +129,8 @@ async def _ledgers(cast: Cast, say: Say) -> bool:
         balanced = balanced and not flaws
         say(f"  {site.name:6} ledger {'balances' if not flaws else 'DOES NOT BALANCE'} ({count} transactions)")
     conserved = total.funded == total.held and total.owed_to == total.owed_by
-    parts = {"wallets": total.wallets, "creators": total.creators, "escrow": total.escrow, "fees": total.fees,
-             "in flight": total.in_flight}
+    parts = {"wallets": total.wallets, "creators": total.creators, "escrow": total.escrow,
+             "awaiting agreements": total.awaiting, "fees": total.fees, "in flight": total.in_flight}
     say(f"  all    {cast.money(total.funded)} topped up {'=' if conserved else '≠'} "
         + " + ".join(f"{name} {format_amount(Money(amount, cast.currency))}" for name, amount in parts.items()))
     return balanced and conserved

@@ -3,11 +3,13 @@
 Everything goes through the paths a real deployment uses: accounts and tokens
 as `mecene user add` and `mecene token create` make them, top-ups, budgets,
 things and flattrs through the JSON API over HTTP, federation with signed
-requests, and the close by each instance's own scheduler once the shared clock
-has moved past the end of the period.
+requests, agreements between the instances proposed and accepted as their
+operators would (`mecene peers`), and the close by each instance's own
+scheduler once the shared clock has moved past the end of the period.
 """
 
 import asyncio
+import itertools
 import shutil
 import signal
 import tempfile
@@ -21,14 +23,17 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, select
 
+from server import peering
 from server.accounts import create_user
 from server.demo.plain_peer import PlainPeer
 from server.demo.report import Cast, where_the_money_went
 from server.demo.sites import ShiftedClock, Site, serving
+from server.peering import Typed
 from server.tokens import create_token
 from server.web.passwords import hash_password
+from settlement import agreements
 from settlement.closing import CLOSED
-from settlement.models import Payout, PeriodClose
+from settlement.models import Agreement, Payout, PeriodClose
 from settlement.sent_payouts import SETTLED
 
 #: Per instance: donor, wallet top-up, budget, creator and the creator's thing.
@@ -42,6 +47,8 @@ PLAIN_CREATOR = "zoe"
 FLATTRS = {"alice": ["ada", "bob", "carol", PLAIN_CREATOR], "bert": ["ada", "carol", PLAIN_CREATOR],
            "cleo": ["ada", "bob"]}
 WAIT_SECONDS = 60.0
+#: The most each instance lets each other one owe it, in every agreement of the demo.
+CREDIT_LIMIT = "100.00"
 #: Every sample account's password, for the web pages; the demo lives on loopback and in a throwaway folder.
 PASSWORD = "flattr-demo"
 
@@ -97,6 +104,7 @@ def _data_root(data: Path | None) -> Path:
 
 async def _play(sites: list[Site], peer: PlainPeer, clock: ShiftedClock, root: Path) -> None:
     _print_sites(sites, peer, root)
+    await _agree_all(sites)
     async with aiohttp.ClientSession() as http:
         members = await _enrol_all(http, sites)
         peer.add_account(PLAIN_CREATOR)
@@ -174,6 +182,30 @@ async def _all_received(http: aiohttp.ClientSession, members: Members, peer: Pla
         if len(received["flattrs"]) < expected:
             return False
     return len(peer.activities("Flattr")) >= sum(PLAIN_CREATOR in c for c in FLATTRS.values())
+
+
+async def _agree_all(sites: list[Site]) -> None:
+    """Every pair of instances agrees, as two operators would: Payouts flow only under an agreement in force."""
+    currency = sites[0].instance.settings.instance.currency
+    for first, second in itertools.combinations(sites, 2):
+        await _agree(first, second, currency)
+    pairs = ", ".join(f"{first.name}–{second.name}" for first, second in itertools.combinations(sites, 2))
+    say(f"\nAgreements in force ({currency}, each instance lets the other owe it up to {CREDIT_LIMIT}): {pairs}")
+
+
+async def _agree(first: Site, second: Site, currency: str) -> None:
+    await peering.propose(first.instance, second.instance.urls.host,
+                          Typed(currency, CREDIT_LIMIT, instructions=f"Pay {first.name} by hand"))
+    await _until(lambda: _agreement_is(second, first, agreements.OFFERED), f"{second.name} to get the offer")
+    await peering.accept(second.instance, first.instance.urls.host,
+                         Typed(currency, CREDIT_LIMIT, instructions=f"Pay {second.name} by hand"))
+    await _until(lambda: _agreement_is(first, second, agreements.IN_FORCE), f"{first.name} to get the answer")
+
+
+async def _agreement_is(site: Site, peer: Site, state: str) -> bool:
+    async with site.instance.sessions() as session:
+        found = await session.scalar(select(Agreement.state).where(Agreement.peer_host == peer.instance.urls.host))
+    return found == state
 
 
 async def _close(sites: list[Site], clock: ShiftedClock) -> str:

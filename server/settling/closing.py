@@ -1,8 +1,8 @@
-"""Closing periods as this instance runs them: who gets each share, when a period is due, escrow's release.
+"""Closing periods as this instance runs them: who gets each share, when a period is due, what waits and its release.
 
 `settlement/` does the money; this module supplies what only the server
-knows: which authors are ours, which hosts speak Mecene (their NodeInfo) and
-the ids of our payouts.
+knows: which authors are ours, which hosts speak Mecene (their NodeInfo),
+which of those we have an agreement in force with, and the ids of our payouts.
 """
 
 import os
@@ -17,9 +17,9 @@ from federation.instances import InstanceInfo
 from server.events import event
 from server.instance import Instance
 from server.settling import sending
-from settlement import closing, escrow
+from settlement import agreements, awaited_payouts, closing, escrow
 from settlement.closing import CLOSED, CloseReport, CloseSettings, PeriodCloser, Progress
-from settlement.destinations import ESCROW, LOCAL, PAYOUT, Classifier, Destination
+from settlement.destinations import AWAITING, ESCROW, LOCAL, PAYOUT, Classifier, Destination
 from settlement.periods import Period, parse_period
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -37,10 +37,21 @@ def payout_id(instance: Instance, label: str, host: str) -> str:
     return f"{instance.settings.base_url}/payouts/{label}/{quote(host, safe='')}"
 
 
+def awaited_payout_id(instance: Instance, label: str, host: str) -> str:
+    """Beside the period payouts' ids, never equal to one: no period label is `awaited`."""
+    return f"{instance.settings.base_url}/payouts/awaited/{label}/{quote(host, safe='')}"
+
+
 async def classifier(instance: Instance, label: str) -> Classifier:
-    """Learn every author host of the period first, so the close itself never waits on the network."""
+    """Learn every author host of the period first, so the close itself never waits on the network.
+
+    A Mecene host in our currency gets a payout only under an agreement in
+    force in that currency; without one its creators' shares wait for it.
+    """
+    currency = instance.settings.instance.currency
     async with instance.sessions() as session:
         authors = await closing.authors_of(session, label)
+        peers = await agreements.hosts_in_force(session, currency)
     hosts = {urlsplit(author).netloc for author in authors} - {instance.urls.host}
     known: dict[str, InstanceInfo] = {}
     for host in sorted(hosts):
@@ -48,7 +59,6 @@ async def classifier(instance: Instance, label: str) -> Classifier:
             known[host] = await instance.directory.info(host)
         except FederationError:
             continue
-    currency = instance.settings.instance.currency
 
     def classify(author: str) -> Destination:
         host = urlsplit(author).netloc
@@ -57,7 +67,7 @@ async def classifier(instance: Instance, label: str) -> Classifier:
             return Destination(LOCAL, host, username)
         info = known.get(host)
         if info is not None and info.mecene and info.currency == currency:
-            return Destination(PAYOUT, host, host)
+            return Destination(PAYOUT if host in peers else AWAITING, host, host)
         return Destination(ESCROW, host, author)
 
     return classify
@@ -87,13 +97,33 @@ async def due_periods(instance: Instance) -> list[Period]:
     return [period for period in periods if instance.clock() >= period.end + delay]
 
 
-async def release_escrow(instance: Instance) -> int:
-    """Return to their donors the escrowed shares whose claim window has ended; the amount returned."""
-    options = instance.settings.settlement
+async def forward_awaiting(instance: Instance) -> int:
+    """What waited for a host now under an agreement in force becomes awaited payouts; the minor units moved."""
+    currency = instance.settings.instance.currency
+    moved = 0
     async with instance.sessions() as session, session.begin():
-        report = await escrow.release_expired(session, now=instance.clock(), claim_months=options.escrow_claim_months,
-                                              currency=instance.settings.instance.currency,
-                                              period_length=options.period)
-    if report.total:
-        event("escrow_returned", minor_units=report.total, currency=instance.settings.instance.currency)
-    return report.total
+        for host in await awaited_payouts.hosts_waiting(session, currency):
+            if await agreements.in_force(session, host, currency):
+                forwarded = await awaited_payouts.forward(
+                    session, host=host, currency=currency, now=instance.clock(),
+                    payout_id=lambda label, peer: awaited_payout_id(instance, label, peer))
+                if forwarded:
+                    event("awaiting_forwarded", host=host, minor_units=forwarded, currency=currency)
+                moved += forwarded
+    return moved
+
+
+async def release_escrow(instance: Instance) -> int:
+    """Return to their donors the shares, escrowed or awaiting an agreement, whose claim window has ended."""
+    options = instance.settings.settlement
+    currency = instance.settings.instance.currency
+    returned = 0
+    for destination in (ESCROW, AWAITING):
+        async with instance.sessions() as session, session.begin():
+            report = await escrow.release_expired(session, now=instance.clock(),
+                                                  claim_months=options.escrow_claim_months, currency=currency,
+                                                  period_length=options.period, destination=destination)
+        if report.total:
+            event(f"{destination}_returned", minor_units=report.total, currency=currency)
+        returned += report.total
+    return returned

@@ -1,10 +1,12 @@
 """Payouts arriving from other Mecene instances, and the answers to ours.
 
 Only an instance's own actor (the one its NodeInfo names) may pay or answer
-for it; what it sends, a period's payout or a claim payout alike, is
-credited once per payout id by `settlement.payouts`, and every Payout, even a
-repeated one, is answered so a sender whose first answer was lost still
-learns the outcome. An answer settles whichever of our payouts it names.
+for it, and only under an agreement in force with us in the payout's currency:
+a Payout from any other instance, whatever its NodeInfo says, is rejected
+whole (`no_agreement`) and credits nothing. What a peer sends, a period's,
+a claim's or an awaited payout alike, is credited once per payout id by
+`settlement.payouts`, and every Payout, even a repeated one, is answered so a
+sender whose first answer was lost still learns the outcome. An answer settles whichever of our payouts it names.
 """
 
 import logging
@@ -26,7 +28,7 @@ from federation.vocab import object_id
 from server.accounts import INSTANCE_ACTOR
 from server.events import event
 from server.models import User
-from settlement import payouts, sent_payouts
+from settlement import agreements, payouts, sent_payouts
 from settlement.money import MoneyError, parse_amount
 from settlement.payouts import IncomingLine
 
@@ -65,6 +67,10 @@ class PayoutHandlers:
             event("payout_rejected", payout_id=activity["id"], source=source, reason=exc.code)
             await self._answer(session, activity, "Reject", [], now, reason=exc.code)
             return
+        if not await self._may_credit(session, received.id, source, received.currency):
+            event("payout_rejected", payout_id=received.id, source=source, reason=payout_vocab.NO_AGREEMENT)
+            await self._answer(session, activity, "Reject", [], now, reason=payout_vocab.NO_AGREEMENT)
+            return
         creators = await self._local_creators(session, received.items)
         lines = [_line(item, received.currency) for item in received.items]
         refusals = await payouts.receive(
@@ -74,6 +80,10 @@ class PayoutHandlers:
         event("payout_received", payout_id=received.id, source=source, period=received.period,
               lines=len(received.items), refused=len(refusals), answer=kind)
         await self._answer(session, activity, kind, [refusal.as_dict() for refusal in refusals], now)
+
+    async def _may_credit(self, session: AsyncSession, payout_id: str, source: str, currency: str) -> bool:
+        """Under an agreement in force in the payout's currency; a payout credited before is answered as it was."""
+        return await payouts.received(session, payout_id) or await agreements.in_force(session, source, currency)
 
     async def _answer(self, session: AsyncSession, payout: dict[str, Any], kind: str, refused: list[dict[str, str]],
                       now: datetime, reason: str | None = None) -> None:
@@ -90,7 +100,7 @@ class PayoutHandlers:
         if await sent_payouts.settle(session, payout_id=answer.payout_id, host=host, refused=answer.refused,
                                      rejected=answer.rejected, now=now):
             event("payout_settled", payout_id=answer.payout_id, host=host, refused=len(answer.refused),
-                  rejected=answer.rejected)
+                  rejected=answer.rejected, reason=answer.reason or "")
 
     async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
         """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""

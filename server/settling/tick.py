@@ -16,7 +16,7 @@ from common.supervision import supervise
 from server.bot.escrow_notices import send_escrow_notices
 from server.instance import Instance
 from server.settling.alias_claims import claim_by_alias
-from server.settling.closing import close_period, due_periods, release_escrow
+from server.settling.closing import close_period, due_periods, forward_awaiting, release_escrow
 from server.settling.link_claims import claim_all
 from server.settling.sending import send_payouts
 
@@ -62,6 +62,7 @@ async def settlement_tick(instance: Instance, check_aliases: bool = True) -> Non
         report = await close_period(instance, period)
         log.info("period %s: %s, %d donors, %d spent, %d payouts", report.period, report.state, report.donors,
                  report.spent, report.payouts)
+    await forward_awaiting(instance)
     await send_payouts(instance)
     returned = await release_escrow(instance)
     if returned:

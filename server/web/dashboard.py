@@ -13,7 +13,8 @@ from server.instance import Instance
 from server.models import User
 from server.web.labels import actor_labels
 from settlement import donor_history, escrow
-from settlement.destinations import ESCROW, LOCAL, PAYOUT
+from settlement.awaited_payouts import AWAITED
+from settlement.destinations import AWAITING, ESCROW, LOCAL, PAYOUT
 from settlement.donor_history import PeriodSpending, ShareLine
 
 PERIODS_SHOWN = 6
@@ -62,8 +63,13 @@ def destination(instance: Instance, period: str, line: ShareLine, labels: dict[s
     author = labels[line.author_uri]
     if line.destination == LOCAL:
         return f"credited to {author} on this instance"
-    if line.destination == PAYOUT:
+    if line.destination in (PAYOUT, AWAITED):
         return f"paid to {line.host}" + ("" if line.settled else " (on its way)")
+    if line.destination == AWAITING:
+        options = instance.settings.settlement
+        until = escrow.expiry(period, claim_months=options.escrow_claim_months, period_length=options.period)
+        return (f"waiting for this instance and {line.host} to agree, until {until.date().isoformat()}, "
+                "then returned to you")
     if line.destination == ESCROW:
         options = instance.settings.settlement
         until = escrow.expiry(period, claim_months=options.escrow_claim_months, period_length=options.period)

@@ -13,6 +13,7 @@ from people import Person
 from playwright.async_api import expect
 from sqlalchemy import update
 
+from agreement_helper import agree
 from api_client import Api, account, assert_ledger_balances
 from federation_harness import Federation, Node
 from server.models import User
@@ -47,6 +48,7 @@ async def wait_for_close(olga: Person, node: Node, period: str) -> None:
 
 async def test_sign_up_top_up_flattr_close_and_see_the_chart(federation: Federation, people: People) -> None:
     a, b = await federation.start("a"), await federation.start("b")
+    await agree(a, b)
     await with_password(a, "olga", admin=True)
     carla_app = Api(b, await with_password(b, "carla"))
     posted = await carla_app.call("POST", "/api/v1/things", {"text": "Carla's first note"})

@@ -101,5 +101,5 @@ async def test_operators_see_what_each_instance_owes_and_the_conservation_check(
                                      "net": eur(-130)}
     assert answer.body["conservation"] == {
         "funded": eur(1000), "owed_by_instances": eur(70), "wallets": eur(400), "creators": eur(270), "fees": eur(0),
-        "escrow": eur(200), "in_flight": eur(0), "owed_to_instances": eur(200), "holds": True}
+        "escrow": eur(200), "awaiting": eur(0), "in_flight": eur(0), "owed_to_instances": eur(200), "holds": True}
     await assert_ledger_balances(node)

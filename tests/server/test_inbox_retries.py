@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from agreement_helper import agree
 from cli_process import MECENE, ROOT
 from federation.fetch_errors import FetchError
-from federation.models import INBOX_ATTEMPTS, Follower, InboxItem
+from federation.models import INBOX_ATTEMPTS, Follower, InboxItem, KnownInstance
 from federation_harness import Federation, Node, eventually
 from plain_peer import AS_CONTEXT, PlainPeer
 from server.accounts import create_user
@@ -50,10 +51,12 @@ async def item(node: Node, activity_id: str) -> InboxItem | None:
 
 async def test_a_payout_from_a_sender_that_is_briefly_away_is_credited_and_answered(
         federation: Federation) -> None:
-    """The receiver had never looked the sender up, and the sender's NodeInfo did not answer for a while."""
+    """The receiver had forgotten what the sender's NodeInfo said, and it did not answer for a while."""
     sender, receiver = await federation.start("sender"), await federation.start("receiver")
+    await agree(sender, receiver)
     async with receiver.live.sessions() as session, session.begin():
         await create_user(session, "bob", bot_username="flattr", now=receiver.live.clock())
+        await session.execute(delete(KnownInstance).where(KnownInstance.host == sender.host))
     directory = receiver.live.directory
     directory.info = failing(INBOX_ATTEMPTS + 2, directory.info, FetchError("peer unreachable", code="unreachable",
                                                                            transient=True))

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from test_mastodon_bot import donor
 from test_mastodon_escrow import earned, escrowed, label_of
 
+from agreement_helper import agree
 from api_client import Api, account, assert_ledger_balances
 from federation.models import Delivery
 from federation_harness import Federation, Node, eventually
@@ -34,6 +35,7 @@ async def peer() -> AsyncIterator[MastodonPeer]:
 async def escrow_on_a(federation: Federation, peer: MastodonPeer) -> tuple[Node, Node, Api, Api]:
     """A and B running, 5.00 EUR in A's escrow for yan's post, carol on B; (a, b, alice on A, carol on B)."""
     a, b = await federation.start("a"), await federation.start("b")
+    await agree(a, b)
     peer.clock = a.clock
     alice, carol = await donor(a), await account(b, "carol")
     peer.add_account("yan")

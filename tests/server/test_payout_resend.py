@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from agreement_helper import agree
 from api_client import account
 from federation.models import INBOX_ATTEMPTS, InboxItem
 from federation_harness import Federation, Node, eventually
@@ -33,6 +34,7 @@ async def payout_state(node: Node) -> str | None:
 async def test_an_unanswered_payout_is_sent_again_and_settles_once(federation: Federation) -> None:
     sender = await federation.start("sender", MECENE_SETTLEMENT_PAYOUT_RESEND_MINUTES="0.03")
     receiver = await federation.start("receiver")
+    await agree(sender, receiver)
     operator, donor = await account(sender, "op", admin=True), await account(sender, "alice")
     creator = await account(receiver, "bob")
     assert (await operator.call("POST", "/api/v1/admin/users/alice/topups", {"amount": "10.00"})).status == 201

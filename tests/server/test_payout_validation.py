@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from agreement_helper import agree
 from federation.models import Delivery
 from federation.outbox import new_activity_id, publish
 from federation.payout_vocab import CONTEXT, MAX_FLATTRS
@@ -71,6 +72,7 @@ async def bob_earned(receiver: Node) -> int:
 async def pair(federation: Federation) -> tuple[Node, Node]:
     sender, receiver = await federation.start("sender"), await federation.start("receiver")
     await add_user(receiver, "bob")
+    await agree(sender, receiver)
     return sender, receiver
 
 

@@ -15,6 +15,10 @@ a moment, so no moment depends on a sleep:
    B is then killed with that Payout waiting for its next try.
 3. C and B are restarted, and B closes.
 
+Before that, the three agree with each other by `mecene peers`, as their
+operators would, while they serve with the close held back; then they stop,
+and B's directory forgets what it learnt of C meanwhile, as after a day.
+
 The settings are short: deliveries and inbox items are tried again within
 a fraction of a second, an unanswered Payout is sent again after 3 s, and a
 delivery is given up after three tries, so the answers B and A sent while
@@ -28,9 +32,11 @@ period, in each donor's database, as test_period_close_processes does.
 """
 
 import asyncio
+import itertools
 import json
 import os
 import signal
+import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,7 +47,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cli_process import MECENE, ROOT
@@ -56,10 +62,10 @@ from server.instance import Instance
 from server.things import ThingInput, create_thing
 from server.tokens import create_token
 from server.topups import top_up
-from settlement import flattrs, ledger, wallets
+from settlement import agreements, flattrs, ledger, wallets
 from settlement.allocation import allocate, share_seed
 from settlement.closing import CLOSED
-from settlement.models import Payout, PeriodClose, ReceivedPayout
+from settlement.models import Agreement, Payout, PeriodClose, ReceivedPayout
 from settlement.money import parse_amount
 from settlement.periods import Period, period_of
 from settlement.sent_payouts import SETTLED
@@ -343,6 +349,7 @@ async def _fund_and_flattr(instance: Instance, name: str, things: list[tuple[str
 
 
 async def test_payouts_survive_kills_and_settle_with_every_cent(processes: Processes) -> None:
+    await _all_agree(processes)
     await _a_pays_and_both_ends_die(processes)
     await _c_pays_and_dies_when_b_first_asks_who_it_is(processes)
     await _c_and_b_come_back_and_b_closes(processes)
@@ -354,6 +361,44 @@ async def test_payouts_survive_kills_and_settle_with_every_cent(processes: Proce
         async with db.sessionmaker(processes.engines[name])() as session:
             assert await ledger.check(session) == [], name
     _assert_every_cent(processes, statements)
+
+
+async def _all_agree(processes: Processes) -> None:
+    """Every pair agrees by `mecene peers` while the three serve and hold their close; then all three stop."""
+    sites = processes.sites
+    await asyncio.gather(*(site.start(closes=False) for site in sites.values()))
+    await asyncio.gather(*(site.ready(processes.http) for site in sites.values()))
+    for first, second in itertools.combinations(sites, 2):
+        await _agree(processes, first, second)
+    await asyncio.gather(*(site.kill(signal.SIGTERM) for site in sites.values()))
+    async with db.sessionmaker(processes.engines["b"])() as session, session.begin():
+        await session.execute(delete(KnownInstance).where(KnownInstance.host == sites["c"].host))
+
+
+async def _agree(processes: Processes, first: str, second: str) -> None:
+    sites = processes.sites
+    await _peers(sites[first], "propose", sites[second].host)
+    await eventually(lambda: _agreement_is(processes, second, sites[first].host, agreements.OFFERED),
+                     timeout=30, what=f"{second} offered by {first}")
+    await _peers(sites[second], "accept", sites[first].host)
+    await eventually(lambda: _agreement_is(processes, first, sites[second].host, agreements.IN_FORCE),
+                     timeout=30, what=f"{first} agreed with {second}")
+
+
+async def _peers(site: Site, verb: str, host: str) -> None:
+    """`mecene peers VERB HOST` as `site`'s operator runs it, against its database, while it serves."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MECENE_")}
+    environ.update(site.environment(closes=False), PYTHONPATH=str(ROOT),
+                   MECENE_DATA_DIR=str(site.log.parent / f"cli-{site.name}"))
+    done = await asyncio.to_thread(subprocess.run, [
+        *MECENE, "peers", verb, host, "--currency", "EUR", "--credit-limit", "100.00",
+        "--instructions", f"Pay {site.name} by hand"], env=environ, capture_output=True, text=True, cwd=ROOT,
+        timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+async def _agreement_is(processes: Processes, name: str, host: str, state: str) -> bool:
+    return await processes.scalar(name, select(Agreement.state).where(Agreement.peer_host == host)) == state
 
 
 async def _a_pays_and_both_ends_die(processes: Processes) -> None:

@@ -115,6 +115,19 @@ async def test_ledger_check_proves_balance_and_lists_what_does_not(settings: Set
         assert err == "mecene: the ledger does not balance (1 of 2 transactions listed above)\n"
 
 
+async def test_ledger_check_fails_when_money_waiting_for_an_agreement_has_no_shares(
+        settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    async with database(settings) as sessions, sessions() as session, session.begin():
+        await wallets.ManualProvider().credit(session, username="alice", money=Money(1000, "EUR"), reference="r",
+                                              now=datetime.now(UTC))
+        await ledger.post(session, kind="t", idempotency_key="t", now=datetime.now(UTC), lines=[
+            (AccountKey("wallet", "alice", "EUR"), -3), (AccountKey("awaiting_peer", "peer.example", "EUR"), 3)])
+    status, out, err = await mecene(capsys, "ledger", "check")
+    assert status == 1
+    assert out == "awaiting_peer:peer.example holds 3 minor units of EUR, its waiting shares add up to 0\n"
+    assert err == "mecene: money waiting for agreements does not match its shares (see above)\n"
+
+
 async def test_statements_print_each_instance_and_the_conservation_check(
         settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     await close(settings, parse_period("2026-01"), [BOB, CAROL, ZOE])
@@ -127,8 +140,8 @@ async def test_statements_print_each_instance_and_the_conservation_check(
                                 "0.00", "EUR,", "in", "flight", "0.00", "EUR)", "received", "0.70", "EUR"]
     assert lines[3].split() == ["total", "2.00", "0.00", "0.70", "-1.30"]
     assert lines[-1] == ("conservation: funded 10.00 EUR + owed by instances 0.70 EUR = wallets 4.00 EUR + creators "
-                         "2.70 EUR + fees 0.00 EUR + escrow 2.00 EUR + in flight 0.00 EUR + owed to instances "
-                         "2.00 EUR: holds")
+                         "2.70 EUR + fees 0.00 EUR + escrow 2.00 EUR + awaiting agreements 0.00 EUR + in flight "
+                         "0.00 EUR + owed to instances 2.00 EUR: holds")
 
     async with database(settings) as sessions, sessions() as session, session.begin():
         await ledger.post(session, kind="t", idempotency_key="stray", now=datetime.now(UTC), lines=[

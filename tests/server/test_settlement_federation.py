@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select, update
 
+from agreement_helper import agree
 from api_client import Api, account
 from federation.models import Delivery
 from federation_harness import Federation, Node, eventually
@@ -75,6 +76,8 @@ async def all_settled(sites: list[Site], label: str) -> bool:
 async def test_three_instances_settle_a_period_and_conserve_every_cent(federation: Federation,
                                                                        peer: PlainPeer) -> None:
     sites = [await setup_site(await federation.start(name)) for name in ("a", "b", "c")]
+    for first, second in ((0, 1), (0, 2), (1, 2)):
+        await agree(sites[first].node, sites[second].node)
     peer.add_account("zoe")
     note = peer.add_note("zoe", "<p>Not on Mecene</p>")
     for site in sites:

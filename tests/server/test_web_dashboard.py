@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
+from agreement_helper import agree
 from api_client import Api, account, assert_ledger_balances
 from federation.models import Delivery
 from federation_harness import Federation, Node, eventually
@@ -82,6 +83,7 @@ async def closed_and_paid(node: Node, label: str) -> bool:
 
 async def test_flattr_undo_close_and_see_where_every_cent_went(federation: Federation, peer: PlainPeer) -> None:
     a, b = await federation.start("a"), await federation.start("b")
+    await agree(a, b)
     bob, carl = await account(b, "bob"), await account(a, "carl")
     bobs = [await thing_of(bob, "Bob's first"), await thing_of(bob, "Bob's second")]
     carls = await thing_of(carl, "Carl's note")
