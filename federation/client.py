@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from aiohttp.resolver import DefaultResolver
+from aiohttp.resolver import ThreadedResolver
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -210,11 +210,15 @@ class FederationClient:
         """Create the session lazily, as aiohttp binds it to the running loop.
 
         No cookie jar: a peer must not plant state that rides along on later
-        requests to other peers.
+        requests to other peers. Names are resolved by the system's getaddrinfo
+        in a thread, not by aiodns where it is installed: each c-ares channel
+        takes an inotify instance (128 per user by default), and one made past
+        that limit falls back to a mode in which a lookup was seen never to
+        end, holding the server's shutdown with it.
         """
         if self._session is None:
             total, connect = self._options.total_timeout, self._options.connect_timeout
-            resolver = PolicyResolver(self._policy, DefaultResolver())
+            resolver = PolicyResolver(self._policy, ThreadedResolver())
             connector = aiohttp.TCPConnector(resolver=resolver, limit_per_host=_LIMIT_PER_HOST)
             timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=total)
             jar = aiohttp.DummyCookieJar()
