@@ -117,7 +117,7 @@ async def test_two_servers_on_one_database_close_the_period_once(env: dict[str, 
         for server in servers:
             server.send_signal(signal.SIGINT)
         errors = [server.communicate(timeout=30)[1] for server in servers]
-    assert not any("Traceback" in error for error in errors), errors
+    assert not any("Traceback" in error for error in errors), "\n----\n".join(errors)
     await assert_closed_exactly_once(url)
 
 
