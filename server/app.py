@@ -48,6 +48,7 @@ def _instance_context(instance: Instance,
         yield
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+            await settlement.stop()
         await instance.inbox_writer.stop()
         for task in tasks:
             task.cancel()

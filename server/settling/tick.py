@@ -7,6 +7,7 @@ a close is leased, a payout is queued by whoever moves it out of `pending`.
 """
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -22,12 +23,18 @@ from server.settling.sending import send_payouts
 
 log = logging.getLogger(__name__)
 
+#: How long a stopping server lets a tick under way finish before cancelling it.
+STOP_GRACE_SECONDS = 10.0
+
 
 class SettlementWorker:
     def __init__(self, instance: Instance) -> None:
         self._instance = instance
         self.wakeup = asyncio.Event()
         self._aliases_checked: datetime | None = None
+        self._stopping = False
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=UTC)
@@ -39,10 +46,28 @@ class SettlementWorker:
         """A failed tick is logged and waited out; the next one tries again, and a close resumes where it stopped."""
         await supervise("settlement tick", self._round)
 
+    async def stop(self) -> None:
+        """Start no new tick and wait, a while, for the one under way.
+
+        Cancelled in the middle of a transaction, a tick leaves nothing wrong
+        (a close is leased and resumes), but its connection's rollback is cut
+        short too and the pool reports it as an error with a traceback: an
+        operator's Ctrl-C should not look like a failure.
+        """
+        self._stopping = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), STOP_GRACE_SECONDS)
+
     async def _round(self) -> None:
         await self.wakeup.wait()
         self.wakeup.clear()
-        await settlement_tick(self._instance, self._aliases_due())
+        if self._stopping:
+            return
+        self._idle.clear()
+        try:
+            await settlement_tick(self._instance, self._aliases_due())
+        finally:
+            self._idle.set()
 
     async def _wake(self) -> None:
         self.wakeup.set()
