@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sql import insert_ignoring_duplicates
-from settlement import accounts, escrow, ledger
+from settlement import accounts, escrow, ledger, payouts
 from settlement.closing import CLOSED
 from settlement.destinations import AWAITING, ESCROW
 from settlement.ledger import AccountKey
@@ -94,13 +94,7 @@ async def _forward_period(session: AsyncSession, *, host: str, period: str, curr
 
 async def lines_of(session: AsyncSession, payout: Any) -> list[PayoutLine]:
     """One line per (creator, thing), as the period's own payout would have carried them."""
-    rows = await session.execute(
-        select(Share.author_uri, Share.thing_uri, func.sum(Share.amount), func.count(Share.id))
-        .where(Share.period == payout.period, Share.host == payout.host, Share.destination == AWAITED)
-        .group_by(Share.author_uri, Share.thing_uri)
-        .having(func.sum(Share.amount) > 0)
-        .order_by(Share.author_uri, Share.thing_uri))
-    return [PayoutLine(creator, thing, int(amount), int(count)) for creator, thing, amount, count in rows]
+    return await payouts.share_lines(session, payout.period, payout.host, AWAITED)
 
 
 def escrow_owner(payout: object, line: PayoutLine) -> str:

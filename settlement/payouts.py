@@ -64,9 +64,14 @@ class IncomingLine:
 
 
 async def lines_of(session: AsyncSession, payout: Any) -> list[PayoutLine]:
+    return await share_lines(session, payout.period, payout.host, PAYOUT)
+
+
+async def share_lines(session: AsyncSession, period: str, host: str, destination: str) -> list[PayoutLine]:
+    """One line per (creator, thing) of the period's shares for `host` with that destination."""
     rows = await session.execute(
         select(Share.author_uri, Share.thing_uri, func.sum(Share.amount), func.count(Share.id))
-        .where(Share.period == payout.period, Share.host == payout.host, Share.destination == PAYOUT)
+        .where(Share.period == period, Share.host == host, Share.destination == destination)
         .group_by(Share.author_uri, Share.thing_uri)
         .having(func.sum(Share.amount) > 0)
         .order_by(Share.author_uri, Share.thing_uri))
