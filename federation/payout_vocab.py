@@ -9,7 +9,7 @@ missing field becomes an empty one, a bad line stays a line) so that the
 receiver can refuse it line by line.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeGuard
 
@@ -27,6 +27,8 @@ CONTEXT: list[Any] = [
 
 #: Why a Payout was rejected whole: no agreement in force between the two instances in its currency.
 NO_AGREEMENT = "no_agreement"
+#: Why a line was refused: it would take what the sender owes past the destination's credit limit.
+CREDIT_LIMIT = "credit_limit"
 #: A Payout's lines at most; a close sends one line per (creator, thing) of one host.
 MAX_ITEMS = 10_000
 #: What a line may count: more flattrs than any period could hold is not a count.
@@ -76,12 +78,15 @@ class ReceivedAnswer:
 
     A `Reject` credited nothing, whatever lines it lists: `rejected` says so,
     and `reason` why, when it gave one (`NO_AGREEMENT`, or a Payout it could not read).
+    `over_limit` are the refused lines whose reason was `CREDIT_LIMIT`: the
+    destination may take them after a clearing.
     """
 
     payout_id: str | None
     refused: list[tuple[str, str]]
     rejected: bool = False
     reason: str | None = None
+    over_limit: list[tuple[str, str]] = field(default_factory=list)
 
 
 def payout(payout_id: str, sender: str, recipient: str, *, period: str, currency: str, total: str,
@@ -111,11 +116,12 @@ def read_payout(activity: dict[str, Any]) -> ReceivedPayout:
 
 def read_answer(activity: dict[str, Any]) -> ReceivedAnswer:
     refused = activity.get("refused")
-    lines = [(str(item.get("creator")), str(item.get("object")))
-             for item in refused if isinstance(item, dict)] if isinstance(refused, list) else []
+    items = [item for item in refused if isinstance(item, dict)] if isinstance(refused, list) else []
+    lines = [(str(item.get("creator")), str(item.get("object"))) for item in items]
+    over_limit = [line for line, item in zip(lines, items, strict=True) if item.get("reason") == CREDIT_LIMIT]
     reason = activity.get("reason")
     return ReceivedAnswer(object_id(activity.get("object")), lines, rejected=activity.get("type") == "Reject",
-                          reason=reason[:64] if isinstance(reason, str) else None)
+                          reason=reason[:64] if isinstance(reason, str) else None, over_limit=over_limit)
 
 
 def _item(item: object) -> PayoutItem:

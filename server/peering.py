@@ -72,12 +72,12 @@ async def listed(instance: Instance) -> list[Listed]:
 
 async def propose(instance: Instance, typed_host: str, typed: Typed) -> Agreement:
     """Offer `host` an agreement on our terms; refused while one with it in that currency is not finished."""
-    host, ours = _peer(instance, typed_host), _terms(typed)
+    host, ours = peer_host(instance, typed_host), _terms(typed)
     currency = ours.credit_limit.currency
     async with instance.sessions() as session:
         if await agreements.open_agreement(session, host, currency) is not None:
             raise _unfinished(host, currency)
-    recipient, inbox = await _instance_actor(instance, host)
+    recipient, inbox = await instance_actor(instance, host)
     uri = f"{instance.settings.base_url}/agreements/{secrets.token_urlsafe(16)}"
     offer_id, now = _new_id(instance), instance.clock()
     async with instance.sessions() as session, session.begin():
@@ -91,10 +91,10 @@ async def propose(instance: Instance, typed_host: str, typed: Typed) -> Agreemen
 
 async def accept(instance: Instance, typed_host: str, typed: Typed) -> Agreement:
     """Yes to the Offer `host` made in that currency, on our own terms."""
-    host, ours = _peer(instance, typed_host), _terms(typed)
+    host, ours = peer_host(instance, typed_host), _terms(typed)
     currency = ours.credit_limit.currency
     await _require(instance, host, currency, ANSWERABLE, "accept")
-    recipient, inbox = await _instance_actor(instance, host)
+    recipient, inbox = await instance_actor(instance, host)
     answer_id, now = _new_id(instance), instance.clock()
     async with instance.sessions() as session, session.begin():
         accepted = await agreements.accept(session, await _open(session, host, currency), ours, answer_id, now)
@@ -107,9 +107,9 @@ async def accept(instance: Instance, typed_host: str, typed: Typed) -> Agreement
 
 
 async def decline(instance: Instance, typed_host: str, typed_currency: str) -> Agreement:
-    host, currency = _peer(instance, typed_host), _currency(typed_currency)
+    host, currency = peer_host(instance, typed_host), checked_currency(typed_currency)
     await _require(instance, host, currency, ANSWERABLE, "decline")
-    recipient, inbox = await _instance_actor(instance, host)
+    recipient, inbox = await instance_actor(instance, host)
     answer_id, now = _new_id(instance), instance.clock()
     async with instance.sessions() as session, session.begin():
         declined = await agreements.decline(session, await _open(session, host, currency), answer_id, now)
@@ -126,9 +126,9 @@ async def end(instance: Instance, typed_host: str, typed_currency: str) -> Agree
 
     No new payouts go under it; what either side owes stays owed until cleared.
     """
-    host, currency = _peer(instance, typed_host), _currency(typed_currency)
+    host, currency = peer_host(instance, typed_host), checked_currency(typed_currency)
     await _require(instance, host, currency, ENDABLE, "end")
-    recipient, inbox = await _instance_actor(instance, host)
+    recipient, inbox = await instance_actor(instance, host)
     end_id, now = _new_id(instance), instance.clock()
     async with instance.sessions() as session, session.begin():
         ended = await agreements.end(session, await _open(session, host, currency), end_id, now)
@@ -154,7 +154,7 @@ def _payment_text(details: PaymentDetails | None) -> str:
     return "—" if details is None else details.describe()
 
 
-def _peer(instance: Instance, typed: str) -> str:
+def peer_host(instance: Instance, typed: str) -> str:
     """The host as `example.org` or `example.org:8443`; a URL is taken for its host. Never ourselves."""
     try:
         host = domain_blocks.normalize_domain(typed)
@@ -174,7 +174,7 @@ def _terms(typed: Typed) -> Terms:
         raise Refusal(Kind.INVALID, exc.code, str(exc)) from None
 
 
-def _currency(typed: str) -> str:
+def checked_currency(typed: str) -> str:
     try:
         return agreement_terms.checked_currency(typed.strip().upper())
     except TermsError as exc:
@@ -199,7 +199,7 @@ async def _open(session: AsyncSession, host: str, currency: str) -> Agreement:
     return found
 
 
-async def _instance_actor(instance: Instance, host: str) -> tuple[str, str]:
+async def instance_actor(instance: Instance, host: str) -> tuple[str, str]:
     """The actor that speaks for `host` by its NodeInfo, and its inbox; refused when it runs no Mecene."""
     try:
         info = await instance.directory.info(host)

@@ -27,6 +27,7 @@ from server.bot.handlers import BotHandlers
 from server.instance import VERSION, Clock, Instance, system_clock
 from server.metrics import Metrics
 from server.settling.agreement_inbox import AgreementHandlers
+from server.settling.clearing_inbox import ClearingHandlers
 from server.settling.flattr_inbox import ReceivedFlattrHandlers
 from server.settling.payout_inbox import PayoutHandlers
 
@@ -47,16 +48,17 @@ def build_instance(settings: Settings, clock: Clock = system_clock, port: int | 
     delivery = DeliveryWorker(sessions, client, keyring, _retry_policy(settings), _delivery_options(settings, port),
                               clock)
     directory = InstanceDirectory(sessions, client, scheme=settings.scheme, clock=clock)
-    payouts = PayoutHandlers(urls, directory, settings.instance.currency)
+    payouts = PayoutHandlers(urls, directory)
     agreements = AgreementHandlers(urls, directory)
+    clearings = ClearingHandlers(urls, directory)
     bot = BotHandlers(urls, settings.instance.bot_username, settings.instance.currency)
     follows = FollowHandlers(urls, actors)
     flattrs = ReceivedFlattrHandlers(urls, settings.settlement.period)
     handlers = {**follows.handlers(), **flattrs.handlers(), **payouts.handlers(), **agreements.handlers(),
-                **bot.handlers()}
+                **clearings.handlers(), **bot.handlers()}
     processor = InboxProcessor(sessions, handlers, clock, after_commit=_wake(delivery.wakeup, bot.wakeup),
                                prefetchers={**follows.prefetchers(), **payouts.prefetchers(),
-                                            **agreements.prefetchers()},
+                                            **agreements.prefetchers(), **clearings.prefetchers()},
                                retry_base=timedelta(seconds=settings.federation.inbox_retry_base_seconds))
     inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set, acts_on=processor.acts_on,
                                answers_copies=payouts.answers_copies)

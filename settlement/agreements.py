@@ -55,6 +55,17 @@ async def in_force(session: AsyncSession, host: str, currency: str) -> bool:
         Agreement.peer_host == host, Agreement.currency == currency, Agreement.state == IN_FORCE)) is not None
 
 
+async def locked_in_force(session: AsyncSession, host: str, currency: str) -> Agreement | None:
+    """The agreement in force with `host` in `currency`, its row locked until the caller's transaction ends.
+
+    Whatever reads and then moves what `host` owes us (a payout received
+    within the credit limit, a clearing booked) holds this lock, so two
+    processes cannot both spend the same room. SQLite has one writer at a time anyway.
+    """
+    return await session.scalar(select(Agreement).where(
+        Agreement.peer_host == host, Agreement.currency == currency, Agreement.state == IN_FORCE).with_for_update())
+
+
 async def hosts_in_force(session: AsyncSession, currency: str) -> set[str]:
     """Every peer with an agreement in force in `currency`: read once before a close classifies its authors."""
     return set(await session.scalars(select(Agreement.peer_host).where(

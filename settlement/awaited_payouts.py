@@ -14,7 +14,9 @@ waiting when the claim window ends goes back to its donors
 An awaited payout has its own row and id: the period's ordinary payout to the
 same host exists too when the agreement came into force while the period was
 closing. Only closed periods are forwarded, so a period's waiting shares for a
-host leave together, once, and (period, host) names one awaited payout.
+host leave together, and (period, host) names one awaited payout per round:
+lines the host refused for its credit limit are held
+(`settlement.held_shares`) and leave again, after a clearing, in the next round.
 """
 
 from collections.abc import Callable, Sequence
@@ -28,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.sql import insert_ignoring_duplicates
 from settlement import accounts, escrow, ledger, payouts
 from settlement.closing import CLOSED
-from settlement.destinations import AWAITING, ESCROW
+from settlement.destinations import AWAITING, ESCROW, HELD
 from settlement.ledger import AccountKey
 from settlement.models import AWAITED_PAYOUT_STATES, Account, AwaitedPayout, Entry, PeriodClose, Share
 from settlement.payouts import PayoutLine
@@ -36,7 +38,8 @@ from settlement.payouts import PayoutLine
 #: A share sent in an awaited payout, until the answer settles it or sends it to escrow.
 AWAITED = "awaited"
 
-PayoutIds = Callable[[str, str], str]
+#: The id of the awaited payout of (period, host, round).
+PayoutIds = Callable[[str, str, int], str]
 
 
 @dataclass(frozen=True)
@@ -63,20 +66,24 @@ async def forward(session: AsyncSession, *, host: str, currency: str, now: datet
     moved = 0
     for period in sorted(periods):
         moved += await _forward_period(session, host=host, period=period, currency=currency, now=now,
-                                       payout_id=payout_id(period, host))
+                                       payout_ids=payout_id)
     return moved
 
 
 async def _forward_period(session: AsyncSession, *, host: str, period: str, currency: str, now: datetime,
-                          payout_id: str) -> int:
+                          payout_ids: PayoutIds) -> int:
     """The row, the shares taken and their money in flight, together; nothing when another process was first.
 
     The shares' return to their donors may take them first, in another
     process: then no row stays, since a Payout of no line is none.
     """
+    rounds = await session.scalar(select(func.max(AwaitedPayout.round)).where(
+        AwaitedPayout.period == period, AwaitedPayout.host == host))
+    round_ = (rounds or 0) + 1
+    payout_id = payout_ids(period, host, round_)
     if not await insert_ignoring_duplicates(session, AwaitedPayout.__table__, {
-            "period": period, "host": host, "payout_id": payout_id, "total": 0, "currency": currency,
-            "state": AWAITED_PAYOUT_STATES.birth("pending"), "created_at": now}):
+            "period": period, "host": host, "round": round_, "payout_id": payout_id, "total": 0,
+            "currency": currency, "state": AWAITED_PAYOUT_STATES.birth("pending"), "created_at": now}):
         return 0
     taken = await escrow.take(session, Share.host == host, Share.period == period, Share.currency == currency,
                               Share.amount > 0, values={"destination": AWAITED}, destination=AWAITING)
@@ -107,14 +114,15 @@ async def settle_shares(session: AsyncSession, payout: Any, back: Sequence[Payou
     for line in back:
         await session.execute(update(Share).where(
             Share.period == payout.period, Share.host == payout.host, Share.destination == AWAITED,
-            Share.author_uri == line.creator, Share.thing_uri == line.thing,
+            Share.author_uri == line.creator, Share.thing_uri == line.thing, Share.settled_at.is_(None),
         ).values(destination=ESCROW, recipient=Share.author_uri))
     await session.execute(update(Share).where(
-        Share.period == payout.period, Share.host == payout.host, Share.destination == AWAITED).values(settled_at=now))
+        Share.period == payout.period, Share.host == payout.host, Share.destination == AWAITED,
+        Share.settled_at.is_(None)).values(settled_at=now))
 
 
 async def mismatches(session: AsyncSession) -> list[Mismatch]:
-    """Every `awaiting_peer:{host}` that differs from its unsettled `awaiting` shares: the ledger check's word on them.
+    """Every `awaiting_peer:{host}` that differs from its unsettled `awaiting` and `held` shares.
 
     A close, a forward and a return each move shares and money in one
     transaction, so the two always agree after a commit; a difference is a
@@ -125,7 +133,8 @@ async def mismatches(session: AsyncSession) -> list[Mismatch]:
         .where(Account.kind == accounts.AWAITING_PEER).group_by(Account.owner, Account.currency))
     shares = await session.execute(
         select(Share.recipient, Share.currency, func.sum(Share.amount))
-        .where(Share.destination == AWAITING, Share.settled_at.is_(None)).group_by(Share.recipient, Share.currency))
+        .where(Share.destination.in_((AWAITING, HELD)), Share.settled_at.is_(None))
+        .group_by(Share.recipient, Share.currency))
     held = {(host, currency): int(total) for host, currency, total in balances}
     waiting = {(host, currency): int(total) for host, currency, total in shares}
     return [Mismatch(host, currency, held.get((host, currency), 0), waiting.get((host, currency), 0))

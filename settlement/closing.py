@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common.sql import dialect_insert, insert_ignoring_duplicates, rowcount
 from settlement import accounts, close_invariants, ledger
 from settlement.allocation import allocate, share_seed
-from settlement.destinations import ACCOUNT_KINDS, LOCAL, PAYOUT, Classifier, Destination
+from settlement.destinations import ACCOUNT_KINDS, CLOSE_DESTINATIONS, LOCAL, PAYOUT, Classifier, Destination
 from settlement.ledger import AccountKey
 from settlement.models import (
     PAYOUT_STATES,
@@ -116,7 +116,7 @@ class PeriodCloser:
 
     async def preview(self, period: Period, classify: Classifier) -> dict[str, int]:
         """What a close would move, per destination kind, computed and written nowhere (`--dry-run`)."""
-        totals = {"donors": 0, "spent": 0, "fees": 0, **{kind: 0 for kind in ACCOUNT_KINDS}}
+        totals = {"donors": 0, "spent": 0, "fees": 0, **{kind: 0 for kind in CLOSE_DESTINATIONS}}
         async with self._sessions() as session:
             after = ""
             while donors := await _open_donors(session, period.label, after, self._settings.batch_donors):

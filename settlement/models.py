@@ -243,16 +243,19 @@ class AwaitedPayout(Base):
     """What waited for one host's creators in one closed period, sent once an agreement with it is in force.
 
     Its own row and id: the period's ordinary payout to that host may exist
-    too, when an agreement came into force while the period was closing. One
-    per (period, host), since a closed period's waiting shares leave together.
+    too, when an agreement came into force while the period was closing. A
+    closed period's waiting shares for a host leave together, so (period,
+    host) names one awaited payout per `round`: lines the host refused for its
+    credit limit wait again and leave, after the next clearing, in the next round.
     """
 
     __tablename__ = "stl_awaited_payouts"
-    __table_args__ = (UniqueConstraint("period", "host"),)
+    __table_args__ = (UniqueConstraint("period", "host", "round", name="uq_stl_awaited_payouts_round"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     period: Mapped[str] = mapped_column(String(16))
     host: Mapped[str] = mapped_column(String(255))
+    round: Mapped[int] = mapped_column(Integer, default=1)
     payout_id: Mapped[str] = mapped_column(String(2048), unique=True)
     total: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -274,6 +277,30 @@ class ReceivedPayout(Base):
     credited: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     refused: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PendingCredit(Base):
+    """What one Payout from another instance credited one of our creators: pending until that instance clears it.
+
+    A confirmed clearing with `source_host` releases pending money into the
+    creators' available balances, the oldest credits first; `released` says
+    how much of this one is available already.
+    """
+
+    __tablename__ = "stl_pending_credits"
+    __table_args__ = (
+        CheckConstraint("released >= 0 AND released <= amount", name="ck_stl_pending_credits_released_in_range"),
+        Index("ix_stl_pending_credits_source", "source_host", "currency", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    creator: Mapped[str] = mapped_column(String(64))
+    source_host: Mapped[str] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    released: Mapped[int] = mapped_column(BigInteger, default=0)
+    payout_id: Mapped[str] = mapped_column(String(2048))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -357,3 +384,53 @@ class Agreement(Base):
 Index("uq_stl_agreements_open", Agreement.peer_host, Agreement.currency, unique=True,
       sqlite_where=Agreement.state.in_(OPEN_AGREEMENT_STATES),
       postgresql_where=Agreement.state.in_(OPEN_AGREEMENT_STATES))
+
+
+CLEARING_STATES = StateGraph("stl_clearings", born=["paid", "notified"], final=["confirmed", "disputed"], moves={
+    ("paid", "confirmed"): "the creditor's instance actor confirmed receipt (Accept): booked here too",
+    ("paid", "disputed"): "the creditor's instance actor disputed it (Reject): nothing booked",
+    ("notified", "confirmed"): "our operator confirmed receipt (Accept sent): booked here",
+    ("notified", "disputed"): "our operator disputed it, or our books cannot hold it (Reject sent)",
+}, waits={
+    "paid": Wait("the creditor's Accept or Reject of our notice"),
+    "notified": Wait("our operator's confirmation or dispute (mecene clearing confirm|dispute, /admin/peers)"),
+})
+#: A clearing in one of these is not finished: at most one per (peer, currency).
+OPEN_CLEARING_STATES = sorted(CLEARING_STATES.states - CLEARING_STATES.final)
+
+
+class Clearing(Base):
+    """Real money one instance paid the other to settle their net position in one currency.
+
+    The debtor's operator pays by bank transfer and records it (`we_paid`),
+    which sends a signed notice; the creditor's operator confirms receipt, and
+    both books then move: `amount` of cash, and `netted`, what each owed the
+    other and which the clearing cancels out, so that only the difference
+    travels by bank. `uri` is minted by the debtor, and is its notice's id;
+    `reference` is the one the transfer carried.
+    """
+
+    __tablename__ = "stl_clearings"
+    __table_args__ = (
+        CheckConstraint("amount > 0 AND netted >= 0", name="ck_stl_clearings_amounts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    peer_host: Mapped[str] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    we_paid: Mapped[bool] = mapped_column()
+    amount: Mapped[int] = mapped_column(BigInteger)
+    netted: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    answer_activity_id: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    #: Why it was disputed, as the Reject said.
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+Index("uq_stl_clearings_open", Clearing.peer_host, Clearing.currency, unique=True,
+      sqlite_where=Clearing.state.in_(OPEN_CLEARING_STATES),
+      postgresql_where=Clearing.state.in_(OPEN_CLEARING_STATES))

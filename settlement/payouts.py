@@ -10,7 +10,12 @@ Receiver: `receive` credits each acceptable line to its local creator and
 books the total against `due_from:{source}`, keyed by the payout id, so a
 duplicate, replayed or late payout credits nothing twice and gets the same
 answer as the first time. A claim payout (escrow another instance held for an
-author who proved to be one of our creators) is received the same way.
+author who proved to be one of our creators) is received the same way. What
+a creator is paid this way is *pending* (`pending:{creator}`, one
+`PendingCredit` per payout) until `source` clears it (`settlement.clearings`);
+and a line that would make `source` owe us, net of what we owe it, more than
+the credit limit our operator set is refused (`CREDIT_LIMIT`), so the sender
+keeps it and sends it again once a clearing has made room.
 """
 
 from collections.abc import Mapping, Sequence
@@ -22,15 +27,17 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sql import dialect_insert, insert_ignoring_duplicates
-from settlement import ledger
-from settlement.accounts import CREATOR, DUE_FROM
+from settlement import ledger, positions
+from settlement.accounts import DUE_FROM, PENDING
 from settlement.destinations import ESCROW, PAYOUT
 from settlement.ledger import AccountKey
-from settlement.models import Earning, Payout, ReceivedPayout, Share
+from settlement.models import Earning, Payout, PendingCredit, ReceivedPayout, Share
 
 UNKNOWN_CREATOR = "unknown_creator"
 WRONG_CURRENCY = "wrong_currency"
 INVALID_LINE = "invalid_line"
+#: The line would take what the sender owes us past the credit limit we set: it may come again after a clearing.
+CREDIT_LIMIT = "credit_limit"
 
 
 @dataclass(frozen=True)
@@ -68,10 +75,11 @@ async def lines_of(session: AsyncSession, payout: Any) -> list[PayoutLine]:
 
 
 async def share_lines(session: AsyncSession, period: str, host: str, destination: str) -> list[PayoutLine]:
-    """One line per (creator, thing) of the period's shares for `host` with that destination."""
+    """One line per (creator, thing) of the period's unsettled shares for `host` with that destination."""
     rows = await session.execute(
         select(Share.author_uri, Share.thing_uri, func.sum(Share.amount), func.count(Share.id))
-        .where(Share.period == period, Share.host == host, Share.destination == destination)
+        .where(Share.period == period, Share.host == host, Share.destination == destination,
+               Share.settled_at.is_(None))
         .group_by(Share.author_uri, Share.thing_uri)
         .having(func.sum(Share.amount) > 0)
         .order_by(Share.author_uri, Share.thing_uri))
@@ -105,10 +113,14 @@ async def received(session: AsyncSession, payout_id: str) -> bool:
 
 
 async def receive(session: AsyncSession, *, payout_id: str, source: str, period: str, currency: str,
-                  lines: Sequence[IncomingLine], creators: Mapping[str, str], now: datetime) -> list[Refusal]:
+                  lines: Sequence[IncomingLine], creators: Mapping[str, str], credit_limit: int,
+                  now: datetime) -> list[Refusal]:
     """Credit what we can, once per payout id; returns the refused lines (the same ones on every repeat).
 
-    `creators` maps the actor URIs of our local creators to their usernames.
+    `creators` maps the actor URIs of our local creators to their usernames;
+    `credit_limit` is the most `source` may owe us in `currency`, net of what
+    we owe it. The caller holds the agreement's row lock, so two payouts from
+    one peer cannot both fit in the same room.
     """
     if not await insert_ignoring_duplicates(session, ReceivedPayout.__table__, {
             "payout_id": payout_id, "source_host": source, "period": period, "credited": 0, "currency": currency,
@@ -116,16 +128,33 @@ async def receive(session: AsyncSession, *, payout_id: str, source: str, period:
         stored = await session.scalar(select(ReceivedPayout.refused).where(ReceivedPayout.payout_id == payout_id))
         return [Refusal(item["creator"], item["object"], item["reason"]) for item in stored or []]
     credited, refusals = _sort_lines(lines, currency, creators)
+    room = credit_limit - (await positions.position(session, source, currency)).net
+    credited, over = _within(credited, room)
+    refusals += over
     total = sum(line.amount or 0 for line in credited)
     if total:
         entries = _credit_entries(credited, creators, currency)
-        entries.append((AccountKey(DUE_FROM, source, currency), -total))
-        await ledger.post(session, kind="payout_received", idempotency_key=f"received:{payout_id}", lines=entries,
-                          now=now, memo=f"payout {period} from {source}")
+        await ledger.post(session, kind="payout_received", idempotency_key=f"received:{payout_id}",
+                          lines=[*entries, (AccountKey(DUE_FROM, source, currency), -total)], now=now,
+                          memo=f"payout {period} from {source}")
+        await _record_pending(session, entries, source, payout_id, now)
         await _record_earnings(session, credited, creators, period, source, currency)
     await session.execute(update(ReceivedPayout).where(ReceivedPayout.payout_id == payout_id).values(
         credited=total, refused=[refusal.as_dict() for refusal in refusals]))
     return refusals
+
+
+def _within(lines: Sequence[IncomingLine], room: int) -> tuple[list[IncomingLine], list[Refusal]]:
+    """The lines that fit in `room`, in the payout's order, each one whole; the others refused for the limit."""
+    fitting, over = [], []
+    for line in lines:
+        amount = line.amount or 0
+        if amount <= room:
+            fitting.append(line)
+            room -= amount
+        else:
+            over.append(Refusal(line.creator, line.thing, CREDIT_LIMIT))
+    return fitting, over
 
 
 def _sort_lines(lines: Sequence[IncomingLine], currency: str,
@@ -153,7 +182,15 @@ def _credit_entries(lines: Sequence[IncomingLine], creators: Mapping[str, str],
     for line in lines:
         username = creators[line.creator]
         totals[username] = totals.get(username, 0) + (line.amount or 0)
-    return [(AccountKey(CREATOR, username, currency), amount) for username, amount in totals.items()]
+    return [(AccountKey(PENDING, username, currency), amount) for username, amount in totals.items()]
+
+
+async def _record_pending(session: AsyncSession, entries: Sequence[tuple[AccountKey, int]], source: str,
+                          payout_id: str, now: datetime) -> None:
+    """One credit per creator, which a clearing with `source` releases in the order they came."""
+    await session.execute(PendingCredit.__table__.insert(), [
+        {"creator": key.owner, "source_host": source, "currency": key.currency, "amount": amount, "released": 0,
+         "payout_id": payout_id, "received_at": now} for key, amount in entries])
 
 
 async def _record_earnings(session: AsyncSession, lines: Sequence[IncomingLine], creators: Mapping[str, str],

@@ -9,7 +9,9 @@ same moves of their state graphs (pending → sent → settled), and the answer
 settles whichever the id names, in one ledger transaction per payout: the
 total leaves `in_flight:{host}`, accepted lines become `due_to:{host}` (we now
 owe that instance real money) and refused lines go back to escrow, shares and
-money alike. Only what each kind does with its shares differs (`SentKind`).
+money alike, except lines of a period's or a wait's refused for the host's
+credit limit, which are held for it on `awaiting_peer:{host}` until a clearing
+(`settlement.held_shares`). Only what each kind does with its shares differs (`SentKind`).
 """
 
 from collections import defaultdict
@@ -22,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sql import rowcount
 from common.states import StateGraph
-from settlement import awaited_payouts, claim_payouts, ledger, payouts
-from settlement.accounts import DUE_TO, ESCROW, IN_FLIGHT
+from settlement import awaited_payouts, claim_payouts, held_shares, ledger, payouts
+from settlement.accounts import AWAITING_PEER, DUE_TO, ESCROW, IN_FLIGHT
+from settlement.destinations import PAYOUT as PAYOUT_SHARES
 from settlement.ledger import AccountKey
 from settlement.models import (
     AWAITED_PAYOUT_STATES,
@@ -50,6 +53,8 @@ class SentKind:
     lines_of: Callable[[AsyncSession, SentPayout], Awaitable[list[PayoutLine]]]
     escrow_owner: Callable[[SentPayout, PayoutLine], str]
     settle_shares: Callable[[AsyncSession, SentPayout, Sequence[PayoutLine], datetime], Awaitable[None]]
+    #: The destination its shares travel as, when lines refused for a credit limit are held; None: they go to escrow.
+    holds_as: str | None
 
     def send(self) -> tuple[str, str]:
         move = self.states.move("pending", "sent")
@@ -64,11 +69,12 @@ class SentKind:
 
 
 PERIOD = SentKind(Payout, PAYOUT_STATES, "payout_settled", "settled", "payout", payouts.lines_of,
-                  payouts.escrow_owner, payouts.settle_shares)
+                  payouts.escrow_owner, payouts.settle_shares, PAYOUT_SHARES)
 CLAIM = SentKind(ClaimPayout, CLAIM_PAYOUT_STATES, "claim_settled", "claim_settled", "claim payout",
-                 claim_payouts.lines_of, claim_payouts.escrow_owner, claim_payouts.settle_shares)
+                 claim_payouts.lines_of, claim_payouts.escrow_owner, claim_payouts.settle_shares, None)
 AWAITED = SentKind(AwaitedPayout, AWAITED_PAYOUT_STATES, "awaited_settled", "awaited_settled", "awaited payout",
-                   awaited_payouts.lines_of, awaited_payouts.escrow_owner, awaited_payouts.settle_shares)
+                   awaited_payouts.lines_of, awaited_payouts.escrow_owner, awaited_payouts.settle_shares,
+                   awaited_payouts.AWAITED)
 KINDS = (PERIOD, CLAIM, AWAITED)
 SETTLED = PERIOD.settle()[1]
 
@@ -121,11 +127,12 @@ async def mark_resent(session: AsyncSession, kind: SentKind, payout: SentPayout,
 
 
 async def settle(session: AsyncSession, *, payout_id: str, host: str, refused: Sequence[tuple[str, str]],
-                 now: datetime, rejected: bool = False) -> bool:
+                 now: datetime, rejected: bool = False, over_limit: Sequence[tuple[str, str]] = ()) -> bool:
     """Book `host`'s answer to whichever of our payouts `payout_id` names; False when there is nothing to settle.
 
     `refused` lists the (creator, thing) lines the destination did not credit;
-    `rejected`, that it credited none (a Payout it could not read at all).
+    `rejected`, that it credited none (a Payout it could not read at all);
+    `over_limit`, the refused lines it would take after a clearing.
     """
     found = await find(session, payout_id)
     if found is None:
@@ -134,14 +141,27 @@ async def settle(session: AsyncSession, *, payout_id: str, host: str, refused: S
     source, target = kind.settle()
     if payout.host != host or payout.state != source:
         return False
-    refused_keys = set(refused)
-    back = [line for line in await kind.lines_of(session, payout)
-            if rejected or (line.creator, line.thing) in refused_keys]
+    held, back = _refused_lines(kind, await kind.lines_of(session, payout), set(refused), set(over_limit), rejected)
     await ledger.post(session, kind=kind.booking, idempotency_key=f"{kind.key}:{payout_id}",
-                      lines=_entries(kind, payout, back), now=now, memo=f"{kind.memo} {payout.period} to {host}")
+                      lines=_entries(kind, payout, back, held), now=now, memo=f"{kind.memo} {payout.period} to {host}")
+    if kind.holds_as is not None:
+        await held_shares.hold(session, period=payout.period, host=host, destination=kind.holds_as, lines=held)
     await kind.settle_shares(session, payout, back, now)
     payout.state, payout.settled_at = target, now
     return True
+
+
+def _refused_lines(kind: SentKind, lines: Sequence[PayoutLine], refused: set[tuple[str, str]],
+                   over_limit: set[tuple[str, str]], rejected: bool) -> tuple[list[PayoutLine], list[PayoutLine]]:
+    """The lines held for room under the host's credit limit, and the lines going to escrow."""
+    held, back = [], []
+    for line in lines:
+        key = (line.creator, line.thing)
+        if kind.holds_as is not None and not rejected and key in over_limit and key in refused:
+            held.append(line)
+        elif rejected or key in refused:
+            back.append(line)
+    return held, back
 
 
 def _sent(row: object) -> SentPayout:
@@ -151,11 +171,14 @@ def _sent(row: object) -> SentPayout:
     return row
 
 
-def _entries(kind: SentKind, payout: SentPayout, back: Sequence[PayoutLine]) -> list[tuple[AccountKey, int]]:
+def _entries(kind: SentKind, payout: SentPayout, back: Sequence[PayoutLine],
+             held: Sequence[PayoutLine]) -> list[tuple[AccountKey, int]]:
     escrowed: defaultdict[str, int] = defaultdict(int)
     for line in back:
         escrowed[kind.escrow_owner(payout, line)] += line.amount
+    waiting = sum(line.amount for line in held)
     entries = [(AccountKey(IN_FLIGHT, payout.host, payout.currency), -payout.total),
-               (AccountKey(DUE_TO, payout.host, payout.currency), payout.total - sum(escrowed.values()))]
+               (AccountKey(DUE_TO, payout.host, payout.currency), payout.total - sum(escrowed.values()) - waiting),
+               (AccountKey(AWAITING_PEER, payout.host, payout.currency), waiting)]
     entries += [(AccountKey(ESCROW, owner, payout.currency), amount) for owner, amount in escrowed.items()]
     return [(key, amount) for key, amount in entries if amount]

@@ -9,19 +9,25 @@ operators settle that amount outside Mecene.
 
 Conservation. Every ledger transaction sums to zero per currency, so the
 balances of all accounts sum to zero. Naming each kind of account, with
-`funded` = −payin (what came in through payment providers) and `owed_by` =
-−due_from (what other instances' accepted payouts say they owe us):
+`funded` = −payin (what came in through payment providers), `owed_by` =
+−due_from (what other instances' accepted payouts say they owe us),
+`cleared_in` = −cleared_in (real money other instances paid us in clearings)
+and `cleared_out` (real money we paid them):
 
-    funded + owed_by = wallets + creators + fees + escrow + awaiting + in_flight + owed_to
+    funded + owed_by + cleared_in
+        = wallets + creators + pending + fees + escrow + awaiting + in_flight + owed_to + cleared_out
 
 That is an identity on one instance: it fails only when the ledger does not
 balance or holds an account kind this summary does not name. Summed over every
 instance of a federation, each pair's `owed_to` and `owed_by` cancel once all
-payouts are answered, leaving what the issue asks to hold across instances:
+payouts are answered, and each pair's `cleared_out` and `cleared_in` once both
+have booked their clearings, leaving what the issue asks to hold across instances:
 
-    Σ funded = Σ (wallets + creators + fees + escrow + awaiting + in_flight)
+    Σ funded = Σ (wallets + creators + pending + fees + escrow + awaiting + in_flight)
 
-`awaiting` is what waits for an agreement with another instance (`awaiting_peer:{host}`).
+`awaiting` is what waits for an agreement with another instance, or for room
+under its credit limit (`awaiting_peer:{host}`); `pending`, what creators here
+were paid by other instances that have not cleared it yet.
 """
 
 from dataclasses import dataclass, fields, replace
@@ -30,10 +36,9 @@ from sqlalchemy import BigInteger, SQLColumnExpression, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import Cast
 
-from settlement import accounts, ledger
+from settlement import accounts
 from settlement.awaited_payouts import AWAITED
 from settlement.destinations import PAYOUT
-from settlement.ledger import AccountKey
 from settlement.models import Account, AwaitedPayout, ClaimPayout, Entry, Payout, ReceivedPayout, Share
 
 SETTLED = "settled"
@@ -46,21 +51,25 @@ class Conservation:
     funded: int = 0
     wallets: int = 0
     creators: int = 0
+    pending: int = 0
     fees: int = 0
     escrow: int = 0
     awaiting: int = 0
     in_flight: int = 0
     owed_to: int = 0
     owed_by: int = 0
+    cleared_in: int = 0
+    cleared_out: int = 0
 
     @property
     def held(self) -> int:
         """Money inside Mecene that no other instance has accepted yet."""
-        return self.wallets + self.creators + self.fees + self.escrow + self.awaiting + self.in_flight
+        return (self.wallets + self.creators + self.pending + self.fees + self.escrow + self.awaiting
+                + self.in_flight)
 
     @property
     def holds(self) -> bool:
-        return self.funded + self.owed_by == self.held + self.owed_to
+        return self.funded + self.owed_by + self.cleared_in == self.held + self.owed_to + self.cleared_out
 
     def __add__(self, other: "Conservation") -> "Conservation":
         """Instances summed, for the federation-wide check: see the module docstring."""
@@ -128,20 +137,11 @@ class Statement:
         return self.owed_by - self.owed_to
 
 
-_CONSERVED = {accounts.PAYIN: "funded", accounts.WALLET: "wallets", accounts.CREATOR: "creators", accounts.FEE: "fees",
-              accounts.ESCROW: "escrow", accounts.AWAITING_PEER: "awaiting", accounts.IN_FLIGHT: "in_flight",
-              accounts.DUE_TO: "owed_to", accounts.DUE_FROM: "owed_by"}
-_NEGATIVE = {accounts.PAYIN, accounts.DUE_FROM}
-
-
-async def owed_to(session: AsyncSession, host: str, currency: str) -> int:
-    """What we owe `host` for payouts it accepted."""
-    return await ledger.balance(session, AccountKey(accounts.DUE_TO, host, currency))
-
-
-async def owed_by(session: AsyncSession, host: str, currency: str) -> int:
-    """What `host` owes us for the payouts from it that we credited."""
-    return -await ledger.balance(session, AccountKey(accounts.DUE_FROM, host, currency))
+_CONSERVED = {accounts.PAYIN: "funded", accounts.WALLET: "wallets", accounts.CREATOR: "creators",
+              accounts.PENDING: "pending", accounts.FEE: "fees", accounts.ESCROW: "escrow",
+              accounts.AWAITING_PEER: "awaiting", accounts.IN_FLIGHT: "in_flight", accounts.DUE_TO: "owed_to",
+              accounts.DUE_FROM: "owed_by", accounts.CLEARED_IN: "cleared_in", accounts.CLEARED_OUT: "cleared_out"}
+_NEGATIVE = {accounts.PAYIN, accounts.DUE_FROM, accounts.CLEARED_IN}
 
 
 async def conservation(session: AsyncSession, currency: str) -> Conservation:
@@ -186,7 +186,11 @@ async def _balances_by_host(session: AsyncSession, currency: str) -> dict[str, d
 
 
 async def _sent(session: AsyncSession, currency: str) -> dict[tuple[str, str], PeriodLine]:
-    """Our payouts, a period's, its claims' and its awaited ones together; once settled, what was not refused."""
+    """Our payouts, a period's, its claims' and its awaited ones together; once settled, what was not refused.
+
+    The settled rounds of a period's awaited payouts to a host are counted
+    together: their shares do not say which round accepted them.
+    """
     accepted = await _accepted(session, PAYOUT, currency)
     lines: dict[tuple[str, str], PeriodLine] = {}
     for payout in await session.scalars(select(Payout).where(Payout.currency == currency)):
@@ -195,9 +199,16 @@ async def _sent(session: AsyncSession, currency: str) -> dict[tuple[str, str], P
     for claim in await session.scalars(select(ClaimPayout).where(ClaimPayout.currency == currency)):
         _add_sent(lines, claim.host, claim.period, claim.total, claim.state, claim.refused)
     waited = await _accepted(session, AWAITED, currency)
+    rounds: dict[tuple[str, str], list[AwaitedPayout]] = {}
     for awaited in await session.scalars(select(AwaitedPayout).where(AwaitedPayout.currency == currency)):
-        refused = awaited.total - waited.get((awaited.host, awaited.period), 0)
-        _add_sent(lines, awaited.host, awaited.period, awaited.total, awaited.state, refused)
+        rounds.setdefault((awaited.host, awaited.period), []).append(awaited)
+    for (host, period), sent in rounds.items():
+        for awaited in sent:
+            if awaited.state != SETTLED:
+                _add_sent(lines, host, period, awaited.total, awaited.state, 0)
+        settled = sum(awaited.total for awaited in sent if awaited.state == SETTLED)
+        if settled:
+            _add_sent(lines, host, period, settled, SETTLED, settled - waited.get((host, period), 0))
     return lines
 
 

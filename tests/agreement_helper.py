@@ -15,11 +15,14 @@ from settlement import agreements
 from settlement.models import Agreement
 
 
-async def agree(a: Node, b: Node, currency: str = "EUR") -> None:
-    """A proposes to B, B's operator accepts, and both wait until the agreement is in force on each side."""
-    await peering.propose(a.live, b.host, Typed(currency, "1000.00", instructions=f"Pay {a.name} by hand"))
+async def agree(a: Node, b: Node, currency: str = "EUR", *, a_limit: str = "1000.00", b_limit: str = "1000.00") -> None:
+    """A proposes to B, B's operator accepts, and both wait until the agreement is in force on each side.
+
+    `a_limit` is the most A lets B owe it, `b_limit` the most B lets A owe it.
+    """
+    await peering.propose(a.live, b.host, Typed(currency, a_limit, instructions=f"Pay {a.name} by hand"))
     await eventually(lambda: _state_is(b, a, currency, agreements.OFFERED), what=f"{b.name} offered by {a.name}")
-    await peering.accept(b.live, a.host, Typed(currency, "1000.00", instructions=f"Pay {b.name} by hand"))
+    await peering.accept(b.live, a.host, Typed(currency, b_limit, instructions=f"Pay {b.name} by hand"))
     await eventually(lambda: _state_is(a, b, currency, agreements.IN_FORCE), what=f"{a.name} agreed with {b.name}")
 
 

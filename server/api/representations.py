@@ -83,9 +83,10 @@ def statement(value: Statement) -> dict[str, Any]:
 
 
 def conservation(value: Conservation) -> dict[str, Any]:
-    parts = {"funded": value.funded, "owed_by_instances": value.owed_by, "wallets": value.wallets,
-             "creators": value.creators, "fees": value.fees, "escrow": value.escrow, "awaiting": value.awaiting,
-             "in_flight": value.in_flight, "owed_to_instances": value.owed_to}
+    parts = {"funded": value.funded, "owed_by_instances": value.owed_by, "cleared_in": value.cleared_in,
+             "wallets": value.wallets, "creators": value.creators, "pending": value.pending, "fees": value.fees,
+             "escrow": value.escrow, "awaiting": value.awaiting, "in_flight": value.in_flight,
+             "owed_to_instances": value.owed_to, "cleared_out": value.cleared_out}
     return {**{name: _cash(amount, value.currency) for name, amount in parts.items()}, "holds": value.holds}
 
 

@@ -136,11 +136,12 @@ def _conservation_text(value: Conservation) -> str:
         return _money(amount, value.currency)
 
     verdict = "holds" if value.holds else "DOES NOT HOLD"
-    return (f"conservation: funded {money(value.funded)} + owed by instances {money(value.owed_by)} = "
-            f"wallets {money(value.wallets)} + creators {money(value.creators)} + fees {money(value.fees)} + "
+    return (f"conservation: funded {money(value.funded)} + owed by instances {money(value.owed_by)} + "
+            f"cleared in {money(value.cleared_in)} = wallets {money(value.wallets)} + creators "
+            f"{money(value.creators)} + pending {money(value.pending)} + fees {money(value.fees)} + "
             f"escrow {money(value.escrow)} + awaiting agreements {money(value.awaiting)} + "
-            f"in flight {money(value.in_flight)} + owed to instances "
-            f"{money(value.owed_to)}: {verdict}")
+            f"in flight {money(value.in_flight)} + owed to instances {money(value.owed_to)} + "
+            f"cleared out {money(value.cleared_out)}: {verdict}")
 
 
 def _money(amount: int, currency: str) -> str:

@@ -37,9 +37,10 @@ def payout_id(instance: Instance, label: str, host: str) -> str:
     return f"{instance.settings.base_url}/payouts/{label}/{quote(host, safe='')}"
 
 
-def awaited_payout_id(instance: Instance, label: str, host: str) -> str:
-    """Beside the period payouts' ids, never equal to one: no period label is `awaited`."""
-    return f"{instance.settings.base_url}/payouts/awaited/{label}/{quote(host, safe='')}"
+def awaited_payout_id(instance: Instance, label: str, host: str, round_: int) -> str:
+    """Beside the period payouts' ids, never equal to one (no period label is `awaited`); later rounds apart."""
+    first = f"{instance.settings.base_url}/payouts/awaited/{label}/{quote(host, safe='')}"
+    return first if round_ == 1 else f"{first}/{round_}"
 
 
 async def classifier(instance: Instance, label: str) -> Classifier:
@@ -106,7 +107,7 @@ async def forward_awaiting(instance: Instance) -> int:
             if await agreements.in_force(session, host, currency):
                 forwarded = await awaited_payouts.forward(
                     session, host=host, currency=currency, now=instance.clock(),
-                    payout_id=lambda label, peer: awaited_payout_id(instance, label, peer))
+                    payout_id=lambda label, peer, round_: awaited_payout_id(instance, label, peer, round_))
                 if forwarded:
                     event("awaiting_forwarded", host=host, minor_units=forwarded, currency=currency)
                 moved += forwarded

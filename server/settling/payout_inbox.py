@@ -4,9 +4,11 @@ Only an instance's own actor (the one its NodeInfo names) may pay or answer
 for it, and only under an agreement in force with us in the payout's currency:
 a Payout from any other instance, whatever its NodeInfo says, is rejected
 whole (`no_agreement`) and credits nothing. What a peer sends, a period's,
-a claim's or an awaited payout alike, is credited once per payout id by
-`settlement.payouts`, and every Payout, even a repeated one, is answered so a
-sender whose first answer was lost still learns the outcome. An answer settles whichever of our payouts it names.
+a claim's or an awaited payout alike, is credited in the payout's currency,
+within our credit limit, once per payout id by `settlement.payouts`, and
+every Payout, even a repeated one, is answered so a sender whose first answer
+was lost still learns the outcome. An answer settles whichever of our payouts
+it names; lines refused for the credit limit are held for a later round.
 """
 
 import logging
@@ -29,6 +31,7 @@ from server.accounts import INSTANCE_ACTOR
 from server.events import event
 from server.models import User
 from settlement import agreements, payouts, sent_payouts
+from settlement.models import Agreement
 from settlement.money import MoneyError, parse_amount
 from settlement.payouts import IncomingLine
 
@@ -36,10 +39,9 @@ log = logging.getLogger(__name__)
 
 
 class PayoutHandlers:
-    def __init__(self, urls: InstanceUrls, directory: InstanceDirectory, currency: str) -> None:
+    def __init__(self, urls: InstanceUrls, directory: InstanceDirectory) -> None:
         self._urls = urls
         self._directory = directory
-        self._currency = currency
 
     def handlers(self) -> dict[str, Handler]:
         return {"Payout": self.on_payout, "Accept:Payout": self.on_answer, "Reject:Payout": self.on_answer}
@@ -67,23 +69,20 @@ class PayoutHandlers:
             event("payout_rejected", payout_id=activity["id"], source=source, reason=exc.code)
             await self._answer(session, activity, "Reject", [], now, reason=exc.code)
             return
-        if not await self._may_credit(session, received.id, source, received.currency):
+        agreement = await agreements.locked_in_force(session, source, received.currency)
+        if agreement is None and not await payouts.received(session, received.id):
             event("payout_rejected", payout_id=received.id, source=source, reason=payout_vocab.NO_AGREEMENT)
             await self._answer(session, activity, "Reject", [], now, reason=payout_vocab.NO_AGREEMENT)
             return
         creators = await self._local_creators(session, received.items)
         lines = [_line(item, received.currency) for item in received.items]
         refusals = await payouts.receive(
-            session, payout_id=received.id, source=source, period=received.period,
-            currency=self._currency, lines=lines, creators=creators, now=now)
+            session, payout_id=received.id, source=source, period=received.period, currency=received.currency,
+            lines=lines, creators=creators, credit_limit=_limit(agreement), now=now)
         kind = "Reject" if len(refusals) == len(received.items) else "Accept"
         event("payout_received", payout_id=received.id, source=source, period=received.period,
               lines=len(received.items), refused=len(refusals), answer=kind)
         await self._answer(session, activity, kind, [refusal.as_dict() for refusal in refusals], now)
-
-    async def _may_credit(self, session: AsyncSession, payout_id: str, source: str, currency: str) -> bool:
-        """Under an agreement in force in the payout's currency; a payout credited before is answered as it was."""
-        return await payouts.received(session, payout_id) or await agreements.in_force(session, source, currency)
 
     async def _answer(self, session: AsyncSession, payout: dict[str, Any], kind: str, refused: list[dict[str, str]],
                       now: datetime, reason: str | None = None) -> None:
@@ -98,9 +97,9 @@ class PayoutHandlers:
         if host is None or answer.payout_id is None:
             return
         if await sent_payouts.settle(session, payout_id=answer.payout_id, host=host, refused=answer.refused,
-                                     rejected=answer.rejected, now=now):
+                                     rejected=answer.rejected, over_limit=answer.over_limit, now=now):
             event("payout_settled", payout_id=answer.payout_id, host=host, refused=len(answer.refused),
-                  rejected=answer.rejected, reason=answer.reason or "")
+                  held=len(answer.over_limit), rejected=answer.rejected, reason=answer.reason or "")
 
     async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
         """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""
@@ -123,6 +122,11 @@ class PayoutHandlers:
         """The sender's inbox: its actor was stored when its signature was checked."""
         row = (await session.scalars(select(RemoteActor).where(RemoteActor.uri == actor))).one()
         return row.shared_inbox or row.inbox
+
+
+def _limit(agreement: Agreement | None) -> int:
+    """Our credit limit under the agreement; a payout credited before the agreement ended is only answered again."""
+    return 0 if agreement is None or agreement.credit_limit is None else agreement.credit_limit
 
 
 def _line(item: PayoutItem, currency: str) -> IncomingLine:

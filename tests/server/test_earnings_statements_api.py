@@ -62,7 +62,8 @@ async def settle_a_period(sessions: async_sessionmaker[AsyncSession], base_url: 
         await sent_payouts.settle(session, payout_id=payout.payout_id, host=PEER, refused=[], now=after)
         await payouts.receive(session, payout_id=f"https://{PEER}/payouts/{PERIOD.label}", source=PEER,
                               period=PERIOD.label, currency="EUR",
-                              lines=[IncomingLine(bob, f"{bob}/things/1", 70, "EUR", 2)], creators={bob: "bob"},
+                              lines=[IncomingLine(bob, f"{bob}/things/1", 70, "EUR", 2)], credit_limit=100_000,
+                              creators={bob: "bob"},
                               now=after)
 
 
@@ -100,6 +101,7 @@ async def test_operators_see_what_each_instance_owes_and_the_conservation_check(
     assert answer.body["totals"] == {"owed_to_them": eur(200), "in_flight": eur(0), "owed_by_them": eur(70),
                                      "net": eur(-130)}
     assert answer.body["conservation"] == {
-        "funded": eur(1000), "owed_by_instances": eur(70), "wallets": eur(400), "creators": eur(270), "fees": eur(0),
-        "escrow": eur(200), "awaiting": eur(0), "in_flight": eur(0), "owed_to_instances": eur(200), "holds": True}
+        "funded": eur(1000), "owed_by_instances": eur(70), "cleared_in": eur(0), "wallets": eur(400),
+        "creators": eur(200), "pending": eur(70), "fees": eur(0), "escrow": eur(200), "awaiting": eur(0),
+        "in_flight": eur(0), "owed_to_instances": eur(200), "cleared_out": eur(0), "holds": True}
     await assert_ledger_balances(node)

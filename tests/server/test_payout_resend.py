@@ -69,8 +69,8 @@ async def test_an_unanswered_payout_is_sent_again_and_settles_once(federation: F
 
     await eventually(settled, timeout=30, what="the payout, sent again, answered and settled")
     here, there = await balances(sender), await balances(receiver)
-    assert there["creator"] == 400 and there["due_from"] == -400
+    assert there["pending"] == 400 and there["due_from"] == -400
     assert here["due_to"] == 400 and here.get("in_flight", 0) == 0 and here["wallet"] == 600
-    assert -here["payin"] == here["wallet"] + there["creator"] == 1000
+    assert -here["payin"] == here["wallet"] + there["pending"] == 1000
     async with receiver.live.sessions() as session:
         assert await session.scalar(select(func.count(ReceivedPayout.id))) == 1

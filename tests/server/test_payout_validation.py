@@ -63,9 +63,10 @@ async def answer_to(receiver: Node, payout_id: str, timeout: float = 10.0) -> di
 
 
 async def bob_earned(receiver: Node) -> int:
+    """Paid by Payout, bob's money is pending until the sender clears it."""
     async with receiver.live.sessions() as session:
         assert await ledger.check(session) == []
-        return await ledger.balance(session, AccountKey("creator", "bob", "EUR"))
+        return await ledger.balance(session, AccountKey("pending", "bob", "EUR"))
 
 
 @pytest.fixture

@@ -85,12 +85,13 @@ async def books_hold(node: Node) -> None:
 
 
 def conserved(found: dict[str, int]) -> bool:
-    """funded + owed by instances = everything held + owed to instances, on one instance."""
+    """funded + owed by instances + cleared in = everything held + owed to instances + cleared out, on one instance."""
     def total(kind: str) -> int:
         return sum(amount for key, amount in found.items() if key.startswith(f"{kind}:"))
 
-    held = sum(total(kind) for kind in ("wallet", "creator", "fee", "escrow", "awaiting_peer", "in_flight"))
-    return -total("payin") - total("due_from") == held + total("due_to")
+    held = sum(total(kind) for kind in ("wallet", "creator", "pending", "fee", "escrow", "awaiting_peer",
+                                        "in_flight"))
+    return -total("payin") - total("due_from") - total("cleared_in") == held + total("due_to") + total("cleared_out")
 
 
 async def test_a_share_waits_for_an_agreement_and_is_paid_once_one_is_in_force(federation: Federation) -> None:
@@ -120,7 +121,7 @@ async def test_a_share_waits_for_an_agreement_and_is_paid_once_one_is_in_force(f
     assert awaited.total == 500
     on_a, on_b = await balances(a), await balances(b)
     assert on_a == {"payin:manual": -1000, "wallet:alice": 500, f"due_to:{b.host}": 500}
-    assert on_b == {"creator:bob": 500, f"due_from:{a.host}": -500}
+    assert on_b == {"pending:bob": 500, f"due_from:{a.host}": -500}
     assert {share.destination for share in await rows(a, Share)} == {AWAITED}
     for node in (a, b):
         await books_hold(node)
@@ -252,10 +253,10 @@ async def delivered(sender: Node, activity_id: str) -> bool:
 
 
 async def earned_from(receiver: Node, sender: Node) -> tuple[int, int]:
-    """bob's balance on `receiver`, and what `receiver` books `sender` as owing it."""
+    """bob's pending balance on `receiver` (paid by Payout), and what `receiver` books `sender` as owing it."""
     await books_hold(receiver)
     async with receiver.live.sessions() as session:
-        return (await ledger.balance(session, AccountKey("creator", "bob", "EUR")),
+        return (await ledger.balance(session, AccountKey("pending", "bob", "EUR")),
                 -await ledger.balance(session, AccountKey("due_from", sender.host, "EUR")))
 
 

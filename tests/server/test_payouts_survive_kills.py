@@ -488,14 +488,14 @@ def _assert_pairs_agree(processes: Processes, statements: dict[str, dict[str, An
 
 
 def _assert_every_cent(processes: Processes, statements: dict[str, dict[str, Any]]) -> None:
-    """Funded = wallets + creators + fees across the three, and each amount is the documented rule's."""
+    """Funded = wallets + creators (available or pending) + fees across the three, each amount the documented rule's."""
     parts = {name: {key: _units(value) for key, value in statement["conservation"].items() if key != "holds"}
              for name, statement in statements.items()}
     assert all(statement["conservation"]["holds"] for statement in statements.values())
     total = {key: sum(part[key] for part in parts.values()) for key in parts["a"]}
     assert total["owed_to_instances"] == total["owed_by_instances"]
     assert total["escrow"] == total["in_flight"] == 0
-    assert total["funded"] == total["wallets"] + total["creators"] + total["fees"] == 1699
+    assert total["funded"] == total["wallets"] + total["creators"] + total["pending"] + total["fees"] == 1699
     earned = {name: 0 for name in PEOPLE}
     for name in PEOPLE:
         donor = PEOPLE[name][0]
@@ -506,4 +506,4 @@ def _assert_every_cent(processes: Processes, statements: dict[str, dict[str, Any
         assert (parts[name]["wallets"], parts[name]["fees"]) == (wallet - share.spend, share.fee), name
         for other in PEOPLE:
             earned[other] += sum(share.shares.get(thing, 0) for thing in processes.things[other])
-    assert {name: part["creators"] for name, part in parts.items()} == earned
+    assert {name: part["creators"] + part["pending"] for name, part in parts.items()} == earned

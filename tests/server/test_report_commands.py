@@ -90,7 +90,8 @@ async def _close(sessions: async_sessionmaker[AsyncSession], period: Period, aut
             assert await sent_payouts.mark_sent(session, kind, payout.payout_id, after)
             await sent_payouts.settle(session, payout_id=payout.payout_id, host=payout.host, refused=[], now=after)
         await payouts.receive(session, payout_id=f"https://peer.example/p/{period.label}", source="peer.example",
-                              period=period.label, currency="EUR", creators={BOB: "bob"}, now=after,
+                              period=period.label, currency="EUR", credit_limit=100_000, creators={BOB: "bob"},
+                              now=after,
                               lines=[payouts.IncomingLine(BOB, f"{BOB}/things/1", 70, "EUR", 2)])
 
 
@@ -139,9 +140,10 @@ async def test_statements_print_each_instance_and_the_conservation_check(
     assert lines[2].split() == ["2026-01", "sent", "2.00", "EUR", "(settled:", "accepted", "2.00", "EUR,", "refused",
                                 "0.00", "EUR,", "in", "flight", "0.00", "EUR)", "received", "0.70", "EUR"]
     assert lines[3].split() == ["total", "2.00", "0.00", "0.70", "-1.30"]
-    assert lines[-1] == ("conservation: funded 10.00 EUR + owed by instances 0.70 EUR = wallets 4.00 EUR + creators "
-                         "2.70 EUR + fees 0.00 EUR + escrow 2.00 EUR + awaiting agreements 0.00 EUR + in flight "
-                         "0.00 EUR + owed to instances 2.00 EUR: holds")
+    assert lines[-1] == ("conservation: funded 10.00 EUR + owed by instances 0.70 EUR + cleared in 0.00 EUR = "
+                         "wallets 4.00 EUR + creators 2.00 EUR + pending 0.70 EUR + fees 0.00 EUR + escrow 2.00 EUR "
+                         "+ awaiting agreements 0.00 EUR + in flight 0.00 EUR + owed to instances 2.00 EUR + "
+                         "cleared out 0.00 EUR: holds")
 
     async with database(settings) as sessions, sessions() as session, session.begin():
         await ledger.post(session, kind="t", idempotency_key="stray", now=datetime.now(UTC), lines=[

@@ -107,7 +107,8 @@ async def test_three_instances_settle_a_period_and_conserve_every_cent(federatio
         async with site.node.live.sessions() as session:
             assert await ledger.check(session) == []
     funded = -sum(t.get("payin", 0) for t in totals)
-    held = sum(t.get(kind, 0) for t in totals for kind in ("wallet", "creator", "fee", "escrow", "in_flight"))
+    held = sum(t.get(kind, 0) for t in totals for kind in ("wallet", "creator", "pending", "fee", "escrow",
+                                                          "in_flight"))
     owed = sum(t.get("due_to", 0) + t.get("due_from", 0) for t in totals)
     assert funded == 2200 and held == funded and owed == 0
     assert [t.get("in_flight", 0) for t in totals] == [0, 0, 0]
@@ -115,7 +116,8 @@ async def test_three_instances_settle_a_period_and_conserve_every_cent(federatio
     expected = expected_shares(sites, note.id, label)
     assert sum(t.get("escrow", 0) for t in totals) == sum(shares[note.id] for shares in expected.values())
     for site, total in zip(sites, totals, strict=True):
-        assert total.get("creator", 0) == sum(shares.get(site.thing, 0) for shares in expected.values())
+        earned = total.get("creator", 0) + total.get("pending", 0)
+        assert earned == sum(shares.get(site.thing, 0) for shares in expected.values())
 
     for site in sites:
         site.node.clock.advance(days=200)
@@ -123,7 +125,7 @@ async def test_three_instances_settle_a_period_and_conserve_every_cent(federatio
     after = [await balances(site.node) for site in sites]
     assert sum(t.get("wallet", 0) for t in after) == 2200 - 1000 + sum(s[note.id] for s in expected.values())
     assert -sum(t.get("payin", 0) for t in after) == sum(
-        t.get(kind, 0) for t in after for kind in ("wallet", "creator", "fee", "escrow", "in_flight"))
+        t.get(kind, 0) for t in after for kind in ("wallet", "creator", "pending", "fee", "escrow", "in_flight"))
 
 
 async def _escrow_returned(sites: list[Site]) -> bool:

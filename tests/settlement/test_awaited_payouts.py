@@ -57,7 +57,7 @@ async def close(sessions: async_sessionmaker[AsyncSession], donors: dict[str, tu
 async def forward(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as session, session.begin():
         return await awaited_payouts.forward(session, host="peer.example", currency="EUR", now=LATER,
-                                             payout_id=lambda label, host: f"https://here.example/awaited/{label}/{host}")
+                                             payout_id=lambda label, host, round_: f"https://here.example/awaited/{label}/{host}")
 
 
 async def balance(sessions: async_sessionmaker[AsyncSession], kind: str, owner: str) -> int:

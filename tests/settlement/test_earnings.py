@@ -48,7 +48,7 @@ async def test_earnings_sum_every_source_per_period_and_thing(sessions: async_se
     async with sessions() as session, session.begin():
         await payouts.receive(session, payout_id="https://mecene.example/payouts/2026-10", source="mecene.example",
                               period="2026-10", currency="EUR", lines=[IncomingLine(BOB, ESSAY, 70, "EUR", 3)],
-                              creators={BOB: "bob"}, now=now)
+                              credit_limit=100_000, creators={BOB: "bob"}, now=now)
         assert await escrow.claim(session, author_uri=ZOE, username="zoe", now=now) == 200
 
     async with sessions() as session:

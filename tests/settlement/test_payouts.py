@@ -32,10 +32,11 @@ async def test_a_payout_is_credited_once_and_its_refusals_repeated(sessions: asy
         async with sessions() as session, session.begin():
             refused = await payouts.receive(session, payout_id="https://a.example/payouts/2026-10/b",
                                             source="a.example", period="2026-10", currency="EUR", lines=lines,
-                                            creators=CREATORS, now=NOW)
+                                            credit_limit=100_000, creators=CREATORS, now=NOW)
         assert refused == expected
     async with sessions() as session:
-        assert await balance(session, "creator", "bob") == 200
+        assert await balance(session, "pending", "bob") == 200
+        assert await balance(session, "creator", "bob") == 0
         assert await balance(session, "due_from", "a.example") == -200
         earned = await session.execute(select(Earning.thing_uri, Earning.amount, Earning.source))
         assert sorted(earned) == [("t1", 150, "a.example"), ("t2", 50, "a.example")]

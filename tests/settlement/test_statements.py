@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import escrow, flattrs, ledger, payouts, sent_payouts, statements, wallets
+from settlement import escrow, flattrs, ledger, payouts, positions, sent_payouts, statements, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
 from settlement.ledger import AccountKey
@@ -58,7 +58,7 @@ async def deliver(sender: Sessions, sender_host: str, receiver: Sessions, creato
         refusals = await payouts.receive(
             session, payout_id=payout.payout_id, source=sender_host, period=payout.period, currency="EUR",
             lines=[IncomingLine(line.creator, line.thing, line.amount, "EUR", line.flattrs) for line in lines],
-            creators=creators, now=AFTER)
+            credit_limit=100_000, creators=creators, now=AFTER)
     return [(refusal.creator, refusal.thing) for refusal in refusals]
 
 
@@ -98,11 +98,11 @@ async def test_the_two_sides_of_a_pair_agree_and_money_is_conserved(sessions: Se
     assert (mirror.host, mirror.owed_to, mirror.owed_by, mirror.net) == (HERE, 250, 300, 50)
     assert mirror.periods == [PeriodLine("2026-10", 250, "settled", 0, 250, 0, 300)]
     async with sessions() as a, other() as b:
-        assert await statements.owed_to(a, THERE, "EUR") == await statements.owed_by(b, HERE, "EUR") == 300
-        assert await statements.owed_by(a, THERE, "EUR") == await statements.owed_to(b, HERE, "EUR") == 250
+        assert await positions.owed_to(a, THERE, "EUR") == await positions.owed_by(b, HERE, "EUR") == 300
+        assert await positions.owed_by(a, THERE, "EUR") == await positions.owed_to(b, HERE, "EUR") == 250
         assert await ledger.check(a) == [] and await ledger.check(b) == []
 
-    assert here.conservation == Conservation("EUR", funded=900, wallets=0, creators=250, escrow=600, owed_to=300,
+    assert here.conservation == Conservation("EUR", funded=900, wallets=0, pending=250, escrow=600, owed_to=300,
                                              owed_by=250)
     assert here.conservation.holds and far.conservation.holds
     federation = here.conservation + far.conservation

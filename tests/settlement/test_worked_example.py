@@ -1,4 +1,4 @@
-"""docs/settlement.md's worked example, run for real: the close, the accepted payout, the escrow return.
+"""docs/settlement.md's worked example, run for real: the close, the accepted payout, the escrow return, the clearing.
 
 The balance tables are read from the document's `balances` blocks, so the
 document cannot drift from what the code books.
@@ -11,11 +11,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import escrow, flattrs, ledger, payouts, sent_payouts, statements, wallets
+from settlement import clearings, escrow, flattrs, ledger, payouts, positions, sent_payouts, statements, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
 from settlement.ledger import AccountKey
-from settlement.models import DonorClose, Earning, Share
+from settlement.models import Agreement, DonorClose, Earning, Share
 from settlement.money import Money, parse_amount
 from settlement.payouts import IncomingLine
 from settlement.periods import parse_period
@@ -29,6 +29,7 @@ THINGS = {"https://here.example/things/k3x9": BOB, "https://other.example/things
           "https://mastodon.example/users/zoe/statuses/113525045423398741": ZOE}
 CLOSED_AT = datetime(2026, 11, 1, 0, 5, tzinfo=UTC)
 RETURNED_AT = datetime(2027, 5, 1, tzinfo=UTC)
+CLEARED_AT = datetime(2027, 5, 3, 9, 30, tzinfo=UTC)
 
 
 def documented_balances() -> dict[str, dict[str, dict[AccountKey, int]]]:
@@ -69,8 +70,8 @@ async def balances(sessions: Sessions, accounts: set[AccountKey]) -> dict[Accoun
 async def test_the_worked_example_books_what_the_document_says(sessions: Sessions, other: Sessions) -> None:
     documented = documented_balances()
     assert set(documented) == {"here.example", "other.example"}
-    assert all(list(stages) == ["close", "accept", "return"] for stages in documented.values())
-    assert len(documented["here.example"]["close"]) == 7
+    assert all(list(stages) == ["close", "accept", "return", "clear"] for stages in documented.values())
+    assert len(documented["here.example"]["close"]) == 8
     here_accounts, other_accounts = set(documented["here.example"]["close"]), set(documented["other.example"]["close"])
     actual: dict[str, dict[str, dict[AccountKey, int]]] = {"here.example": {}, "other.example": {}}
 
@@ -106,7 +107,7 @@ async def test_the_worked_example_books_what_the_document_says(sessions: Session
         refused = await payouts.receive(
             session, payout_id=payout.payout_id, source="here.example", period="2026-10", currency="EUR",
             lines=[IncomingLine(line.creator, line.thing, line.amount, "EUR", line.flattrs) for line in lines],
-            creators={CAROL: "carol"}, now=CLOSED_AT)
+            credit_limit=100_000, creators={CAROL: "carol"}, now=CLOSED_AT)
     assert refused == []
     async with sessions() as session, session.begin():
         assert await sent_payouts.mark_sent(session, kind, payout.payout_id, CLOSED_AT)
@@ -120,11 +121,42 @@ async def test_the_worked_example_books_what_the_document_says(sessions: Session
                                                   period_length="monthly")
         assert report.total == returned
     await snapshot("return")
+    async with sessions() as here, other() as there:
+        assert await positions.owed_to(here, "other.example", "EUR") == await positions.owed_by(
+            there, "here.example", "EUR") == 162
 
+    await clear(sessions, other)
+    await snapshot("clear")
     assert actual == documented
     async with sessions() as here, other() as there:
-        assert await statements.owed_to(here, "other.example", "EUR") == await statements.owed_by(
-            there, "here.example", "EUR") == 162
         summary = await statements.conservation(here, "EUR") + await statements.conservation(there, "EUR")
-        assert (summary.funded, summary.held, summary.owed_to, summary.owed_by) == (1000, 1000, 162, 162)
+        assert (summary.funded, summary.held, summary.owed_to, summary.owed_by) == (1000, 1000, 0, 0)
+        assert summary.cleared_in == summary.cleared_out == 162
         assert await ledger.check(here) == [] and await ledger.check(there) == []
+
+
+async def clear(sessions: Sessions, other: Sessions) -> None:
+    """here.example's operator pays the 1.62 it owes by bank; other.example's operator confirms it arrived."""
+    uri, now = "https://here.example/clearings/c1", CLEARED_AT
+    async with sessions() as session, session.begin():
+        session.add(_agreement("other.example"))
+        await session.flush()
+        await clearings.record_paid(session, uri=uri, host="other.example", currency="EUR", amount=162,
+                                    reference="MECENE here.example 1", now=now)
+    async with other() as session, session.begin():
+        session.add(_agreement("here.example"))
+        await session.flush()
+        notified = await clearings.receive_notice(session, uri=uri, host="here.example", currency="EUR", amount=162,
+                                                  netted=0, reference="MECENE here.example 1", now=now)
+        assert await clearings.confirm(session, notified, "https://other.example/activities/a1", now) is not None
+    async with sessions() as session, session.begin():
+        assert await clearings.confirmed(session, host="other.example", uri=uri,
+                                         answer_id="https://other.example/activities/a1", now=now) is not None
+
+
+def _agreement(peer: str) -> Agreement:
+    """In force since October: what `mecene peers propose` and `accept` leave on each side."""
+    return Agreement(uri=f"https://{peer}/agreements/a", peer_host=peer, currency="EUR", state="in_force",
+                     proposed_by_us=False, credit_limit=100_000, peer_credit_limit=100_000,
+                     offer_activity_id=f"https://{peer}/activities/offer", created_at=OCTOBER.start,
+                     answered_at=OCTOBER.start)

@@ -1,0 +1,113 @@
+"""Clearings arriving from other Mecene instances: a debtor's notice that it paid us, and the answers to ours.
+
+Only an instance's own actor, the one its NodeInfo names, may notify or answer
+for it, as for payouts and agreements. A notice is read twice, its shape by
+`federation.clearing_vocab` and its amounts by the money code, and recorded
+to wait for our operator (`mecene clearing confirm|dispute`); one we cannot
+record (no agreement ever made in its currency, another clearing not
+finished, amounts that are no amounts) is answered by a Reject saying why,
+and changes nothing. An answer that names no clearing of ours waiting for one
+changes nothing, so one that comes late, twice or from another host is harmless.
+"""
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation import clearing_vocab
+from federation.clearing_vocab import InvalidClearing
+from federation.instances import InstanceDirectory
+from federation.models import RemoteActor
+from federation.outbox import new_activity_id, publish
+from federation.processing import Handler, Prefetch
+from federation.urls import InstanceUrls
+from federation.vocab import object_id
+from server.accounts import INSTANCE_ACTOR
+from server.events import event
+from settlement import clearings
+from settlement.clearings import ClearingError
+from settlement.money import MoneyError, parse_amount
+
+
+class ClearingHandlers:
+    def __init__(self, urls: InstanceUrls, directory: InstanceDirectory) -> None:
+        self._urls = urls
+        self._directory = directory
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"Clearing": self.on_notice, "Accept:Clearing": self.on_answer, "Reject:Clearing": self.on_answer}
+
+    def prefetchers(self) -> dict[str, Prefetch]:
+        return dict.fromkeys(self.handlers(), self.learn_sender)
+
+    async def learn_sender(self, activity: dict[str, Any]) -> None:
+        """Ask the sender's NodeInfo who its instance actor is, before the handler's transaction."""
+        actor = object_id(activity.get("actor"))
+        if actor is not None:
+            await self._directory.info(urlsplit(actor).netloc)
+
+    async def on_notice(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
+        host = await self._instance_of(session, activity)
+        if host is None:
+            return
+        try:
+            notice = clearing_vocab.read_notice(activity)
+            amount, netted = _amounts(notice)
+            clearing = await clearings.receive_notice(
+                session, uri=notice.id, host=host, currency=notice.currency, amount=amount, netted=netted,
+                reference=notice.reference, now=now)
+        except (InvalidClearing, ClearingError) as exc:
+            event("clearing_refused", host=host, activity=activity["id"], reason=exc.code)
+            await self._reject(session, activity, exc.code, now)
+            return
+        event("clearing", host=host, currency=clearing.currency, state=clearing.state, amount=clearing.amount,
+              by="peer")
+
+    async def on_answer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
+        """The creditor's confirmation or dispute of a notice of ours still waiting for one."""
+        host = await self._instance_of(session, activity)
+        if host is None:
+            return
+        try:
+            answer = clearing_vocab.read_answer(activity)
+        except InvalidClearing as exc:
+            event("clearing_refused", host=host, activity=activity["id"], reason=exc.code)
+            return
+        if answer.received:
+            moved = await clearings.confirmed(session, host=host, uri=answer.clearing_id, answer_id=activity["id"],
+                                              now=now)
+        else:
+            moved = await clearings.disputed(session, host=host, uri=answer.clearing_id, reason=answer.reason,
+                                             answer_id=activity["id"], now=now)
+        if moved is not None:
+            event("clearing", host=host, currency=moved.currency, state=moved.state, amount=moved.amount, by="peer")
+
+    async def _reject(self, session: AsyncSession, notice: dict[str, Any], reason: str, now: datetime) -> None:
+        reply = clearing_vocab.answer(new_activity_id(self._urls), self._urls.actor(INSTANCE_ACTOR), notice["actor"],
+                                      notice["id"], reason, now)
+        row = (await session.scalars(select(RemoteActor).where(RemoteActor.uri == notice["actor"]))).one()
+        await publish(session, sender=INSTANCE_ACTOR, activity=reply, inboxes=[row.shared_inbox or row.inbox],
+                      now=now)
+
+    async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
+        """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""
+        actor = str(activity.get("actor"))
+        host = urlsplit(actor).netloc
+        known = await self._directory.known(session, host)
+        if known is None or not known.mecene or known.instance_actor != actor:
+            event("clearing_refused", host=host, activity=activity.get("id"), reason="not_an_instance_actor")
+            return None
+        return host
+
+
+def _amounts(notice: clearing_vocab.Notice) -> tuple[int, int]:
+    """The cash and the netted amount in minor units; a zero payment clears nothing and is no notice."""
+    try:
+        amount = parse_amount(notice.amount, notice.currency).amount
+        netted = parse_amount(notice.netted, notice.currency, allow_zero=True).amount
+    except MoneyError as exc:
+        raise InvalidClearing("invalid_amount", str(exc)) from None
+    return amount, netted

@@ -1,0 +1,74 @@
+"""`mecene --help` and a mistyped argument answer without importing the server, and a command imports only what it uses.
+
+Each check runs in a fresh interpreter, as `mecene` does, and asks it which
+of the heavy modules it loaded: importing the instance takes a second or more,
+which every `mecene` process used to pay before printing its help.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cli_process import ROOT
+
+#: What opening an instance or serving it imports; `--help` needs none of them.
+INSTANCE = ("server.wiring", "server.instance", "server.db", "sqlalchemy", "aiohttp", "cryptography", "alembic")
+#: What only `mecene serve` needs: the web application, its pages and their templates.
+WEB = ("server.app", "server.web.routes", "aiohttp.web", "aiohttp_jinja2", "jinja2")
+
+#: `mecene` with every command's help, then with an unknown option after each; both stop before running anything.
+EVERY_PARSE = """
+import argparse, contextlib, io
+from server.cli.main import build_parser, main
+
+def paths(parser, prefix):
+    yield prefix
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from paths(child, [*prefix, name])
+
+statuses = []
+for path in paths(build_parser(), []):
+    for argv in ([*path, "--help"], [*path, "--no-such-option"]):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            try:
+                main(argv)
+            except SystemExit as exc:
+                statuses.append(exc.code)
+print(statuses.count(0), statuses.count(2))
+"""
+
+
+def loaded(code: str, modules: tuple[str, ...], data_dir: Path) -> tuple[str, list[str]]:
+    """What `code` printed last, and which of `modules` it left imported, run as a new `mecene` process would be."""
+    report = f"import json, sys\nprint(json.dumps([name for name in {modules!r} if name in sys.modules]))"
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("MECENE_")}
+    environ.update(MECENE_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", f"{code}\n{report}"], env=environ, cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    *printed, imported = done.stdout.strip().splitlines()
+    return (printed[-1] if printed else ""), json.loads(imported)
+
+
+def test_help_and_argument_errors_import_no_instance(tmp_path: Path) -> None:
+    printed, imported = loaded(EVERY_PARSE, INSTANCE + WEB, tmp_path)
+    helped, refused = map(int, printed.split())
+    assert helped == refused > 40
+    assert imported == []
+
+
+def test_config_show_opens_no_instance(tmp_path: Path) -> None:
+    printed, imported = loaded('from server.cli.main import main\nassert main(["config", "show"]) == 0',
+                               INSTANCE + WEB, tmp_path)
+    assert printed == ""
+    assert imported == []
+
+
+def test_a_command_on_the_instance_leaves_the_web_application_alone(tmp_path: Path) -> None:
+    code = 'from server.cli.main import main\nassert main(["init"]) == 0\nassert main(["user", "list"]) == 0'
+    _, imported = loaded(code, ("server.wiring", *WEB), tmp_path)
+    assert imported == ["server.wiring"]
