@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from agreement_helper import agree
 from api_client import account
-from federation import agreement_vocab, flattr_vocab, payout_vocab
+from federation import agreement_vocab, clearing_vocab, flattr_vocab, payout_vocab
 from federation.outbox import publish
 from federation_harness import Federation, Node, eventually
 from plain_peer import PlainPeer
@@ -19,7 +20,7 @@ from server.accounts import INSTANCE_ACTOR
 from server.models import ReceivedFlattr
 from server.settling.agreement_inbox import settled_terms
 from server.settling.sending import claim_payout_id
-from settlement.models import Agreement
+from settlement.models import Agreement, Clearing
 from settlement.money import Money, format_amount, parse_amount
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
@@ -139,3 +140,35 @@ async def test_a_server_takes_the_documented_offer(federation: Federation) -> No
             "offered", 50000, "DE89370400440532013000")
 
     await eventually(offered, what="the documented Offer kept, waiting for the operator")
+
+
+def test_the_documented_clearing_and_its_answer_are_what_the_code_reads_and_builds() -> None:
+    doc = examples()
+    assert doc["clearing_context"] == clearing_vocab.CONTEXT
+    a, b = "https://a.example/users/instance", "https://b.example/users/instance"
+    notice, accept = doc["clearing"], doc["clearing_accept"]
+    read = clearing_vocab.read_notice(notice)
+    assert (read.currency, read.amount, read.netted, read.reference) == ("EUR", "120.00", "30.00", "MECENE a.example 3")
+    assert clearing_vocab.notice(a, b, read, datetime(2026, 12, 1, 10, tzinfo=UTC)) == notice
+    assert clearing_vocab.read_answer(accept) == clearing_vocab.Answer(notice["id"], True, None)
+    assert clearing_vocab.answer(accept["id"], b, a, notice["id"], None,
+                                 datetime(2026, 12, 3, 8, 15, tzinfo=UTC)) == accept
+
+
+async def test_a_server_keeps_the_documented_clearing_for_its_operator(federation: Federation) -> None:
+    a, b = await federation.start("a"), await federation.start("b")
+    await agree(a, b)
+    text = json.dumps(examples()["clearing"]).replace("https://a.example", a.base_url)
+    notice = json.loads(text.replace("https://b.example", b.base_url))
+    async with a.live.sessions() as session, session.begin():
+        await publish(session, sender=INSTANCE_ACTOR, activity=notice, inboxes=[f"{b.base_url}/users/instance/inbox"],
+                      now=a.live.clock())
+    a.live.delivery.wakeup.set()
+
+    async def notified() -> bool:
+        async with b.live.sessions() as session:
+            found = await session.scalar(select(Clearing))
+        return found is not None and (found.state, found.amount, found.netted, found.reference) == (
+            "notified", 12000, 3000, "MECENE a.example 3")
+
+    await eventually(notified, what="the documented Clearing kept, waiting for the operator")
