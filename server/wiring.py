@@ -30,6 +30,7 @@ from server.settling.agreement_inbox import AgreementHandlers
 from server.settling.clearing_inbox import ClearingHandlers
 from server.settling.flattr_inbox import ReceivedFlattrHandlers
 from server.settling.payout_inbox import PayoutHandlers
+from server.settling.statement_exchange import StatementHandlers
 
 
 def build_instance(settings: Settings, clock: Clock = system_clock, port: int | None = None) -> Instance:
@@ -51,14 +52,16 @@ def build_instance(settings: Settings, clock: Clock = system_clock, port: int | 
     payouts = PayoutHandlers(urls, directory)
     agreements = AgreementHandlers(urls, directory)
     clearings = ClearingHandlers(urls, directory)
+    statements = StatementHandlers(directory)
     bot = BotHandlers(urls, settings.instance.bot_username, settings.instance.currency)
     follows = FollowHandlers(urls, actors)
     flattrs = ReceivedFlattrHandlers(urls, settings.settlement.period)
     handlers = {**follows.handlers(), **flattrs.handlers(), **payouts.handlers(), **agreements.handlers(),
-                **clearings.handlers(), **bot.handlers()}
+                **clearings.handlers(), **statements.handlers(), **bot.handlers()}
     processor = InboxProcessor(sessions, handlers, clock, after_commit=_wake(delivery.wakeup, bot.wakeup),
                                prefetchers={**follows.prefetchers(), **payouts.prefetchers(),
-                                            **agreements.prefetchers(), **clearings.prefetchers()},
+                                            **agreements.prefetchers(), **clearings.prefetchers(),
+                                            **statements.prefetchers()},
                                retry_base=timedelta(seconds=settings.federation.inbox_retry_base_seconds))
     inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set, acts_on=processor.acts_on,
                                answers_copies=payouts.answers_copies)

@@ -39,6 +39,8 @@ WE_CONFIRM = CLEARING_STATES.move("notified", "confirmed")
 THEY_CONFIRM = CLEARING_STATES.move("paid", "confirmed")
 WE_DISPUTE = CLEARING_STATES.move("notified", "disputed")
 THEY_DISPUTE = CLEARING_STATES.move("paid", "disputed")
+CONFIRMED = WE_CONFIRM.target
+DISPUTED = WE_DISPUTE.target
 
 #: Why a clearing is refused or disputed.
 NO_AGREEMENT = "no_agreement"

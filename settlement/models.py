@@ -434,3 +434,33 @@ class Clearing(Base):
 Index("uq_stl_clearings_open", Clearing.peer_host, Clearing.currency, unique=True,
       sqlite_where=Clearing.state.in_(OPEN_CLEARING_STATES),
       postgresql_where=Clearing.state.in_(OPEN_CLEARING_STATES))
+
+
+class StatementSent(Base):
+    """Our statement of one period to one peer in one currency: sent once."""
+
+    __tablename__ = "stl_statements_sent"
+    __table_args__ = (UniqueConstraint("period", "peer_host", "currency"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16))
+    peer_host: Mapped[str] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    activity_id: Mapped[str] = mapped_column(String(2048))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StatementCheck(Base):
+    """A peer's statement compared with our books: `agree`, or `differ` with the lines that differ."""
+
+    __tablename__ = "stl_statement_checks"
+    __table_args__ = (Index("ix_stl_statement_checks_peer", "peer_host", "currency", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    period: Mapped[str] = mapped_column(String(16))
+    peer_host: Mapped[str] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    result: Mapped[str] = mapped_column(String(8))
+    differences: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)

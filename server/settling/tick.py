@@ -20,6 +20,7 @@ from server.settling.alias_claims import claim_by_alias
 from server.settling.closing import close_period, due_periods, forward_awaiting, release_escrow
 from server.settling.link_claims import claim_all
 from server.settling.sending import send_payouts
+from server.settling.statement_exchange import send_statements
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ async def settlement_tick(instance: Instance, check_aliases: bool = True) -> Non
                  report.spent, report.payouts)
     await forward_awaiting(instance)
     await send_payouts(instance)
+    await send_statements(instance)
     returned = await release_escrow(instance)
     if returned:
         log.info("escrow returned to donors: %d minor units", returned)

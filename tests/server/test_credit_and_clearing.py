@@ -10,6 +10,7 @@ the two sides agree at every step.
 """
 
 from collections.abc import Awaitable
+from functools import partial
 
 from sqlalchemy import select
 from test_payouts_between_peers import (
@@ -34,7 +35,7 @@ from server.accounts import INSTANCE_ACTOR
 from server.refusal import Refusal
 from settlement import clearings, statements
 from settlement.destinations import HELD
-from settlement.models import AwaitedPayout, Clearing, Payout, ReceivedPayout, Share
+from settlement.models import AwaitedPayout, Clearing, Payout, ReceivedPayout, Share, StatementCheck
 from settlement.money import Money, format_amount
 from settlement.sent_payouts import SETTLED
 
@@ -102,6 +103,9 @@ async def test_a_line_past_the_credit_limit_waits_for_a_clearing_and_then_is_pai
     assert on_b == {"creator:bob": first, "pending:bob": held, f"due_from:{a.host}": -held,
                     f"cleared_in:{a.host}": -first}
     await in_federation(a, b)
+    for node, peer in ((a, b), (b, a)):
+        await eventually(partial(_checked, node, peer), what=f"{node.name} checks {peer.name}'s statement")
+        assert {check.result for check in await rows(node, StatementCheck)} == {"agree"}
 
 
 async def test_a_disputed_transfer_moves_nothing_and_a_stranger_cannot_notify(federation: Federation) -> None:
@@ -138,6 +142,10 @@ async def test_a_disputed_transfer_moves_nothing_and_a_stranger_cannot_notify(fe
 
 async def _is(value: Awaitable[object], expected: object) -> bool:
     return await value == expected
+
+
+async def _checked(node: Node, peer: Node) -> bool:
+    return any(check.peer_host == peer.host for check in await rows(node, StatementCheck))
 
 
 async def _all_settled(node: Node) -> bool:

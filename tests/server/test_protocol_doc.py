@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from agreement_helper import agree
 from api_client import account
-from federation import agreement_vocab, clearing_vocab, flattr_vocab, payout_vocab
+from federation import agreement_vocab, clearing_vocab, flattr_vocab, payout_vocab, statement_vocab
 from federation.outbox import publish
 from federation_harness import Federation, Node, eventually
 from plain_peer import PlainPeer
@@ -172,3 +172,13 @@ async def test_a_server_keeps_the_documented_clearing_for_its_operator(federatio
             "notified", 12000, 3000, "MECENE a.example 3")
 
     await eventually(notified, what="the documented Clearing kept, waiting for the operator")
+
+
+def test_the_documented_statement_is_what_the_code_reads_and_builds() -> None:
+    example = examples()["statement"]
+    assert example["@context"] == statement_vocab.CONTEXT
+    read = statement_vocab.read_statement(example)
+    assert (read.period, read.owed_to, read.owed_by, len(read.payouts), len(read.clearings)) == (
+        "2026-11", "30.00", "12.40", 2, 1)
+    assert statement_vocab.statement("https://a.example/users/instance", "https://b.example/users/instance",
+                                     read) == example
