@@ -104,11 +104,6 @@ async def lines_of(session: AsyncSession, payout: Any) -> list[PayoutLine]:
     return await payouts.share_lines(session, payout.period, payout.host, AWAITED)
 
 
-def escrow_owner(payout: object, line: PayoutLine) -> str:
-    """A refused line is held for its own creator, as a period payout's is."""
-    return line.creator
-
-
 async def settle_shares(session: AsyncSession, payout: Any, back: Sequence[PayoutLine], now: datetime) -> None:
     """Refused lines' shares go to escrow for their creators; the rest are settled."""
     for line in back:

@@ -87,7 +87,7 @@ async def share_lines(session: AsyncSession, period: str, host: str, destination
 
 
 def escrow_owner(payout: object, line: PayoutLine) -> str:
-    """A refused line of a period payout is held for its own creator."""
+    """A refused line of a period payout, or of an awaited one, is held for its own creator."""
     return line.creator
 
 

@@ -73,7 +73,7 @@ PERIOD = SentKind(Payout, PAYOUT_STATES, "payout_settled", "settled", "payout", 
 CLAIM = SentKind(ClaimPayout, CLAIM_PAYOUT_STATES, "claim_settled", "claim_settled", "claim payout",
                  claim_payouts.lines_of, claim_payouts.escrow_owner, claim_payouts.settle_shares, None)
 AWAITED = SentKind(AwaitedPayout, AWAITED_PAYOUT_STATES, "awaited_settled", "awaited_settled", "awaited payout",
-                   awaited_payouts.lines_of, awaited_payouts.escrow_owner, awaited_payouts.settle_shares,
+                   awaited_payouts.lines_of, payouts.escrow_owner, awaited_payouts.settle_shares,
                    awaited_payouts.AWAITED)
 KINDS = (PERIOD, CLAIM, AWAITED)
 SETTLED = PERIOD.settle()[1]
