@@ -5,7 +5,15 @@ import contextlib
 
 
 async def sleep_until_woken(event: asyncio.Event, timeout: float) -> None:
-    """Clear `event`, then wait until it is set again or `timeout` seconds pass."""
+    """Clear `event`, then wait until it is set again or `timeout` seconds pass.
+
+    Not `asyncio.wait_for`: on Python 3.11 it waits for the event in a task of
+    its own, and when the worker is cancelled in the loop turn that task ends
+    (the event was set just before a stopping server cancels its workers), it
+    returns as if woken instead of raising. The worker then polls on, and the
+    shutdown awaiting it never ends. `asyncio.timeout` never loses a cancellation.
+    """
     event.clear()
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=timeout)
+        async with asyncio.timeout(timeout):
+            await event.wait()

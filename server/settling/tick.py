@@ -57,7 +57,8 @@ class SettlementWorker:
         """
         self._stopping = True
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), STOP_GRACE_SECONDS)
+            async with asyncio.timeout(STOP_GRACE_SECONDS):
+                await self._idle.wait()
 
     async def _round(self) -> None:
         await self.wakeup.wait()
