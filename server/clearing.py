@@ -25,9 +25,9 @@ from server.events import event
 from server.instance import Instance
 from server.peering import checked_currency, instance_actor, peer_host
 from server.refusal import Kind, Refusal
-from settlement import agreements, clearings, positions
+from settlement import agreements, clearings, peer_statements, positions
 from settlement.clearings import ClearingError
-from settlement.models import Agreement, Clearing
+from settlement.models import Agreement, Clearing, StatementCheck
 from settlement.money import Money, MoneyError, format_amount, parse_amount
 
 #: A debtor is told to clear once it owes this share of the credit limit its peer set, or at each month's end.
@@ -51,6 +51,8 @@ class Standing:
     #: The reference our operator's transfer should carry.
     reference: str
     unfinished: Clearing | None
+    #: What the peer's latest statement showed against our books, once one came.
+    statement: StatementCheck | None = None
 
     @property
     def to_pay(self) -> int:
@@ -74,14 +76,15 @@ async def standings(instance: Instance) -> list[Standing]:
         for agreement in await agreements.listed(session):
             if agreement.answered_at is not None and agreement.state in (agreements.IN_FORCE, agreements.ENDED):
                 latest.setdefault((agreement.peer_host, agreement.currency), agreement)
+        checks = await peer_statements.latest_checks(session)
         found = []
         for (host, currency), agreement in sorted(latest.items()):
             position = await positions.position(session, host, currency)
-            count = await clearings.count_with(session, host, currency)
-            found.append(Standing(host, currency, position.owed_to, position.owed_by,
-                                  _payment_text(agreement), agreement.peer_credit_limit,
-                                  reference(instance, count + 1), await clearings.open_clearing(session, host,
-                                                                                              currency)))
+            number = await clearings.count_with(session, host, currency) + 1
+            found.append(Standing(host, currency, position.owed_to, position.owed_by, _payment_text(agreement),
+                                  agreement.peer_credit_limit, reference(instance, number),
+                                  await clearings.open_clearing(session, host, currency),
+                                  checks.get((host, currency))))
     return found
 
 

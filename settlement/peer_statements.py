@@ -113,10 +113,10 @@ async def record_check(session: AsyncSession, *, activity_id: str, label: str, h
         "checked_at": now})
 
 
-async def unsent(session: AsyncSession, label: str) -> list[tuple[str, str]]:
-    """(peer, currency) of every agreement ever in force that has not had our statement of `label` yet."""
+async def unsent(session: AsyncSession, label: str, ended: datetime) -> list[tuple[str, str]]:
+    """(peer, currency) of every agreement in force before the period `label` `ended`, not sent its statement yet."""
     agreed = await session.execute(select(Agreement.peer_host, Agreement.currency).distinct().where(
-        Agreement.answered_at.is_not(None), Agreement.state.in_((IN_FORCE, ENDED))))
+        Agreement.answered_at < ended, Agreement.state.in_((IN_FORCE, ENDED))))
     sent = set(await session.execute(select(StatementSent.peer_host, StatementSent.currency).where(
         StatementSent.period == label)))
     return sorted((host, currency) for host, currency in agreed if (host, currency) not in sent)

@@ -1,7 +1,10 @@
-"""`mecene`, the command line: `main` parses arguments, one module per family of commands does the work.
+"""`mecene`, the command line: `main` parses arguments, one pair of modules per family of commands does the work.
 
-`paths` (where the instance lives) and `shared` (the command error, an opened
-instance) import nothing else of the CLI, so the command modules never import
-`main`, which imports them all. Nothing outside this package imports it but
-`server.cli.__main__` and the `mecene` script.
+`X_parser` declares a family's arguments and help and imports nothing of the
+server; `X_commands` runs them and is imported by the parser's run function
+only when one of its commands runs. `paths` (where the instance lives),
+`errors` (the command error) and `shared` (an opened instance) import nothing
+else of the CLI, so no module imports `main`, which imports every parser.
+Nothing outside this package imports it but `server.cli.__main__` and the
+`mecene` script.
 """

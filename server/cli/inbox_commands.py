@@ -1,18 +1,9 @@
 """`mecene inbox`: the activities received and not processed, the failed ones, and trying one again."""
 
-from typing import Any
-
 from config.settings import Settings
 from federation import inbox_queue
-from server.cli.paths import settings_of
-from server.cli.shared import CommandError, opened
-
-
-def add_inbox_commands(sub: Any) -> None:
-    inbox = sub.add_parser("inbox", help="received activities waiting to be processed, and the failed ones")
-    inbox.add_argument("--failed", action="store_true", help="list failed items only")
-    inbox.add_argument("--retry", type=int, metavar="ID", help="try a failed item again")
-    inbox.set_defaults(run=lambda a: inbox_items(settings_of(a), a.failed, a.retry))
+from server.cli.errors import CommandError
+from server.cli.shared import opened
 
 
 async def inbox_items(settings: Settings, failed_only: bool, retry_id: int | None) -> int:

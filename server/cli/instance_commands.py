@@ -1,22 +1,16 @@
-"""The instance's own commands: init, serve, accounts, configuration, the delivery queue, follows."""
+"""The instance's own commands: init, accounts, the delivery queue, follows."""
 
-import json
-import logging
 import sys
 from pathlib import Path
-
-from aiohttp import web
 
 from config.settings import Settings, load
 from federation import delivery_queue
 from federation.errors import FederationError
-from server import logs
 from server.accounts import AccountError, create_user, list_users
-from server.app import create_app
-from server.cli.shared import CommandError, opened
+from server.cli.errors import CommandError
+from server.cli.shared import opened
 from server.social import follow_account
 from server.storable import is_row_id
-from server.wiring import build_instance
 
 
 async def init(data_dir: Path, domain: str) -> int:
@@ -41,17 +35,6 @@ async def init(data_dir: Path, domain: str) -> int:
     return 0
 
 
-def serve(settings: Settings, host: str | None, port: int | None) -> int:
-    listen_host, listen_port = host or settings.server.host, port or settings.server.port
-    instance = build_instance(settings, port=listen_port)
-    logs.configure(settings.server.log_format)
-    print(f"Mecene serving {settings.base_url} on http://{listen_host}:{listen_port}/", flush=True)
-    access_log = logging.getLogger("aiohttp.access") if settings.server.access_log else None
-    web.run_app(create_app(instance), host=listen_host, port=listen_port, print=None, access_log=access_log,
-                access_log_format=logs.ACCESS_FORMAT)
-    return 0
-
-
 async def user_add(settings: Settings, name: str, display_name: str, admin: bool = False) -> int:
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         try:
@@ -71,15 +54,6 @@ async def user_list(settings: Settings) -> int:
         print(f"{user.username}\t{instance.urls.actor(user.username)}\t{user.created_at:%Y-%m-%d}")
     if not users:
         print("No accounts yet: create one with `mecene user add NAME`.", file=sys.stderr)
-    return 0
-
-
-def config_show(settings: Settings) -> int:
-    for section, values in settings.as_dict().items():
-        print(f"[{section}]")
-        for key, value in values.items():
-            print(f"{key} = {json.dumps(value)}")
-        print()
     return 0
 
 

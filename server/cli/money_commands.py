@@ -10,7 +10,8 @@ from sqlalchemy import select
 from config.settings import Settings
 from server import things
 from server.bot import codes
-from server.cli.shared import CommandError, opened
+from server.cli.errors import CommandError
+from server.cli.shared import opened
 from server.donations import donor_view
 from server.flattring import flattr_url
 from server.instance import Instance

@@ -7,7 +7,7 @@ input with `--stdin` for scripts.
 
 import getpass
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 from sqlalchemy import delete, update
 
@@ -15,24 +15,10 @@ from common.sql import rowcount
 from config.settings import Settings
 from federation import domain_blocks
 from federation.domain_blocks import InvalidBlock
-from server.cli.paths import settings_of
-from server.cli.shared import CommandError, opened
+from server.cli.errors import CommandError
+from server.cli.shared import opened
 from server.models import User, WebSession
 from server.web.passwords import PasswordError, check_strength, hash_password
-
-
-def add_block_commands(sub: Any) -> None:
-    blocks = sub.add_parser("block", help="domains this instance refuses to federate with").add_subparsers(
-        dest="action", required=True)
-    add = blocks.add_parser("add", help="refuse a domain's activities and stop delivering to it")
-    add.add_argument("domain", help="example.com (with its subdomains) or example.com:8443 (that port only)")
-    add.add_argument("--reason", default="", help="why, for the other operators")
-    add.set_defaults(run=lambda a: block_add(settings_of(a), a.domain, a.reason))
-    remove = blocks.add_parser("remove", help="federate with a blocked domain again")
-    remove.add_argument("domain")
-    remove.set_defaults(run=lambda a: block_remove(settings_of(a), a.domain))
-    blocks.add_parser("list", help="the blocked domains").set_defaults(run=lambda a: block_list(settings_of(a)))
-
 
 
 def read_password(from_stdin: bool, stdin: TextIO = sys.stdin) -> str:

@@ -10,48 +10,12 @@ from typing import Any
 
 from config.settings import Settings
 from server import peering
-from server.cli.paths import settings_of
 from server.cli.shared import opened
 from server.peering import Listed, Typed, limit_text
 from settlement import agreements
 
 COLUMNS = ("host", "currency", "state", "proposed by", "our limit", "their limit", "we are paid at",
            "they are paid at", "since")
-
-
-def add_peer_commands(sub: Any) -> None:
-    peers = sub.add_parser("peers", help="agreements with other Mecene instances").add_subparsers(
-        dest="action", required=True)
-    propose = peers.add_parser("propose", help="offer another Mecene instance an agreement on your terms")
-    _terms_arguments(propose)
-    propose.set_defaults(run=lambda a: propose_agreement(settings_of(a), a))
-    accept = peers.add_parser("accept", help="accept the agreement another instance offered, on your terms")
-    _terms_arguments(accept)
-    accept.set_defaults(run=lambda a: accept_agreement(settings_of(a), a))
-    decline = peers.add_parser("decline", help="decline the agreement another instance offered")
-    _host_arguments(decline)
-    decline.set_defaults(run=lambda a: decline_agreement(settings_of(a), a.host, a.currency))
-    end = peers.add_parser("end", help="end an agreement (no new payouts; what is owed stays owed), or withdraw "
-                                       "your proposal")
-    _host_arguments(end)
-    end.set_defaults(run=lambda a: end_agreement(settings_of(a), a.host, a.currency))
-    peers.add_parser("list", help="every agreement, its state and both sides' terms").set_defaults(
-        run=lambda a: list_agreements(settings_of(a)))
-
-
-def _host_arguments(parser: Any) -> None:
-    parser.add_argument("host", help="the other instance: example.org, or example.org:8443")
-    parser.add_argument("--currency", help="ISO 4217 code (default: this instance's currency)")
-
-
-def _terms_arguments(parser: Any) -> None:
-    _host_arguments(parser)
-    parser.add_argument("--credit-limit", required=True, metavar="AMOUNT",
-                        help='the most the other instance may owe you, e.g. "500.00" (0: nothing)')
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--iban", help="the IBAN the other instance pays you at (with --holder)")
-    where.add_argument("--instructions", help="how the other instance pays you, when not to an IBAN")
-    parser.add_argument("--holder", help="the name of the IBAN's account holder")
 
 
 def _typed(settings: Settings, args: Any) -> Typed:

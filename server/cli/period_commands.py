@@ -4,7 +4,8 @@ import sys
 from typing import TextIO
 
 from config.settings import Settings
-from server.cli.shared import CommandError, opened
+from server.cli.errors import CommandError
+from server.cli.shared import opened
 from server.settling.closing import classifier, close_period, closer
 from settlement.closing import BUSY, PeriodStillOpen
 from settlement.destinations import AWAITING, ESCROW, LOCAL, PAYOUT

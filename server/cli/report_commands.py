@@ -6,13 +6,11 @@ identity) prints it and fails with a `CommandError` (exit status 1), so a cron
 job or a script notices.
 """
 
-from typing import Any
-
 from sqlalchemy import func, select
 
 from config.settings import Settings
-from server.cli.paths import settings_of
-from server.cli.shared import CommandError, opened
+from server.cli.errors import CommandError
+from server.cli.shared import opened
 from settlement import awaited_payouts, escrow, ledger, statements
 from settlement.ledger import UNBALANCED
 from settlement.models import Entry, Transaction
@@ -20,24 +18,6 @@ from settlement.money import Money, format_amount
 from settlement.statements import Conservation, PeriodLine, Statement
 
 COLUMNS = ("owed to them", "in flight", "owed by them", "net")
-
-
-def add_report_commands(sub: Any) -> None:
-    ledger_parser = sub.add_parser("ledger", help="the double-entry ledger").add_subparsers(
-        dest="action", required=True)
-    ledger_parser.add_parser("check", help="prove that every transaction balances per currency").set_defaults(
-        run=lambda a: ledger_check(settings_of(a)))
-
-    report = sub.add_parser("statements", help="what this instance owes each other instance and is owed, per period")
-    report.set_defaults(run=lambda a: statements_report(settings_of(a)))
-
-    escrow_parser = sub.add_parser("escrow", help="money held for creators whose server has no Mecene").add_subparsers(
-        dest="action", required=True)
-    escrow_parser.add_parser("list", help="what escrow holds, per author, and when it returns").set_defaults(
-        run=lambda a: escrow_list(settings_of(a)))
-    escrow_parser.add_parser("release", help="return to the donors what has passed its claim window").set_defaults(
-        run=lambda a: escrow_release(settings_of(a)))
-
 
 
 async def ledger_check(settings: Settings) -> int:

@@ -1,4 +1,8 @@
-"""What every `mecene` command shares: the error it stops with and the instance it opens."""
+"""What the commands that act on an instance share: the instance, opened for the length of a command.
+
+The `*_commands` modules import it, never a `*_parser` one: it imports the
+whole instance, which `mecene --help` and a mistyped argument must not wait for.
+"""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -6,10 +10,6 @@ from contextlib import asynccontextmanager
 from config.settings import Settings
 from server.instance import Instance
 from server.wiring import build_instance
-
-
-class CommandError(Exception):
-    """A command could not do what was asked; the message says why, for the operator."""
 
 
 @asynccontextmanager

@@ -1,7 +1,7 @@
 """Each period's statements between peers: ours sent to every peer we ever agreed with, theirs checked on arrival.
 
 After a period ends and is closed, the settlement tick sends every peer with an agreement
-(in force or ended: what is owed stays owed) one signed `Statement` per
+made before it ended (in force or ended since: what is owed stays owed) one signed `Statement` per
 currency of what our books say (`settlement.peer_statements`), once: the row
 recording it is written in the transaction that queues it. A peer's
 statement, from its instance actor only, is compared with our books and the
@@ -30,7 +30,7 @@ from server.settling.closing import due_periods
 from settlement import peer_statements
 from settlement.money import Money, MoneyError, format_amount, parse_amount
 from settlement.peer_statements import Books
-from settlement.periods import period_of
+from settlement.periods import Period, period_of
 
 
 def statement_id(instance: Instance, label: str, host: str, currency: str) -> str:
@@ -43,21 +43,21 @@ async def send_statements(instance: Instance) -> int:
     Sent once that period is closed here (or had nothing to close): a close
     still to run would change what the statement says.
     """
-    label = await _ended_period(instance)
-    if label is None:
+    ended = await _ended_period(instance)
+    if ended is None:
         return 0
     async with instance.sessions() as session:
-        due = await peer_statements.unsent(session, label)
-    return sum([await _send(instance, label, host, currency) for host, currency in due])
+        due = await peer_statements.unsent(session, ended.label, ended.end)
+    return sum([await _send(instance, ended.label, host, currency) for host, currency in due])
 
 
-async def _ended_period(instance: Instance) -> str | None:
+async def _ended_period(instance: Instance) -> Period | None:
     """The period before the current one, once its close delay has passed and no close is still to run."""
     options = instance.settings.settlement
     ended = period_of(instance.current_period().start - timedelta(microseconds=1), options.period)
     if instance.clock() < ended.end + timedelta(minutes=options.close_delay_minutes) or await due_periods(instance):
         return None
-    return ended.label
+    return ended
 
 
 async def _send(instance: Instance, label: str, host: str, currency: str) -> int:
