@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import list_currencies
+
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
 ENV_PREFIX = "MECENE_"
 
@@ -31,6 +33,8 @@ class InstanceSettings:
     domain: str
     name: str
     currency: str
+    #: Currencies our creators may be paid in: ours, and those of the peers we let pay them in theirs.
+    accepted_currencies: tuple[str, ...]
     bot_username: str
     link_code_minutes: int
     open_registrations: bool
@@ -134,9 +138,17 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
     if path is not None:
         _merge(raw, _read_toml(path), origin=str(path))
     _merge(raw, _from_environ(os.environ if environ is None else environ), origin="environment")
-    settings = Settings(**{name: _build(cls, name, raw[name]) for name, cls in SECTIONS.items()})
+    settings = _with_own_currency(Settings(**{name: _build(cls, name, raw[name]) for name, cls in SECTIONS.items()}))
     _validate(settings)
     return settings
+
+
+def _with_own_currency(settings: Settings) -> Settings:
+    """No accepted currencies given means ours alone: a default that follows `instance.currency` wherever it is set."""
+    if settings.instance.accepted_currencies:
+        return settings
+    instance = dataclasses.replace(settings.instance, accepted_currencies=(settings.instance.currency,))
+    return dataclasses.replace(settings, instance=instance)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -192,6 +204,8 @@ def _coerce(key: str, kind: Any, value: Any) -> Any:
         if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
             return int(value)
         raise ConfigError(key, f"expected a whole number, got {value!r}")
+    if kind == tuple[str, ...]:
+        return _codes(key, value)
     if kind is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
@@ -202,6 +216,15 @@ def _coerce(key: str, kind: Any, value: Any) -> Any:
     if not isinstance(value, str):
         raise ConfigError(key, f"expected text, got {value!r}")
     return value
+
+
+def _codes(key: str, value: Any) -> tuple[str, ...]:
+    """A TOML list of strings, or comma-separated text from the environment; each code once, in the order given."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(key, f'expected a list of texts such as ["EUR", "CHF"], got {value!r}')
+    return tuple(dict.fromkeys(value))
 
 
 _DOMAIN = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?")
@@ -216,12 +239,21 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+def _is_currency(code: str) -> bool:
+    """Three capitals that name a currency money can be counted in (the same list `settlement.money` knows)."""
+    return bool(re.fullmatch(r"[A-Z]{3}", code)) and code in list_currencies()
+
+
 def _validate(s: Settings) -> None:
+    unknown = [code for code in s.instance.accepted_currencies if not _is_currency(code)]
     checks: list[tuple[str, bool, str]] = [
         ("instance.domain", bool(_DOMAIN.fullmatch(s.instance.domain)),
          "a lower-case host name with an optional port, without scheme or path"),
-        ("instance.currency", bool(re.fullmatch(r"[A-Z]{3}", s.instance.currency)),
-         "an ISO 4217 code such as EUR"),
+        ("instance.currency", _is_currency(s.instance.currency), "an ISO 4217 code such as EUR"),
+        ("instance.accepted_currencies", not unknown,
+         f'a list of ISO 4217 codes such as ["EUR", "CHF"] (unknown: {", ".join(unknown)})'),
+        ("instance.accepted_currencies", s.instance.currency in s.instance.accepted_currencies,
+         f"a list that includes instance.currency ({s.instance.currency}), the currency of our own wallets"),
         ("instance.bot_username", bool(_USERNAME.fullmatch(s.instance.bot_username)),
          "lower-case letters, digits and _"),
         ("instance.link_code_minutes", s.instance.link_code_minutes >= 1, "at least 1"),

@@ -7,6 +7,7 @@ that cannot be reached is not remembered: the caller decides what "unknown"
 means for it.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,9 @@ from federation.wellknown import NODEINFO_21_SCHEMA
 
 NODEINFO_RELS = (NODEINFO_21_SCHEMA, "http://nodeinfo.diaspora.software/ns/schema/2.0")
 REFRESH = timedelta(days=1)
+#: The longest `acceptedCurrencies` list read; a longer one is not believed, and the peer's own currency stands.
+MAX_ACCEPTED_CURRENCIES = 32
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,12 @@ class InstanceInfo:
     mecene: bool
     currency: str | None
     instance_actor: str | None
+    #: Currencies the instance lets other instances pay its creators in; empty for a server without Mecene.
+    accepted_currencies: tuple[str, ...] = ()
+
+    def accepts(self, currency: str) -> bool:
+        """Whether it runs Mecene and its creators may be paid in `currency`."""
+        return self.mecene and currency in self.accepted_currencies
 
 
 class InstanceDirectory:
@@ -42,11 +52,14 @@ class InstanceDirectory:
         self._scheme = scheme
         self._clock = clock
 
-    async def info(self, host: str) -> InstanceInfo:
-        """What `host` is, from memory when fresh; raises FederationError when it cannot be asked."""
+    async def info(self, host: str, *, ask: bool = False) -> InstanceInfo:
+        """What `host` is, from memory when fresh unless `ask`; raises FederationError when it cannot be asked.
+
+        Memory serves when the host cannot be asked, even with `ask`.
+        """
         async with self._sessions() as session:
             row = await session.get(KnownInstance, host)
-        if row is not None and self._clock() - row.checked_at < REFRESH:
+        if row is not None and not ask and self._clock() - row.checked_at < REFRESH:
             return _info(row)
         try:
             found = await self._probe(host)
@@ -89,11 +102,24 @@ def _from_nodeinfo(host: str, document: dict[str, Any]) -> InstanceInfo:
     if not isinstance(mecene, dict):
         return InstanceInfo(host, name, False, None, None)
     currency, actor = mecene.get("currency"), mecene.get("instanceActor")
-    actor_ok = isinstance(actor, str) and urlsplit(actor).netloc == host
-    currency_ok = isinstance(currency, str) and len(currency) == 3
-    return InstanceInfo(host, name, actor_ok and currency_ok, currency if currency_ok else None,
-                        actor if actor_ok else None)
+    actor = actor if isinstance(actor, str) and urlsplit(actor).netloc == host else None
+    currency = currency if isinstance(currency, str) and len(currency) == 3 else None
+    if actor is None or currency is None:
+        return InstanceInfo(host, name, False, currency, actor)
+    return InstanceInfo(host, name, True, currency, actor, _accepted(mecene.get("acceptedCurrencies"), currency))
+
+
+def _accepted(listed: object, currency: str) -> tuple[str, ...]:
+    """The codes a peer lists, each once, anything but a three-letter code left out; its currency alone when none.
+
+    An instance older than the list accepts only its own currency; a list too long to be meant is not believed.
+    """
+    if not isinstance(listed, list) or len(listed) > MAX_ACCEPTED_CURRENCIES:
+        return (currency,)
+    codes = tuple(dict.fromkeys(code for code in listed if isinstance(code, str) and CURRENCY_CODE.fullmatch(code)))
+    return codes or (currency,)
 
 
 def _info(row: KnownInstance) -> InstanceInfo:
-    return InstanceInfo(row.host, row.software, row.mecene, row.currency, row.instance_actor)
+    return InstanceInfo(row.host, row.software, row.mecene, row.currency, row.instance_actor,
+                        tuple(row.accepted_currencies))

@@ -180,7 +180,7 @@ class HostHealth(Base):
 
 
 class KnownInstance(Base):
-    """What another server's NodeInfo says: whether it speaks Mecene, in which currency, through which actor."""
+    """What another server's NodeInfo says: whether it speaks Mecene, in which currencies, through which actor."""
 
     __tablename__ = "fed_instances"
 
@@ -189,6 +189,8 @@ class KnownInstance(Base):
     mecene: Mapped[bool] = mapped_column(default=False)
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     instance_actor: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    #: The currencies its creators may be paid in (`acceptedCurrencies`, else its `currency` alone).
+    accepted_currencies: Mapped[list[str]] = mapped_column(JSON, default=list)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

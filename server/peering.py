@@ -3,10 +3,11 @@
 One service for `mecene peers` and the /admin/peers page, so both refuse the
 same input with the same `Refusal` and change nothing when they do. What was
 typed is checked first (the host, the currency, the credit limit, where to be
-paid), then whether there is anything to answer or end, then the other
-instance is asked what it is: its NodeInfo must name Mecene and its instance
-actor. Only then, in one transaction, does the agreement move and its activity
-get queued for that actor, so no agreement changes without its peer being told.
+paid, and that we accept the currency), then whether there is anything to
+answer or end, then the other instance is asked what it is: its NodeInfo must
+name Mecene and its instance actor, and for a proposal accept the currency.
+Only then, in one transaction, does the agreement move and its activity get
+queued for that actor, so no agreement changes without its peer being told.
 """
 
 import secrets
@@ -73,11 +74,11 @@ async def listed(instance: Instance) -> list[Listed]:
 async def propose(instance: Instance, typed_host: str, typed: Typed) -> Agreement:
     """Offer `host` an agreement on our terms; refused while one with it in that currency is not finished."""
     host, ours = peer_host(instance, typed_host), _terms(typed)
-    currency = ours.credit_limit.currency
+    currency = _accepted_by_us(instance, ours.credit_limit.currency)
     async with instance.sessions() as session:
         if await agreements.open_agreement(session, host, currency) is not None:
             raise _unfinished(host, currency)
-    recipient, inbox = await instance_actor(instance, host)
+    recipient, inbox = await instance_actor(instance, host, accepting=currency)
     uri = f"{instance.settings.base_url}/agreements/{secrets.token_urlsafe(16)}"
     offer_id, now = _new_id(instance), instance.clock()
     async with instance.sessions() as session, session.begin():
@@ -90,9 +91,9 @@ async def propose(instance: Instance, typed_host: str, typed: Typed) -> Agreemen
 
 
 async def accept(instance: Instance, typed_host: str, typed: Typed) -> Agreement:
-    """Yes to the Offer `host` made in that currency, on our own terms."""
+    """Yes to the Offer `host` made in that currency, on our own terms, if we still accept that currency."""
     host, ours = peer_host(instance, typed_host), _terms(typed)
-    currency = ours.credit_limit.currency
+    currency = _accepted_by_us(instance, ours.credit_limit.currency)
     await _require(instance, host, currency, ANSWERABLE, "accept")
     recipient, inbox = await instance_actor(instance, host)
     answer_id, now = _new_id(instance), instance.clock()
@@ -174,6 +175,16 @@ def _terms(typed: Typed) -> Terms:
         raise Refusal(Kind.INVALID, exc.code, str(exc)) from None
 
 
+def _accepted_by_us(instance: Instance, currency: str) -> str:
+    """An agreement lets the peer pay our creators in its currency: only in one our configuration accepts."""
+    accepted = instance.settings.instance.accepted_currencies
+    if currency not in accepted:
+        raise Refusal(Kind.INVALID, "currency_not_accepted",
+                      f"This instance accepts {', '.join(accepted)} only, not {currency}: add it to "
+                      "instance.accepted_currencies in the configuration to agree in it.")
+    return currency
+
+
 def checked_currency(typed: str) -> str:
     try:
         return agreement_terms.checked_currency(typed.strip().upper())
@@ -199,13 +210,22 @@ async def _open(session: AsyncSession, host: str, currency: str) -> Agreement:
     return found
 
 
-async def instance_actor(instance: Instance, host: str) -> tuple[str, str]:
-    """The actor that speaks for `host` by its NodeInfo, and its inbox; refused when it runs no Mecene."""
+async def instance_actor(instance: Instance, host: str, *, accepting: str | None = None) -> tuple[str, str]:
+    """The actor that speaks for `host` by its NodeInfo, and its inbox; refused when it runs no Mecene.
+
+    With `accepting`, refused too when its NodeInfo says it does not accept that currency (it would only reject
+    the Offer); that NodeInfo is then asked again rather than remembered, so a currency its operator has just
+    added counts at once.
+    """
     try:
-        info = await instance.directory.info(host)
+        info = await instance.directory.info(host, ask=accepting is not None)
         if not info.mecene or info.instance_actor is None:
             raise Refusal(Kind.UNPROCESSABLE, "not_mecene",
                           f"{host} does not run Mecene (its NodeInfo names no Mecene instance actor).")
+        if accepting is not None and not info.accepts(accepting):
+            raise Refusal(Kind.UNPROCESSABLE, "peer_does_not_accept",
+                          f"{host} accepts {', '.join(info.accepted_currencies)} only, not {accepting} "
+                          "(by its NodeInfo): propose in one of those.")
         actor = await instance.actors.actor(info.instance_actor)
     except FederationError as exc:
         raise Refusal(Kind.UPSTREAM, "peer_unreachable", f"Could not ask {host}: {exc.safe_message}") from None

@@ -50,7 +50,7 @@ def build_instance(settings: Settings, clock: Clock = system_clock, port: int | 
                               clock)
     directory = InstanceDirectory(sessions, client, scheme=settings.scheme, clock=clock)
     payouts = PayoutHandlers(urls, directory)
-    agreements = AgreementHandlers(urls, directory)
+    agreements = AgreementHandlers(urls, directory, settings.instance.accepted_currencies)
     clearings = ClearingHandlers(urls, directory)
     statements = StatementHandlers(directory)
     bot = BotHandlers(urls, settings.instance.bot_username, settings.instance.currency)
@@ -64,7 +64,8 @@ def build_instance(settings: Settings, clock: Clock = system_clock, port: int | 
                                             **statements.prefetchers()},
                                retry_base=timedelta(seconds=settings.federation.inbox_retry_base_seconds))
     inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set, acts_on=processor.acts_on,
-                               answers_copies=payouts.answers_copies)
+                               answers_copies=lambda activity: payouts.answers_copies(activity)
+                               or clearings.answers_copies(activity))
     return Instance(settings=settings, clock=clock, engine=engine, sessions=sessions, urls=urls, client=client,
                     keyring=keyring, actors=actors, delivery=delivery, processor=processor,
                     inbox_writer=inbox_writer, directory=directory, bot_wakeup=bot.wakeup, blocks=blocks,

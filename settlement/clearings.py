@@ -32,6 +32,7 @@ from settlement import held_shares, ledger, positions
 from settlement.accounts import CLEARED_IN, CLEARED_OUT, CREATOR, DUE_FROM, DUE_TO, PENDING
 from settlement.ledger import AccountKey
 from settlement.models import CLEARING_STATES, OPEN_CLEARING_STATES, Agreement, Clearing, PendingCredit
+from settlement.money import Money, format_amount
 
 PAID = CLEARING_STATES.birth("paid")
 NOTIFIED = CLEARING_STATES.birth("notified")
@@ -39,6 +40,7 @@ WE_CONFIRM = CLEARING_STATES.move("notified", "confirmed")
 THEY_CONFIRM = CLEARING_STATES.move("paid", "confirmed")
 WE_DISPUTE = CLEARING_STATES.move("notified", "disputed")
 THEY_DISPUTE = CLEARING_STATES.move("paid", "disputed")
+RESENT = CLEARING_STATES.move("paid", "paid")
 CONFIRMED = WE_CONFIRM.target
 DISPUTED = WE_DISPUTE.target
 
@@ -87,9 +89,12 @@ async def record_paid(session: AsyncSession, *, uri: str, host: str, currency: s
     await _require_agreement(session, host, currency)
     found = await positions.position(session, host, currency)
     if amount <= 0 or amount > -found.net:
-        raise ClearingError(MORE_THAN_OWED, f"we owe {host} {max(-found.net, 0)} minor units net, not {amount}")
+        owed = _text(max(-found.net, 0), currency)
+        raise ClearingError(MORE_THAN_OWED, f"We owe {host} {owed} net: a transfer of {_text(amount, currency)} "
+                                            "is not what we owe (see `mecene clearing list`).")
     await _insert(session, {"uri": uri, "peer_host": host, "currency": currency, "we_paid": True, "amount": amount,
-                            "netted": found.netted, "reference": reference, "state": PAID, "created_at": now})
+                            "netted": found.netted, "reference": reference, "state": PAID, "created_at": now,
+                            "sent_at": now})
     clearing = await by_uri(session, uri, host)
     assert clearing is not None
     return clearing
@@ -122,8 +127,10 @@ async def confirm(session: AsyncSession, clearing: Clearing, answer_id: str, now
     """
     found = await positions.position(session, clearing.peer_host, clearing.currency)
     if found.owed_by < clearing.amount + clearing.netted or found.owed_to < clearing.netted:
-        raise ClearingError(MORE_THAN_OWED, f"{clearing.peer_host} owes us {found.owed_by} and we owe it "
-                                            f"{found.owed_to}: the notice clears more")
+        raise ClearingError(MORE_THAN_OWED, f"{clearing.peer_host} owes us {_text(found.owed_by, clearing.currency)} "
+                                            f"and we owe it {_text(found.owed_to, clearing.currency)} by our books: "
+                                            "the notice clears more. Wait for payouts still being answered, or "
+                                            "dispute it.")
     moved = await _move(session, clearing, WE_CONFIRM, answer_activity_id=answer_id, answered_at=now)
     if moved is not None:
         await _book(session, moved, now)
@@ -148,6 +155,25 @@ async def disputed(session: AsyncSession, *, host: str, uri: str, reason: str | 
                    now: datetime) -> Clearing | None:
     return await _move(session, await _ours(session, host, uri), THEY_DISPUTE, reason=reason,
                        answer_activity_id=answer_id, answered_at=now)
+
+
+async def unanswered(session: AsyncSession, *, sent_before: datetime) -> list[Clearing]:
+    """Our notices queued before `sent_before` and still not answered: the answer may have been lost."""
+    return list(await session.scalars(select(Clearing).where(
+        Clearing.state == RESENT.source, Clearing.we_paid.is_(True),
+        func.coalesce(Clearing.sent_at, Clearing.created_at) < sent_before).order_by(Clearing.id)))
+
+
+async def mark_resent(session: AsyncSession, clearing: Clearing, now: datetime) -> bool:
+    """True for the caller that moved its `sent_at`: only that one sends the notice again."""
+    result = await session.execute(update(Clearing).where(
+        Clearing.id == clearing.id, Clearing.state == RESENT.source,
+        Clearing.sent_at.is_not_distinct_from(clearing.sent_at)).values(sent_at=now))
+    return bool(rowcount(result))
+
+
+def _text(amount: int, currency: str) -> str:
+    return f"{format_amount(Money(amount, currency))} {currency}"
 
 
 async def _require_agreement(session: AsyncSession, host: str, currency: str) -> None:

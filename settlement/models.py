@@ -387,12 +387,14 @@ Index("uq_stl_agreements_open", Agreement.peer_host, Agreement.currency, unique=
 
 
 CLEARING_STATES = StateGraph("stl_clearings", born=["paid", "notified"], final=["confirmed", "disputed"], moves={
+    ("paid", "paid"): "unanswered for settlement.payout_resend_minutes: the notice sent again, with the same id",
     ("paid", "confirmed"): "the creditor's instance actor confirmed receipt (Accept): booked here too",
     ("paid", "disputed"): "the creditor's instance actor disputed it (Reject): nothing booked",
     ("notified", "confirmed"): "our operator confirmed receipt (Accept sent): booked here",
     ("notified", "disputed"): "our operator disputed it, or our books cannot hold it (Reject sent)",
 }, waits={
-    "paid": Wait("the creditor's Accept or Reject of our notice"),
+    "paid": Wait("the creditor's Accept or Reject of our notice", timeout="settlement.payout_resend_minutes",
+                 after_timeout="paid"),
     "notified": Wait("our operator's confirmation or dispute (mecene clearing confirm|dispute, /admin/peers)"),
 })
 #: A clearing in one of these is not finished: at most one per (peer, currency).
@@ -428,6 +430,8 @@ class Clearing(Base):
     #: Why it was disputed, as the Reject said.
     reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When our notice was last queued, for a debtor's clearing: one left unanswered is sent again.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 

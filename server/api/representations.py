@@ -14,6 +14,7 @@ from typing import Any
 from federation.urls import InstanceUrls
 from server.donations import DonorView
 from server.models import ReceivedFlattr, Thing
+from settlement.creator_balances import Balance
 from settlement.earnings import Earnings
 from settlement.flattrs import Flattr
 from settlement.money import Money, format_amount
@@ -61,14 +62,24 @@ def received(row: ReceivedFlattr, urls: InstanceUrls, token: str) -> dict[str, A
             "received_at": row.received_at.isoformat()}
 
 
-def earnings(value: Earnings) -> dict[str, Any]:
+def earnings(value: Earnings, balances: list[Balance]) -> dict[str, Any]:
+    """The periods in `currency`; `balances` in every currency the creator holds money in."""
     currency = value.currency
     return {
-        "creator": value.creator, "total": _cash(value.amount, currency), "flattrs": value.flattrs,
+        "creator": value.creator, "currency": currency, "total": _cash(value.amount, currency),
+        "flattrs": value.flattrs, "balances": [balance(row) for row in balances],
         "periods": [{"period": period.period, "total": _cash(period.amount, currency), "flattrs": period.flattrs,
                      "things": [{"url": thing.thing_uri, "amount": _cash(thing.amount, currency),
                                  "flattrs": thing.flattrs} for thing in period.things]} for period in value.periods],
     }
+
+
+def balance(value: Balance) -> dict[str, Any]:
+    """`pending`: paid by other instances, available once each settles with ours; `waiting_on` says which."""
+    currency = value.currency
+    return {"currency": currency, "available": _cash(value.available, currency),
+            "pending": _cash(value.pending, currency),
+            "waiting_on": [{"host": row.host, "amount": _cash(row.amount, currency)} for row in value.waiting_on]}
 
 
 def statement(value: Statement) -> dict[str, Any]:

@@ -4,10 +4,11 @@ Only an instance's own actor, the one its NodeInfo names, may propose, answer
 or end for it; anything else is logged and changes nothing. Every field is
 read twice: its shape by `federation.agreement_vocab`, its meaning (a real
 currency and its digits, an IBAN's checksum) by `settlement.agreement_terms`.
-An Offer that fails either, or that would open a second unfinished agreement
-with that instance in one currency, is answered by a Reject saying why. An
-answer or a Leave that names nothing of ours waiting for it changes nothing,
-so one that comes late, twice, or from another host is harmless.
+An Offer that fails either, that is in a currency we do not accept, or that
+would open a second unfinished agreement with that instance in one currency,
+is answered by a Reject saying why. An answer or a Leave that names nothing
+of ours waiting for it changes nothing, so one that comes late, twice, or
+from another host is harmless.
 """
 
 from datetime import datetime
@@ -32,12 +33,15 @@ from settlement.agreement_terms import Terms, TermsError
 
 #: Why an Offer is rejected when an agreement with its sender in its currency is not finished yet.
 AGREEMENT_EXISTS = "agreement_exists"
+#: Why an Offer is rejected when it is in a currency our configuration does not accept.
+CURRENCY_NOT_ACCEPTED = "currency_not_accepted"
 
 
 class AgreementHandlers:
-    def __init__(self, urls: InstanceUrls, directory: InstanceDirectory) -> None:
+    def __init__(self, urls: InstanceUrls, directory: InstanceDirectory, accepted_currencies: tuple[str, ...]) -> None:
         self._urls = urls
         self._directory = directory
+        self._accepted = accepted_currencies
 
     def handlers(self) -> dict[str, Handler]:
         return {"Offer": self.on_offer, "Accept:Offer": self.on_answer, "Reject:Offer": self.on_answer,
@@ -53,6 +57,7 @@ class AgreementHandlers:
             await self._directory.info(urlsplit(actor).netloc)
 
     async def on_offer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
+        """Kept for our operator, or rejected; a copy of an Offer already kept is not answered again."""
         host = await self._instance_of(session, activity) if _ours_to_read(activity) else None
         if host is None:
             return
@@ -62,11 +67,16 @@ class AgreementHandlers:
         except (InvalidAgreement, TermsError) as exc:
             await self._reject(session, activity, host, exc.code, now)
             return
-        if await agreements.receive_offer(session, uri=wire.agreement_id, host=host, theirs=theirs,
-                                          offer_id=activity["id"], now=now):
+        if wire.currency not in self._accepted:
+            reason = CURRENCY_NOT_ACCEPTED
+        elif await agreements.receive_offer(session, uri=wire.agreement_id, host=host, theirs=theirs,
+                                            offer_id=activity["id"], now=now):
             event("agreement", host=host, currency=wire.currency, state=agreements.OFFERED, by="peer")
-        elif await agreements.by_uri(session, wire.agreement_id, host) is None:
-            await self._reject(session, activity, host, AGREEMENT_EXISTS, now)
+            return
+        else:
+            reason = AGREEMENT_EXISTS
+        if await agreements.by_uri(session, wire.agreement_id, host) is None:
+            await self._reject(session, activity, host, reason, now)
 
     async def on_answer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
         """The peer's Accept or Reject of an Offer of ours still waiting for one; anything else changes nothing."""

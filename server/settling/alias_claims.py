@@ -6,7 +6,7 @@ Mecene actor, read from a fresh fetch of the author's actor at its origin (a
 cached copy could still show an alias its owner removed). The Mecene half is
 that account's `alsoKnownAs` (`PUT /api/v1/me/aliases`): read from our
 database for an account here, from its actor fetched fresh for an account on
-another instance whose NodeInfo says Mecene in our currency.
+another instance whose NodeInfo says Mecene and that it accepts our currency.
 
 Proven, the escrow goes to the account: credited here by `settlement.escrow`,
 or sent to its instance in claim payouts (`settlement.claim_payouts`), one
@@ -83,7 +83,7 @@ async def _claim_elsewhere(instance: Instance, author: str, named: str) -> int:
         info = await instance.directory.info(host)
     except FederationError:
         return 0
-    if not info.mecene or info.currency != currency or author not in also_known_as(await _fresh(instance, named) or {}):
+    if not info.accepts(currency) or author not in also_known_as(await _fresh(instance, named) or {}):
         return 0
     base_url = instance.settings.base_url
     async with instance.sessions() as session, session.begin():

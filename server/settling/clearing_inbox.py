@@ -6,8 +6,10 @@ for it, as for payouts and agreements. A notice is read twice, its shape by
 to wait for our operator (`mecene clearing confirm|dispute`); one we cannot
 record (no agreement ever made in its currency, another clearing not
 finished, amounts that are no amounts) is answered by a Reject saying why,
-and changes nothing. An answer that names no clearing of ours waiting for one
-changes nothing, so one that comes late, twice or from another host is harmless.
+and changes nothing. A copy of a notice our operator has answered, which a
+debtor whose answer was lost sends again, gets the same word again. An
+answer that names no clearing of ours waiting for one changes nothing, so one
+that comes late, twice or from another host is harmless.
 """
 
 from datetime import datetime
@@ -22,13 +24,14 @@ from federation.clearing_vocab import InvalidClearing
 from federation.instances import InstanceDirectory
 from federation.models import RemoteActor
 from federation.outbox import new_activity_id, publish
-from federation.processing import Handler, Prefetch
+from federation.processing import Handler, Prefetch, dispatch_key
 from federation.urls import InstanceUrls
 from federation.vocab import object_id
 from server.accounts import INSTANCE_ACTOR
 from server.events import event
 from settlement import clearings
 from settlement.clearings import ClearingError
+from settlement.models import Clearing
 from settlement.money import MoneyError, parse_amount
 
 
@@ -49,9 +52,17 @@ class ClearingHandlers:
         if actor is not None:
             await self._directory.info(urlsplit(actor).netloc)
 
+    def answers_copies(self, activity: dict[str, Any]) -> bool:
+        """A debtor whose answer was lost sends its notice again, same id: only handling that copy answers it."""
+        return dispatch_key(activity) == "Clearing"
+
     async def on_notice(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
         host = await self._instance_of(session, activity)
         if host is None:
+            return
+        known = await clearings.by_uri(session, str(activity["id"]), host)
+        if known is not None:
+            await self._answer_again(session, activity, known, now)
             return
         try:
             notice = clearing_vocab.read_notice(activity)
@@ -65,6 +76,14 @@ class ClearingHandlers:
             return
         event("clearing", host=host, currency=clearing.currency, state=clearing.state, amount=clearing.amount,
               by="peer")
+
+    async def _answer_again(self, session: AsyncSession, notice: dict[str, Any], clearing: Clearing,
+                            now: datetime) -> None:
+        """A copy of a notice our operator answered: the same word again; one still waiting for it gets none yet."""
+        if clearing.we_paid or clearing.state == clearings.NOTIFIED:
+            return
+        reason = None if clearing.state == clearings.CONFIRMED else clearing.reason or clearings.NOT_RECEIVED
+        await self._send(session, notice, reason, now)
 
     async def on_answer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
         """The creditor's confirmation or dispute of a notice of ours still waiting for one."""
@@ -86,6 +105,9 @@ class ClearingHandlers:
             event("clearing", host=host, currency=moved.currency, state=moved.state, amount=moved.amount, by="peer")
 
     async def _reject(self, session: AsyncSession, notice: dict[str, Any], reason: str, now: datetime) -> None:
+        await self._send(session, notice, reason, now)
+
+    async def _send(self, session: AsyncSession, notice: dict[str, Any], reason: str | None, now: datetime) -> None:
         reply = clearing_vocab.answer(new_activity_id(self._urls), self._urls.actor(INSTANCE_ACTOR), notice["actor"],
                                       notice["id"], reason, now)
         row = (await session.scalars(select(RemoteActor).where(RemoteActor.uri == notice["actor"]))).one()

@@ -46,8 +46,8 @@ def awaited_payout_id(instance: Instance, label: str, host: str, round_: int) ->
 async def classifier(instance: Instance, label: str) -> Classifier:
     """Learn every author host of the period first, so the close itself never waits on the network.
 
-    A Mecene host in our currency gets a payout only under an agreement in
-    force in that currency; without one its creators' shares wait for it.
+    A Mecene host that accepts our currency gets a payout only under an
+    agreement in force in that currency; without one its creators' shares wait for it.
     """
     currency = instance.settings.instance.currency
     async with instance.sessions() as session:
@@ -67,7 +67,7 @@ async def classifier(instance: Instance, label: str) -> Classifier:
         if username is not None:
             return Destination(LOCAL, host, username)
         info = known.get(host)
-        if info is not None and info.mecene and info.currency == currency:
+        if info is not None and info.accepts(currency):
             return Destination(PAYOUT if host in peers else AWAITING, host, host)
         return Destination(ESCROW, host, author)
 

@@ -17,6 +17,7 @@ from common.supervision import supervise
 from server.bot.escrow_notices import send_escrow_notices
 from server.instance import Instance
 from server.settling.alias_claims import claim_by_alias
+from server.settling.clearing_resends import send_unanswered_again as send_clearings_again
 from server.settling.closing import close_period, due_periods, forward_awaiting, release_escrow
 from server.settling.link_claims import claim_all
 from server.settling.sending import send_payouts
@@ -91,6 +92,7 @@ async def settlement_tick(instance: Instance, check_aliases: bool = True) -> Non
                  report.spent, report.payouts)
     await forward_awaiting(instance)
     await send_payouts(instance)
+    await send_clearings_again(instance)
     await send_statements(instance)
     returned = await release_escrow(instance)
     if returned:

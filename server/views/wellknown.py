@@ -68,6 +68,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
     metadata = {
         "nodeName": instance.settings.instance.name,
         "mecene": {"protocol": 1, "currency": instance.settings.instance.currency,
+                   "acceptedCurrencies": list(instance.settings.instance.accepted_currencies),
                    "bot": f"acct:{instance.settings.instance.bot_username}@{instance.urls.host}",
                    "instanceActor": instance.urls.actor(INSTANCE_ACTOR)},
     }

@@ -1,8 +1,12 @@
-"""The operator's agreements with other Mecene instances: the list, a form to propose one, and each one's buttons.
+"""The operator's agreements with other Mecene instances, and the clearings that settle what each side owes.
 
-Every form calls `server.peering`, as `mecene peers` does. A refusal shows the
-page again with the message and what was typed, with the refusal's status,
-and changes nothing; a change answers 303 back with a notice.
+The list of agreements, a form to propose one and each one's buttons call
+`server.peering`, as `mecene peers` does; the Clearing section (per peer and
+currency, what to pay whom, a form to record a transfer made, and Confirm or
+Dispute for a peer's notice) calls `server.clearing`, as `mecene clearing`
+does. A refusal shows the page again with the message and what was typed,
+with the refusal's status, and changes nothing; a change answers 303 back
+with a notice.
 """
 
 from typing import Any
@@ -10,7 +14,8 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from server import peering
+from federation.clearing_vocab import MAX_REFERENCE_LENGTH
+from server import clearing, peering
 from server.appkeys import instance_key
 from server.http_errors import refusal_status
 from server.peering import Typed
@@ -19,8 +24,10 @@ from server.web.admin_pages import operator
 from server.web.notices import render_with_notice, see_other
 from server.web.rendering import field, page, posted_form
 from settlement import agreements
+from settlement.models import Clearing
+from settlement.money import Money, format_amount
 
-TERMS_FIELDS = ("host", "currency", "credit_limit", "iban", "holder", "instructions")
+TYPED_FIELDS = ("host", "currency", "credit_limit", "iban", "holder", "instructions", "amount", "reference")
 Form = MultiDictProxy[str | bytes | bytearray | web.FileField]
 
 
@@ -78,6 +85,48 @@ async def end(request: web.Request) -> web.StreamResponse:
                                                     "stays owed until cleared.")
 
 
+@page
+async def record_paid(request: web.Request) -> web.StreamResponse:
+    await operator(request)
+    form = await posted_form(request)
+    host, currency = field(form, "host"), field(form, "currency")
+    try:
+        done = await clearing.record_paid(request.app[instance_key], host, field(form, "amount"), currency,
+                                          field(form, "reference"))
+    except Refusal as refusal:
+        return await _refused(request, refusal, form, f"clearing {host} {currency}")
+    return await see_other(request, "/admin/peers", f"Recorded your transfer of {_amount(done)} to "
+                                                    f"{done.peer_host}; waiting for them to confirm it arrived.")
+
+
+@page
+async def confirm_clearing(request: web.Request) -> web.StreamResponse:
+    await operator(request)
+    form = await posted_form(request)
+    try:
+        done = await clearing.confirm(request.app[instance_key], field(form, "host"), field(form, "currency"))
+    except Refusal as refusal:
+        return await _refused(request, refusal, form, "")
+    return await see_other(request, "/admin/peers", f"Confirmed the transfer of {_amount(done)} from "
+                                                    f"{done.peer_host}: both books have moved.")
+
+
+@page
+async def dispute_clearing(request: web.Request) -> web.StreamResponse:
+    await operator(request)
+    form = await posted_form(request)
+    try:
+        done = await clearing.dispute(request.app[instance_key], field(form, "host"), field(form, "currency"))
+    except Refusal as refusal:
+        return await _refused(request, refusal, form, "")
+    return await see_other(request, "/admin/peers", f"Disputed the transfer of {_amount(done)} from "
+                                                    f"{done.peer_host}: nothing was booked, and they were told.")
+
+
+def _amount(done: Clearing) -> str:
+    return f"{format_amount(Money(done.amount, done.currency))} {done.currency}"
+
+
 def _typed(form: Form) -> Typed:
     return Typed(field(form, "currency"), field(form, "credit_limit"), iban=field(form, "iban"),
                  account_holder=field(form, "holder"), instructions=field(form, "instructions"))
@@ -85,18 +134,22 @@ def _typed(form: Form) -> Typed:
 
 async def _refused(request: web.Request, refusal: Refusal, form: Form, which: str) -> web.Response:
     """The page again, the message above it and `which` form filled with what was typed."""
-    typed = {name: field(form, name) for name in TERMS_FIELDS}
+    typed = {name: field(form, name) for name in TYPED_FIELDS}
     return await _page(request, {"errors": [refusal.message], "filled": which, "typed": typed},
                        status=refusal_status(refusal))
 
 
 async def _page(request: web.Request, context: dict[str, Any], status: int = 200) -> web.Response:
-    rows = await peering.listed(request.app[instance_key])
+    instance = request.app[instance_key]
+    rows, standings = await peering.listed(instance), await clearing.standings(instance)
     return await render_with_notice(request, "admin_peers.html", {
-        "rows": rows, "errors": [], "filled": "", "typed": {}, **context}, status=status)
+        "rows": rows, "standings": standings, "reference_length": MAX_REFERENCE_LENGTH, "errors": [], "filled": "",
+        "typed": {}, **context}, status=status)
 
 
 def routes() -> list[web.RouteDef]:
     return [web.get("/admin/peers", peers), web.post("/admin/peers", propose),
             web.post("/admin/peers/accept", accept), web.post("/admin/peers/decline", decline),
-            web.post("/admin/peers/end", end)]
+            web.post("/admin/peers/end", end), web.post("/admin/peers/clearings", record_paid),
+            web.post("/admin/peers/clearings/confirm", confirm_clearing),
+            web.post("/admin/peers/clearings/dispute", dispute_clearing)]

@@ -1,8 +1,10 @@
-"""What a signed-in donor's front page shows: money now, this period's flattrs, and where past periods went.
+"""What a signed-in person's front page shows: money now, this period's flattrs, and where past periods went.
 
-The live value comes from `server.donations` (the settlement rule itself) and
-the past from `settlement.donor_history` (the rows the close wrote), so the
-page agrees to the cent with `GET /api/v1/me` and with the ledger.
+The live value comes from `server.donations` (the settlement rule itself),
+the past from `settlement.donor_history` (the rows the close wrote) and what
+they earned as a creator, available or pending, from
+`settlement.creator_balances`, so the page agrees to the cent with
+`GET /api/v1/me`, `GET /api/v1/earnings` and the ledger.
 """
 
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ from server.donations import DonorView, donor_view
 from server.instance import Instance
 from server.models import User
 from server.web.labels import actor_labels
-from settlement import donor_history, escrow
+from settlement import creator_balances, donor_history, escrow
 from settlement.awaited_payouts import AWAITED
 from settlement.destinations import AWAITING, ESCROW, LOCAL, PAYOUT
 from settlement.donor_history import PeriodSpending, ShareLine
@@ -43,7 +45,8 @@ async def dashboard(instance: Instance, user: User) -> dict[str, Any]:
         authors = {record.author_uri for record in view.flattrs}
         authors |= {line.author_uri for period in history for line in period.shares}
         labels = await actor_labels(session, instance.urls, authors)
-    return {"view": view, "flattrs": _flattrs(view, labels), "history": [
+        balances = await creator_balances.of_creator(session, user.username)
+    return {"view": view, "flattrs": _flattrs(view, labels), "balances": balances, "history": [
         _past(instance, period, labels) for period in history]}
 
 

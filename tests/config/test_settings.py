@@ -51,3 +51,28 @@ def test_invalid_toml_is_reported(tmp_path: Path) -> None:
     path.write_text("[server\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load(path, {})
+
+
+def test_accepted_currencies_default_to_the_instance_currency_wherever_it_is_set(tmp_path: Path) -> None:
+    assert load(None, {}).instance.accepted_currencies == ("EUR",)
+    assert load(None, {"MECENE_INSTANCE_CURRENCY": "CHF"}).instance.accepted_currencies == ("CHF",)
+    path = tmp_path / "m.toml"
+    path.write_text('[instance]\ncurrency = "CHF"\naccepted_currencies = ["EUR", "CHF", "EUR"]\n')
+    assert load(path, {}).instance.accepted_currencies == ("EUR", "CHF")
+    from_environ = load(path, {"MECENE_INSTANCE_ACCEPTED_CURRENCIES": "CHF, USD"})
+    assert from_environ.instance.accepted_currencies == ("CHF", "USD")
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ('accepted_currencies = ["EUR", "XYZ", "eur"]', 'codes such as ["EUR", "CHF"] (unknown: XYZ, eur)'),
+    ('accepted_currencies = ["CHF"]', "a list that includes instance.currency (EUR)"),
+    ('accepted_currencies = "CHF,USD"', "a list that includes instance.currency (EUR)"),
+    ('accepted_currencies = ["EUR", 978]', 'expected a list of texts such as ["EUR", "CHF"]'),
+    ("accepted_currencies = 978", 'expected a list of texts such as ["EUR", "CHF"]'),
+])
+def test_bad_accepted_currencies_name_their_key(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(f"[instance]\n{toml}\n")
+    with pytest.raises(ConfigError) as error:
+        load(path, {})
+    assert error.value.key == "instance.accepted_currencies" and message in str(error.value)

@@ -9,10 +9,15 @@ and is credited. Money is conserved on each instance and across both, and
 the two sides agree at every step.
 """
 
+import asyncio
+import json
+import subprocess
 from collections.abc import Awaitable
 from functools import partial
+from pathlib import Path
 
 from sqlalchemy import select
+from test_agreements import cli_env
 from test_payouts_between_peers import (
     answer_to,
     balances,
@@ -28,7 +33,10 @@ from test_payouts_between_peers import (
 
 from agreement_helper import agree
 from api_client import account
+from cli_process import MECENE, ROOT
 from federation import clearing_vocab
+from federation.delivery_queue import DEAD
+from federation.models import Delivery
 from federation_harness import Federation, Node, eventually
 from server import clearing
 from server.accounts import INSTANCE_ACTOR
@@ -138,6 +146,77 @@ async def test_a_disputed_transfer_moves_nothing_and_a_stranger_cannot_notify(fe
     await eventually(lambda: _is(clearing_state(a, b), "disputed"), what="A told B disputes it")
     assert await balances(a) == before_a and await balances(b) == before_b
     await in_federation(a, b)
+
+
+async def test_a_confirmation_lost_on_the_way_comes_back_when_the_notice_is_sent_again(
+        federation: Federation) -> None:
+    quick = {"MECENE_SETTLEMENT_PAYOUT_RESEND_MINUTES": "0.02", "MECENE_DELIVERY_MAX_ATTEMPTS": "2"}
+    a, b = await federation.start("a", **quick), await federation.start("b", **quick)
+    await agree(a, b)
+    alice = await funded_donor(a, "alice", "10.00", "5.00")
+    label = await flattr(alice, await thing_of(await account(b, "bob"), "A note by bob"))
+    await close_on(a, label, b)
+    await eventually(lambda: _all_settled(a), timeout=20, what="the period payout answered")
+    owed = (await balances(a))[f"due_to:{b.host}"]
+    await clearing.record_paid(a.live, b.host, eur(owed), "EUR", f"MECENE {a.host} 1")
+    await eventually(lambda: _is(clearing_state(b, a), clearings.NOTIFIED), what="B told of A's transfer")
+
+    await federation.stop("a")
+    await clearing.confirm(b.live, a.host, "EUR")
+    await eventually(lambda: _answer_given_up(b), timeout=20, what="B giving its Accept up, A being down")
+    a = await federation.start("a")
+    await eventually(lambda: _is(clearing_state(a, b), "confirmed"), timeout=20,
+                     what="A sending its notice again and hearing B's answer again")
+    assert (await balances(a))[f"cleared_out:{b.host}"] == owed
+    assert (await balances(b))[f"cleared_in:{a.host}"] == -owed
+    await in_federation(a, b)
+
+
+async def _answer_given_up(node: Node) -> bool:
+    async with node.live.sessions() as session:
+        bodies = await session.scalars(select(Delivery.body).where(Delivery.state == DEAD))
+    return any(json.loads(body)["type"] == "Accept" for body in bodies)
+
+
+async def test_operators_clear_from_the_command_line(federation: Federation, tmp_path: Path) -> None:
+    a, b = await federation.start("a"), await federation.start("b")
+    await agree(a, b)
+    alice = await funded_donor(a, "alice", "10.00", "5.00")
+    label = await flattr(alice, await thing_of(await account(b, "bob"), "A note by bob"))
+    await close_on(a, label, b)
+    await eventually(lambda: _all_settled(a), timeout=20, what="the period payout answered")
+    on_a, on_b = await balances(a), await balances(b)
+    owed = on_a[f"due_to:{b.host}"]
+    a_env, b_env = cli_env(a, tmp_path), cli_env(b, tmp_path)
+
+    listed = await clearing_cli(a_env, "list")
+    assert listed.returncode == 0, listed.stderr
+    reference = f"MECENE {a.host} 1"
+    assert f"pay {eur(owed)} EUR" in listed.stdout and f"Pay b by hand, reference {reference!r}" in listed.stdout
+    for bad, why in (("12.345", "decimals"), ("0", "more than zero"), (eur(owed + 1), "We owe")):
+        refused = await clearing_cli(a_env, "paid", b.host, bad, "--reference", reference)
+        assert refused.returncode == 1 and why in refused.stderr, (bad, refused.stderr)
+    assert await rows(a, Clearing) == []
+
+    paid = await clearing_cli(a_env, "paid", b.host, eur(owed), "--reference", reference)
+    assert paid.returncode == 0, paid.stderr
+    await eventually(lambda: _is(clearing_state(b, a), clearings.NOTIFIED), what="B told of A's transfer")
+    waiting = await clearing_cli(b_env, "list")
+    assert f"they say they paid {eur(owed)} EUR (reference {reference!r})" in waiting.stdout
+    confirmed = await clearing_cli(b_env, "confirm", a.host)
+    assert confirmed.returncode == 0, confirmed.stderr
+    await eventually(lambda: _is(clearing_state(a, b), "confirmed"), what="A told B received it")
+    assert (await clearing_cli(b_env, "confirm", a.host)).returncode == 1
+    on_a, on_b = await balances(a), await balances(b)
+    assert on_a[f"cleared_out:{b.host}"] == owed and f"due_to:{b.host}" not in on_a
+    assert on_b == {"creator:bob": owed, f"cleared_in:{a.host}": -owed}
+    await in_federation(a, b)
+
+
+async def clearing_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`mecene clearing …` in its own process, while this event loop keeps serving the instances it talks to."""
+    return await asyncio.to_thread(subprocess.run, [*MECENE, "clearing", *args], env=env, capture_output=True,
+                                   text=True, cwd=ROOT, timeout=60)
 
 
 async def _is(value: Awaitable[object], expected: object) -> bool:

@@ -14,14 +14,22 @@ from settlement.money import Money, format_amount
 from settlement.payouts import IncomingLine
 from settlement.periods import period_of
 
-PEER = "peer.example"
+PEER, SWISS = "peer.example", "swiss.example"
 #: The month before this one: its escrow is still inside the claim window, as a real instance's would be.
 PERIOD = period_of(datetime.now(UTC)).previous()
 CAROL, ZOE = f"https://{PEER}/users/carol", "https://plain.example/users/zoe"
 
 
 def eur(minor_units: int) -> dict:
-    return {"amount": format_amount(Money(minor_units, "EUR")), "minor_units": minor_units, "currency": "EUR"}
+    return cash(minor_units, "EUR")
+
+
+def chf(minor_units: int) -> dict:
+    return cash(minor_units, "CHF")
+
+
+def cash(minor_units: int, currency: str) -> dict:
+    return {"amount": format_amount(Money(minor_units, currency)), "minor_units": minor_units, "currency": currency}
 
 
 async def settled_node(federation: Federation) -> Node:
@@ -37,7 +45,10 @@ async def settled_node(federation: Federation) -> Node:
 
 
 async def settle_a_period(sessions: async_sessionmaker[AsyncSession], base_url: str) -> None:
-    """alice gives 6.00 to bob here, carol on a peer Mecene and zoe on Mastodon; the peer pays bob 0.70."""
+    """alice gives 6.00 to bob here, carol on a peer Mecene and zoe on Mastodon; the peer pays bob 0.70.
+
+    A Swiss peer pays bob 1.25 CHF: a creator's money comes in the currency each Payout was in.
+    """
     bob = f"{base_url}/users/bob"
     now = PERIOD.start + timedelta(days=1)
     async with sessions() as session, session.begin():
@@ -65,6 +76,10 @@ async def settle_a_period(sessions: async_sessionmaker[AsyncSession], base_url: 
                               lines=[IncomingLine(bob, f"{bob}/things/1", 70, "EUR", 2)], credit_limit=100_000,
                               creators={bob: "bob"},
                               now=after)
+        await payouts.receive(session, payout_id=f"https://{SWISS}/payouts/{PERIOD.label}", source=SWISS,
+                              period=PERIOD.label, currency="CHF",
+                              lines=[IncomingLine(bob, f"{bob}/things/1", 125, "CHF", 1)], credit_limit=100_000,
+                              creators={bob: "bob"}, now=after)
 
 
 async def test_a_creator_sees_earnings_per_period_and_thing(federation: Federation) -> None:
@@ -74,14 +89,29 @@ async def test_a_creator_sees_earnings_per_period_and_thing(federation: Federati
 
     answer = await bob.call("GET", "/api/v1/earnings")
     assert answer.status == 200, answer.body
-    assert answer.body == {"creator": "bob", "total": eur(270), "flattrs": 3, "periods": [
-        {"period": PERIOD.label, "total": eur(270), "flattrs": 3,
-         "things": [{"url": thing, "amount": eur(270), "flattrs": 3}]}]}
+    balances = [
+        {"currency": "CHF", "available": chf(0), "pending": chf(125),
+         "waiting_on": [{"host": SWISS, "amount": chf(125)}]},
+        {"currency": "EUR", "available": eur(200), "pending": eur(70),
+         "waiting_on": [{"host": PEER, "amount": eur(70)}]}]
+    assert answer.body == {"creator": "bob", "currency": "EUR", "total": eur(270), "flattrs": 3, "balances": balances,
+                           "periods": [{"period": PERIOD.label, "total": eur(270), "flattrs": 3,
+                                        "things": [{"url": thing, "amount": eur(270), "flattrs": 3}]}]}
     assert (await bob.call("GET", f"/api/v1/earnings?period={PERIOD.label}")).body["total"] == eur(270)
     assert (await bob.call("GET", f"/api/v1/earnings?period={PERIOD.previous().label}")).body["periods"] == []
-    assert (await alice.call("GET", "/api/v1/earnings")).body["total"] == eur(0)
+    swiss = (await bob.call("GET", "/api/v1/earnings?currency=CHF")).body
+    assert (swiss["currency"], swiss["total"], swiss["balances"]) == ("CHF", chf(125), balances)
+    assert swiss["periods"] == [{"period": PERIOD.label, "total": chf(125), "flattrs": 1,
+                                 "things": [{"url": thing, "amount": chf(125), "flattrs": 1}]}]
+    assert (await bob.call("GET", "/api/v1/earnings?currency=USD")).body["periods"] == []
+    mine = (await alice.call("GET", "/api/v1/earnings")).body
+    assert (mine["total"], mine["balances"]) == (eur(0), []), "a donor's wallet is not earned money"
     refused = await bob.call("GET", "/api/v1/earnings?period=2026-13")
     assert (refused.status, refused.body["error"]) == (400, "invalid_period")
+    for typed in ("eur", "EURO", "", "XYZ", "E%00R"):
+        refused = await bob.call("GET", f"/api/v1/earnings?currency={typed}")
+        assert (refused.status, refused.body["error"]) == (400, "invalid_currency"), typed
+        assert "is not a known ISO 4217 currency code" in refused.body["reason"]
     assert (await Api(node, None).call("GET", "/api/v1/earnings")).status == 401
     await assert_ledger_balances(node)
 

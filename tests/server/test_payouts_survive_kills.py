@@ -27,6 +27,11 @@ Payouts sent again can bring the answers back. Then every payout settles
 within seconds, the statements of every pair agree, every ledger transaction
 balances and every cent topped up is in a wallet, with a creator or in fees.
 
+4. A's operator pays what A owes B by bank and records it; B dies having
+   stored the notice, comes back and confirms; A dies as B's confirmation
+   reaches it, and B gives that answer up. A, restarted, sends its notice
+   again and hears the answer again: each side books the clearing once.
+
 The processes run on the real clock, so the flattrs are recorded in an ended
 period, in each donor's database, as test_period_close_processes does.
 """
@@ -55,18 +60,18 @@ from config.settings import Settings, load
 from federation.delivery_queue import DEAD
 from federation.models import Delivery, InboxItem, KnownInstance
 from federation_harness import Databases, eventually, free_port
-from server import db
+from server import clearing, db
 from server.accounts import create_user
 from server.cli.shared import opened
 from server.instance import Instance
 from server.things import ThingInput, create_thing
 from server.tokens import create_token
 from server.topups import top_up
-from settlement import agreements, flattrs, ledger, wallets
+from settlement import agreements, clearings, flattrs, ledger, wallets
 from settlement.allocation import allocate, share_seed
 from settlement.closing import CLOSED
-from settlement.models import Agreement, Payout, PeriodClose, ReceivedPayout
-from settlement.money import parse_amount
+from settlement.models import Agreement, Clearing, Payout, PeriodClose, ReceivedPayout, Transaction
+from settlement.money import Money, format_amount, parse_amount
 from settlement.periods import Period, period_of
 from settlement.sent_payouts import SETTLED
 
@@ -361,6 +366,64 @@ async def test_payouts_survive_kills_and_settle_with_every_cent(processes: Proce
         async with db.sessionmaker(processes.engines[name])() as session:
             assert await ledger.check(session) == [], name
     _assert_every_cent(processes, statements)
+    await _a_clearing_survives_both_ends_dying(processes)
+
+
+async def _a_clearing_survives_both_ends_dying(processes: Processes) -> None:
+    """A's operator pays what A owes B; B dies having stored the notice, A when B's confirmation comes.
+
+    B's delivery of its Accept is given up while A is down, so only A sending
+    its notice again (same id) brings the answer back. Both books move once.
+    """
+    a, b = processes.sites["a"], processes.sites["b"]
+    async with opened(a.settings()) as instance:
+        [standing] = [one for one in await clearing.standings(instance) if one.host == b.host]
+        assert standing.to_pay > 0
+        b_stored = Trap(posting("Clearing"), answered=True)
+        b.traps.append(b_stored)
+        await clearing.record_paid(instance, b.host, format_amount(Money(standing.to_pay, "EUR")), "EUR",
+                                   standing.reference)
+    await asyncio.wait_for(b_stored.sprung.wait(), 60)
+    await b.start(closes=True)
+    await b.ready(processes.http)
+    waiting = select(Clearing).where(Clearing.state == clearings.NOTIFIED)
+    await eventually(lambda: processes.holds("b", waiting), timeout=30, what="B to keep A's notice")
+    a_answered = Trap(posting("Accept"))
+    a.traps.append(a_answered)
+    dead_to_a = select(func.count(Delivery.id)).where(Delivery.host == a.host, Delivery.state == DEAD)
+    given_up = await processes.scalar("b", dead_to_a)
+    async with opened(b.settings()) as instance:
+        await clearing.confirm(instance, a.host, "EUR")
+    await asyncio.wait_for(a_answered.sprung.wait(), 60)
+
+    async def answer_lost() -> bool:
+        return bool(await processes.scalar("b", dead_to_a) > given_up)
+
+    await eventually(answer_lost, timeout=10, what="B to give its Accept up")
+    await a.start(closes=True)
+    await a.ready(processes.http)
+    confirmed = select(Clearing).where(Clearing.state == clearings.CONFIRMED)
+    await eventually(lambda: processes.holds("a", confirmed), timeout=30, what="A to hear B's answer again")
+    await _assert_cleared(processes, standing.to_pay)
+
+
+async def _assert_cleared(processes: Processes, paid: int) -> None:
+    """Each side booked the clearing once, pending money was released, and every book still balances."""
+    a, b = processes.sites["a"], processes.sites["b"]
+    on_a, on_b = await _statement(processes, "a"), await _statement(processes, "b")
+    assert _units(on_a["conservation"]["cleared_out"]) == _units(on_b["conservation"]["cleared_in"]) == paid
+    ours = {p["host"]: p for p in on_a["instances"]}[b.host]
+    theirs = {p["host"]: p for p in on_b["instances"]}[a.host]
+    assert _units(ours["owed_to_them"]) == _units(theirs["owed_by_them"])
+    assert _units(ours["owed_by_them"]) == _units(theirs["owed_to_them"])
+    assert _units(ours["net"]) == -_units(theirs["net"]) == 0
+    for name in PEOPLE:
+        async with db.sessionmaker(processes.engines[name])() as session:
+            assert await ledger.check(session) == [], name
+        assert (await _statement(processes, name))["conservation"]["holds"], name
+    bookings = select(Transaction).where(Transaction.kind == "clearing")
+    for name in ("a", "b"):
+        assert await processes.scalar(name, select(func.count()).select_from(bookings.subquery())) == 1, name
 
 
 async def _all_agree(processes: Processes) -> None:
