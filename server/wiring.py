@@ -64,8 +64,8 @@ def build_instance(settings: Settings, clock: Clock = system_clock, port: int | 
                                             **statements.prefetchers()},
                                retry_base=timedelta(seconds=settings.federation.inbox_retry_base_seconds))
     inbox_writer = InboxWriter(engine, after_commit=processor.wakeup.set, acts_on=processor.acts_on,
-                               answers_copies=lambda activity: payouts.answers_copies(activity)
-                               or clearings.answers_copies(activity))
+                               answers_copies=lambda activity: any(
+                                   kind.answers_copies(activity) for kind in (payouts, clearings, agreements)))
     return Instance(settings=settings, clock=clock, engine=engine, sessions=sessions, urls=urls, client=client,
                     keyring=keyring, actors=actors, delivery=delivery, processor=processor,
                     inbox_writer=inbox_writer, directory=directory, bot_wakeup=bot.wakeup, blocks=blocks,

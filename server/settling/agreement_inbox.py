@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation import agreement_vocab
+from federation import agreement_vocab, delivery_queue
 from federation.agreement_vocab import InvalidAgreement
 from federation.instances import InstanceDirectory
 from federation.models import RemoteActor
 from federation.outbox import new_activity_id, publish
-from federation.processing import Handler, Prefetch
+from federation.processing import Handler, Prefetch, dispatch_key
 from federation.urls import InstanceUrls
 from federation.vocab import object_id
 from server.accounts import INSTANCE_ACTOR
@@ -47,6 +47,10 @@ class AgreementHandlers:
         return {"Offer": self.on_offer, "Accept:Offer": self.on_answer, "Reject:Offer": self.on_answer,
                 "Leave": self.on_leave}
 
+    def answers_copies(self, activity: dict[str, Any]) -> bool:
+        """A proposer whose answer was lost sends its Offer again, same id: only handling that copy answers it."""
+        return dispatch_key(activity) == "Offer" and agreement_vocab.names_an_agreement(activity)
+
     def prefetchers(self) -> dict[str, Prefetch]:
         return dict.fromkeys(self.handlers(), self.learn_sender)
 
@@ -57,7 +61,13 @@ class AgreementHandlers:
             await self._directory.info(urlsplit(actor).netloc)
 
     async def on_offer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
-        """Kept for our operator, or rejected; a copy of an Offer already kept is not answered again."""
+        """Kept for our operator, or rejected; a copy of an Offer our operator answered gets that answer again.
+
+        The proposer sends its Offer again while it has no answer
+        (`server.settling.agreement_resends`): our Accept or Reject may have
+        been given up on the way. A copy of one still waiting for our operator
+        gets nothing yet.
+        """
         host = await self._instance_of(session, activity) if _ours_to_read(activity) else None
         if host is None:
             return
@@ -75,8 +85,11 @@ class AgreementHandlers:
             return
         else:
             reason = AGREEMENT_EXISTS
-        if await agreements.by_uri(session, wire.agreement_id, host) is None:
+        known = await agreements.by_uri(session, wire.agreement_id, host)
+        if known is None:
             await self._reject(session, activity, host, reason, now)
+        elif known.answer_activity_id is not None and not known.proposed_by_us:
+            await delivery_queue.send_again(session, known.answer_activity_id, now)
 
     async def on_answer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
         """The peer's Accept or Reject of an Offer of ours still waiting for one; anything else changes nothing."""

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from common.supervision import supervise
 from server.bot.escrow_notices import send_escrow_notices
 from server.instance import Instance
+from server.settling.agreement_resends import send_unanswered_again as send_offers_again
 from server.settling.alias_claims import claim_by_alias
 from server.settling.clearing_resends import send_unanswered_again as send_clearings_again
 from server.settling.closing import close_period, due_periods, forward_awaiting, release_escrow
@@ -93,6 +94,7 @@ async def settlement_tick(instance: Instance, check_aliases: bool = True) -> Non
     await forward_awaiting(instance)
     await send_payouts(instance)
     await send_clearings_again(instance)
+    await send_offers_again(instance)
     await send_statements(instance)
     returned = await release_escrow(instance)
     if returned:

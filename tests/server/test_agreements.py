@@ -485,3 +485,30 @@ async def test_an_offer_while_one_is_unfinished_is_rejected_even_when_the_offers
     assert (await answer_to(b, crossing["id"]))["reason"] == "agreement_exists"
     assert [(row.offer_activity_id == first["id"], row.state) for row in await agreements_of(b)] == [
         (True, "declined"), (False, "proposed")]
+
+
+async def test_an_accept_given_up_while_the_proposer_was_down_comes_back_when_the_offer_is_sent_again(
+        federation: Federation) -> None:
+    quick = {"MECENE_SETTLEMENT_PAYOUT_RESEND_MINUTES": "0.02", "MECENE_DELIVERY_MAX_ATTEMPTS": "2"}
+    a, b = await federation.start("a", **quick), await federation.start("b", **quick)
+    await peering.propose(a.live, b.host, Typed("EUR", "100.00", instructions="Pay a by hand"))
+    await eventually(lambda: _state_of(b, "offered"), what="B offered by A")
+    await federation.stop("a")
+    await peering.accept(b.live, a.host, Typed("EUR", "200.00", instructions="Pay b by hand"))
+
+    async def accept_given_up() -> bool:
+        async with b.live.sessions() as session:
+            return bool(await session.scalar(select(func.count(Delivery.id)).where(Delivery.state == "dead")))
+
+    await eventually(accept_given_up, timeout=20, what="B giving its Accept up, A being down")
+    a = await federation.start("a")
+    await eventually(lambda: _state_of(a, "in_force"), timeout=20,
+                     what="A sending its Offer again and hearing B's Accept again")
+    [ours], [theirs] = await agreements_of(a), await agreements_of(b)
+    assert (ours.credit_limit, ours.peer_credit_limit) == (theirs.peer_credit_limit, theirs.credit_limit) == (
+        10000, 20000)
+    assert ours.answer_activity_id == theirs.answer_activity_id
+
+
+async def _state_of(node: Node, state: str) -> bool:
+    return [row.state for row in await agreements_of(node)] == [state]
