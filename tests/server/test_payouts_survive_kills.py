@@ -16,7 +16,8 @@ a moment, so no moment depends on a sleep:
 3. C and B are restarted, and B closes.
 
 Before that, the three agree with each other by `mecene peers`, as their
-operators would, while they serve with the close held back; then they stop,
+operators would, while they serve with the close held back (A and B while
+each is killed once, see `_all_agree`); then they stop,
 and B's directory forgets what it learnt of C meanwhile, as after a day.
 
 The settings are short: deliveries and inbox items are tried again within
@@ -427,15 +428,46 @@ async def _assert_cleared(processes: Processes, paid: int) -> None:
 
 
 async def _all_agree(processes: Processes) -> None:
-    """Every pair agrees by `mecene peers` while the three serve and hold their close; then all three stop."""
+    """Every pair agrees by `mecene peers` while the three serve and hold their close; then all three stop.
+
+    A and B agree while they are killed: B once it has stored A's Offer, A as
+    B's Accept reaches it (B then gives that Accept up), so only A sending its
+    Offer again brings the answer back.
+    """
     sites = processes.sites
     await asyncio.gather(*(site.start(closes=False) for site in sites.values()))
     await asyncio.gather(*(site.ready(processes.http) for site in sites.values()))
+    await _agree_while_killed(processes)
     for first, second in itertools.combinations(sites, 2):
-        await _agree(processes, first, second)
+        if (first, second) != ("a", "b"):
+            await _agree(processes, first, second)
     await asyncio.gather(*(site.kill(signal.SIGTERM) for site in sites.values()))
     async with db.sessionmaker(processes.engines["b"])() as session, session.begin():
         await session.execute(delete(KnownInstance).where(KnownInstance.host == sites["c"].host))
+
+
+async def _agree_while_killed(processes: Processes) -> None:
+    a, b = processes.sites["a"], processes.sites["b"]
+    b_stored = Trap(posting("Offer"), answered=True)
+    b.traps.append(b_stored)
+    await _peers(a, "propose", b.host)
+    await asyncio.wait_for(b_stored.sprung.wait(), 60)
+    await b.start(closes=False)
+    await b.ready(processes.http)
+    await eventually(lambda: _agreement_is(processes, "b", a.host, agreements.OFFERED), timeout=30,
+                     what="b to keep a's Offer")
+    a_answered = Trap(posting("Accept"))
+    a.traps.append(a_answered)
+    await _peers(b, "accept", a.host)
+    await asyncio.wait_for(a_answered.sprung.wait(), 60)
+    given_up = select(Delivery).where(Delivery.host == a.host, Delivery.state == DEAD)
+    await eventually(lambda: processes.holds("b", given_up), timeout=10, what="b to give its Accept up")
+    await a.start(closes=False)
+    await a.ready(processes.http)
+    await eventually(lambda: _agreement_is(processes, "a", b.host, agreements.IN_FORCE), timeout=30,
+                     what="a to send its Offer again and hear b's Accept again")
+    for name, peer in (("a", b.host), ("b", a.host)):
+        assert await processes.scalar(name, select(func.count(Agreement.id)).where(Agreement.peer_host == peer)) == 1
 
 
 async def _agree(processes: Processes, first: str, second: str) -> None:
