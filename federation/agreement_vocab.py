@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from federation.flattr_vocab import NAMESPACE
 from federation.vocab import AS_CONTEXT, object_id
+from federation.vocab_checks import MAX_URI_LENGTH, Unreadable, is_currency_code, is_decimal, is_reason, is_uri
 
 CONTEXT: list[Any] = [
     AS_CONTEXT,
@@ -35,25 +36,15 @@ CONTEXT: list[Any] = [
      "accountHolder": "mecene:accountHolder", "instructions": "mecene:instructions", "reason": "mecene:reason"},
 ]
 
-MAX_URI_LENGTH = 2048
-#: The longest credit limit read: far more digits than any amount a ledger holds.
-MAX_AMOUNT_LENGTH = 32
 MAX_IBAN_LENGTH = 34
 MAX_HOLDER_LENGTH = 70
 MAX_INSTRUCTIONS_LENGTH = 1000
-CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 #: An IBAN in its compact form: country, check digits, then the account in letters and digits.
 IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}")
-REASON = re.compile(r"[a-z_]{1,64}")
 
 
-class InvalidAgreement(ValueError):
+class InvalidAgreement(Unreadable):
     """An agreement activity that cannot be read; `code` is the reason a Reject of it gives."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -131,19 +122,19 @@ def read_offer(activity: dict[str, Any]) -> Terms:
     Checked first: the inbox cuts an object from another host down to its id.
     """
     agreement_id = object_id(activity.get("object"))
-    if not _is_uri(agreement_id) or urlsplit(agreement_id).netloc != urlsplit(str(activity["actor"])).netloc:
+    if not is_uri(agreement_id) or urlsplit(agreement_id).netloc != urlsplit(str(activity["actor"])).netloc:
         raise InvalidAgreement("invalid_agreement", "An Agreement's id is on the host of the instance proposing it.")
     return _terms(activity.get("object"))
 
 
 def read_answer(activity: dict[str, Any]) -> ReceivedAnswer:
     offer_id = object_id(activity.get("object"))
-    if not _is_uri(offer_id):
+    if not is_uri(offer_id):
         raise InvalidAgreement("invalid_answer", "An answer's object is the id of the Offer it answers.")
     if activity.get("type") == "Accept":
         return ReceivedAnswer(offer_id, _terms(activity.get("result")))
     reason = activity.get("reason")
-    if reason is not None and not (isinstance(reason, str) and REASON.fullmatch(reason)):
+    if reason is not None and not is_reason(reason):
         raise InvalidAgreement("invalid_answer", "A Reject's reason is a code of 1 to 64 lower-case letters and _.")
     return ReceivedAnswer(offer_id, None, reason)
 
@@ -151,7 +142,7 @@ def read_answer(activity: dict[str, Any]) -> ReceivedAnswer:
 def read_leave(activity: dict[str, Any]) -> str:
     """The id of the agreement left."""
     agreement_id = object_id(activity.get("object"))
-    if not _is_uri(agreement_id):
+    if not is_uri(agreement_id):
         raise InvalidAgreement("invalid_agreement", "A Leave's object is the id of the Agreement left.")
     return agreement_id
 
@@ -160,12 +151,12 @@ def _terms(agreement: object) -> Terms:
     if not isinstance(agreement, dict) or agreement.get("type") != "Agreement":
         raise InvalidAgreement("invalid_agreement", "The terms travel as an object of type Agreement.")
     agreement_id, currency, limit = agreement.get("id"), agreement.get("currency"), agreement.get("creditLimit")
-    if not _is_uri(agreement_id):
+    if not is_uri(agreement_id):
         raise InvalidAgreement("invalid_agreement", f"An Agreement's id is an http(s) URI of at most "
                                                     f"{MAX_URI_LENGTH} characters.")
-    if not isinstance(currency, str) or not CURRENCY_CODE.fullmatch(currency):
+    if not is_currency_code(currency):
         raise InvalidAgreement("invalid_currency", "`currency` is an ISO 4217 code such as EUR.")
-    if not isinstance(limit, str) or len(limit) > MAX_AMOUNT_LENGTH or not DECIMAL.fullmatch(limit):
+    if not is_decimal(limit):
         raise InvalidAgreement("invalid_credit_limit", '`creditLimit` is a decimal string such as "500.00".')
     return Terms(agreement_id, currency, limit, _payment(agreement.get("paymentDetails")))
 
@@ -190,10 +181,6 @@ def _payment(details: object) -> PaymentDetails:
 
 def _bad_payment(message: str) -> InvalidAgreement:
     return InvalidAgreement("invalid_payment_details", message)
-
-
-def _is_uri(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and len(value) <= MAX_URI_LENGTH and value.startswith(("https://", "http://"))
 
 
 def _is_text(value: object, limit: int, *, lines: bool) -> TypeGuard[str]:

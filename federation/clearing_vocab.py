@@ -10,7 +10,6 @@ clearing's currency, as in Payouts; this module checks shapes only, and the
 settlement layer reads the amounts.
 """
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any, TypeGuard
 
 from federation.flattr_vocab import NAMESPACE
 from federation.vocab import AS_CONTEXT, object_id
+from federation.vocab_checks import MAX_URI_LENGTH, Unreadable, is_currency_code, is_decimal, is_reason
 
 CONTEXT: list[Any] = [
     AS_CONTEXT,
@@ -25,20 +25,11 @@ CONTEXT: list[Any] = [
      "netted": "mecene:netted", "reference": "mecene:reference", "reason": "mecene:reason"},
 ]
 
-MAX_URI_LENGTH = 2048
-MAX_AMOUNT_LENGTH = 32
 MAX_REFERENCE_LENGTH = 64
-CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
-REASON = re.compile(r"[a-z_]{1,64}")
 
 
-class InvalidClearing(ValueError):
+class InvalidClearing(Unreadable):
     """A clearing activity that cannot be read; `code` is the reason a Reject of it gives."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -79,9 +70,9 @@ def read_notice(activity: dict[str, Any]) -> Notice:
     """The inbox has checked `id` (on the actor's host) and `actor`; the rest is the sender's word."""
     currency, amount, netted = activity.get("currency"), activity.get("amount"), activity.get("netted")
     reference = activity.get("reference")
-    if not isinstance(currency, str) or not CURRENCY_CODE.fullmatch(currency):
+    if not is_currency_code(currency):
         raise InvalidClearing("invalid_currency", "`currency` is an ISO 4217 code such as EUR.")
-    if not (_is_decimal(amount) and _is_decimal(netted)):
+    if not (is_decimal(amount) and is_decimal(netted)):
         raise InvalidClearing("invalid_amount", '`amount` and `netted` are decimal strings such as "120.00".')
     if not _is_reference(reference):
         raise InvalidClearing("invalid_reference", f"`reference` is one line of 1 to {MAX_REFERENCE_LENGTH} "
@@ -96,11 +87,7 @@ def read_answer(activity: dict[str, Any]) -> Answer:
     if activity.get("type") == "Accept":
         return Answer(clearing_id, True, None)
     reason = activity.get("reason")
-    return Answer(clearing_id, False, reason if isinstance(reason, str) and REASON.fullmatch(reason) else "disputed")
-
-
-def _is_decimal(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and len(value) <= MAX_AMOUNT_LENGTH and DECIMAL.fullmatch(value) is not None
+    return Answer(clearing_id, False, reason if is_reason(reason) else "disputed")
 
 
 def _is_reference(value: object) -> TypeGuard[str]:

@@ -9,13 +9,13 @@ clearing (`paid` true when the sender paid it). Amounts are decimal strings
 in the currency, as in Payouts; this module checks shapes and bounds only.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
 from federation.flattr_vocab import NAMESPACE, PERIOD_LABEL
 from federation.vocab import AS_CONTEXT
+from federation.vocab_checks import Unreadable, is_currency_code, is_decimal, is_uri
 
 CONTEXT: list[Any] = [
     AS_CONTEXT,
@@ -25,21 +25,13 @@ CONTEXT: list[Any] = [
      "amount": "mecene:amount", "netted": "mecene:netted", "paid": "mecene:paid"},
 ]
 
-MAX_URI_LENGTH = 2048
-MAX_AMOUNT_LENGTH = 32
 #: Payout and clearing lines at most: ten years of monthly payouts, rounds and claims, many times over.
 MAX_LINES = 10_000
-CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 SENT, RECEIVED = "sent", "received"
 
 
-class InvalidStatement(ValueError):
+class InvalidStatement(Unreadable):
     """A statement that cannot be read; `code` names why, for the operator's log."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -89,9 +81,9 @@ def read_statement(activity: dict[str, Any]) -> Statement:
     payouts, clearings = activity.get("payouts"), activity.get("clearings")
     if not isinstance(period, str) or not PERIOD_LABEL.fullmatch(period):
         raise InvalidStatement("invalid_period", "The period must be a label such as 2026-10.")
-    if not isinstance(currency, str) or not CURRENCY_CODE.fullmatch(currency):
+    if not is_currency_code(currency):
         raise InvalidStatement("invalid_currency", "`currency` is an ISO 4217 code such as EUR.")
-    if not (_is_decimal(owed_to) and _is_decimal(owed_by)):
+    if not (is_decimal(owed_to) and is_decimal(owed_by)):
         raise InvalidStatement("invalid_amount", "`owedTo` and `owedBy` are decimal strings.")
     if not (_is_list(payouts) and _is_list(clearings)):
         raise InvalidStatement("invalid_lines", f"`payouts` and `clearings` are lists of at most {MAX_LINES}.")
@@ -112,7 +104,7 @@ def _payout_line(line: object) -> PayoutLine:
     if not isinstance(line, dict):
         raise InvalidStatement("invalid_lines", "A payout line is an object.")
     payout_id, direction, amount = line.get("id"), line.get("direction"), line.get("amount")
-    if not (_is_uri(payout_id) and direction in (SENT, RECEIVED) and _is_decimal(amount)):
+    if not (is_uri(payout_id) and direction in (SENT, RECEIVED) and is_decimal(amount)):
         raise InvalidStatement("invalid_lines", "A payout line has an `id`, a `direction` and an `amount`.")
     return PayoutLine(payout_id, str(direction), amount)
 
@@ -121,18 +113,10 @@ def _clearing_line(line: object) -> ClearingLine:
     if not isinstance(line, dict):
         raise InvalidStatement("invalid_lines", "A clearing line is an object.")
     clearing_id, paid, amount, netted = line.get("id"), line.get("paid"), line.get("amount"), line.get("netted")
-    if not (_is_uri(clearing_id) and isinstance(paid, bool) and _is_decimal(amount) and _is_decimal(netted)):
+    if not (is_uri(clearing_id) and isinstance(paid, bool) and is_decimal(amount) and is_decimal(netted)):
         raise InvalidStatement("invalid_lines", "A clearing line has an `id`, `paid`, an `amount` and `netted`.")
     return ClearingLine(clearing_id, paid, amount, netted)
 
 
 def _is_list(value: object) -> TypeGuard[list[Any]]:
     return isinstance(value, list) and len(value) <= MAX_LINES
-
-
-def _is_uri(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and len(value) <= MAX_URI_LENGTH and value.startswith(("https://", "http://"))
-
-
-def _is_decimal(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and len(value) <= MAX_AMOUNT_LENGTH and DECIMAL.fullmatch(value) is not None

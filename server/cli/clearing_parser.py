@@ -5,6 +5,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from server.cli.paths import settings_of
+from server.cli.peer_parser import host_arguments
 
 
 def add_clearing_commands(sub: Any) -> None:
@@ -13,22 +14,17 @@ def add_clearing_commands(sub: Any) -> None:
     clearing.add_parser("list", help="per peer: what each side owes, what to pay, where, with which reference, "
                                      "and what its last statement showed").set_defaults(run=_list)
     paid = clearing.add_parser("paid", help="record a bank transfer you made to a peer; the peer is told")
-    _host_arguments(paid)
+    host_arguments(paid)
     paid.add_argument("amount", help='what you transferred, e.g. "120.00"')
     paid.add_argument("--reference", required=True, help="the reference the transfer carried (see `mecene clearing "
                                                           "list`)")
     paid.set_defaults(run=_paid)
     confirm = clearing.add_parser("confirm", help="confirm that a peer's transfer reached your bank account")
-    _host_arguments(confirm)
+    host_arguments(confirm)
     confirm.set_defaults(run=_confirm)
     dispute = clearing.add_parser("dispute", help="say that a peer's transfer did not arrive as its notice says")
-    _host_arguments(dispute)
+    host_arguments(dispute)
     dispute.set_defaults(run=_dispute)
-
-
-def _host_arguments(parser: Any) -> None:
-    parser.add_argument("host", help="the other instance: example.org, or example.org:8443")
-    parser.add_argument("--currency", help="ISO 4217 code (default: this instance's currency)")
 
 
 def _list(args: Namespace) -> Coroutine[Any, Any, int]:

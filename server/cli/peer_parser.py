@@ -17,22 +17,23 @@ def add_peer_commands(sub: Any) -> None:
     _terms_arguments(accept)
     accept.set_defaults(run=_accept)
     decline = peers.add_parser("decline", help="decline the agreement another instance offered")
-    _host_arguments(decline)
+    host_arguments(decline)
     decline.set_defaults(run=_decline)
     end = peers.add_parser("end", help="end an agreement (no new payouts; what is owed stays owed), or withdraw "
                                        "your proposal")
-    _host_arguments(end)
+    host_arguments(end)
     end.set_defaults(run=_end)
     peers.add_parser("list", help="every agreement, its state and both sides' terms").set_defaults(run=_list)
 
 
-def _host_arguments(parser: Any) -> None:
+def host_arguments(parser: Any) -> None:
+    """A peer and one currency between us: what `peers` and `clearing` commands act on."""
     parser.add_argument("host", help="the other instance: example.org, or example.org:8443")
     parser.add_argument("--currency", help="ISO 4217 code (default: this instance's currency)")
 
 
 def _terms_arguments(parser: Any) -> None:
-    _host_arguments(parser)
+    host_arguments(parser)
     parser.add_argument("--credit-limit", required=True, metavar="AMOUNT",
                         help='the most the other instance may owe you, e.g. "500.00" (0: nothing)')
     where = parser.add_mutually_exclusive_group(required=True)

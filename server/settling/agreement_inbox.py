@@ -13,21 +13,18 @@ from another host is harmless.
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import agreement_vocab, delivery_queue
 from federation.agreement_vocab import InvalidAgreement
 from federation.instances import InstanceDirectory
-from federation.models import RemoteActor
-from federation.outbox import new_activity_id, publish
+from federation.outbox import new_activity_id
 from federation.processing import Handler, Prefetch, dispatch_key
 from federation.urls import InstanceUrls
-from federation.vocab import object_id
 from server.accounts import INSTANCE_ACTOR
 from server.events import event
+from server.settling.instance_senders import InstanceSenders, refused_as, reply
 from settlement import agreement_terms, agreements
 from settlement.agreement_terms import Terms, TermsError
 
@@ -40,7 +37,7 @@ CURRENCY_NOT_ACCEPTED = "currency_not_accepted"
 class AgreementHandlers:
     def __init__(self, urls: InstanceUrls, directory: InstanceDirectory, accepted_currencies: tuple[str, ...]) -> None:
         self._urls = urls
-        self._directory = directory
+        self._senders = InstanceSenders(directory, refused_as("agreement_refused"))
         self._accepted = accepted_currencies
 
     def handlers(self) -> dict[str, Handler]:
@@ -55,10 +52,9 @@ class AgreementHandlers:
         return dict.fromkeys(self.handlers(), self.learn_sender)
 
     async def learn_sender(self, activity: dict[str, Any]) -> None:
-        """Ask the sender's NodeInfo who its instance actor is, before the handler's transaction."""
-        actor = object_id(activity.get("actor"))
-        if actor is not None and _ours_to_read(activity):
-            await self._directory.info(urlsplit(actor).netloc)
+        """Ask the sender's NodeInfo who its instance actor is, before the handler's transaction, if ours to read."""
+        if _ours_to_read(activity):
+            await self._senders.learn(activity)
 
     async def on_offer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
         """Kept for our operator, or rejected; a copy of an Offer our operator answered gets that answer again.
@@ -68,7 +64,7 @@ class AgreementHandlers:
         been given up on the way. A copy of one still waiting for our operator
         gets nothing yet.
         """
-        host = await self._instance_of(session, activity) if _ours_to_read(activity) else None
+        host = await self._senders.host_of(session, activity) if _ours_to_read(activity) else None
         if host is None:
             return
         try:
@@ -93,7 +89,7 @@ class AgreementHandlers:
 
     async def on_answer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
         """The peer's Accept or Reject of an Offer of ours still waiting for one; anything else changes nothing."""
-        host = await self._instance_of(session, activity)
+        host = await self._senders.host_of(session, activity)
         if host is None:
             return
         try:
@@ -112,7 +108,7 @@ class AgreementHandlers:
             event("agreement", host=host, currency=moved.currency, state=moved.state, by="peer")
 
     async def on_leave(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
-        host = await self._instance_of(session, activity) if _ours_to_read(activity) else None
+        host = await self._senders.host_of(session, activity) if _ours_to_read(activity) else None
         if host is None:
             return
         try:
@@ -127,21 +123,9 @@ class AgreementHandlers:
     async def _reject(self, session: AsyncSession, offer: dict[str, Any], host: str, reason: str,
                       now: datetime) -> None:
         event("agreement_refused", host=host, activity=offer["id"], reason=reason)
-        reply = agreement_vocab.reject(new_activity_id(self._urls), self._urls.actor(INSTANCE_ACTOR), offer["actor"],
-                                       offer["id"], reason, now)
-        row = (await session.scalars(select(RemoteActor).where(RemoteActor.uri == offer["actor"]))).one()
-        await publish(session, sender=INSTANCE_ACTOR, activity=reply, inboxes=[row.shared_inbox or row.inbox],
-                      now=now)
-
-    async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
-        """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""
-        actor = str(activity.get("actor"))
-        host = urlsplit(actor).netloc
-        known = await self._directory.known(session, host)
-        if known is None or not known.mecene or known.instance_actor != actor:
-            event("agreement_refused", host=host, activity=activity.get("id"), reason="not_an_instance_actor")
-            return None
-        return host
+        answer = agreement_vocab.reject(new_activity_id(self._urls), self._urls.actor(INSTANCE_ACTOR), offer["actor"],
+                                        offer["id"], reason, now)
+        await reply(session, offer, answer, now)
 
 
 def _ours_to_read(activity: dict[str, Any]) -> bool:

@@ -14,21 +14,18 @@ that comes late, twice or from another host is harmless.
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import clearing_vocab
 from federation.clearing_vocab import InvalidClearing
 from federation.instances import InstanceDirectory
-from federation.models import RemoteActor
-from federation.outbox import new_activity_id, publish
+from federation.outbox import new_activity_id
 from federation.processing import Handler, Prefetch, dispatch_key
 from federation.urls import InstanceUrls
-from federation.vocab import object_id
 from server.accounts import INSTANCE_ACTOR
 from server.events import event
+from server.settling.instance_senders import InstanceSenders, refused_as, reply
 from settlement import clearings
 from settlement.clearings import ClearingError
 from settlement.models import Clearing
@@ -38,26 +35,20 @@ from settlement.money import MoneyError, parse_amount
 class ClearingHandlers:
     def __init__(self, urls: InstanceUrls, directory: InstanceDirectory) -> None:
         self._urls = urls
-        self._directory = directory
+        self._senders = InstanceSenders(directory, refused_as("clearing_refused"))
 
     def handlers(self) -> dict[str, Handler]:
         return {"Clearing": self.on_notice, "Accept:Clearing": self.on_answer, "Reject:Clearing": self.on_answer}
 
     def prefetchers(self) -> dict[str, Prefetch]:
-        return dict.fromkeys(self.handlers(), self.learn_sender)
-
-    async def learn_sender(self, activity: dict[str, Any]) -> None:
-        """Ask the sender's NodeInfo who its instance actor is, before the handler's transaction."""
-        actor = object_id(activity.get("actor"))
-        if actor is not None:
-            await self._directory.info(urlsplit(actor).netloc)
+        return dict.fromkeys(self.handlers(), self._senders.learn)
 
     def answers_copies(self, activity: dict[str, Any]) -> bool:
         """A debtor whose answer was lost sends its notice again, same id: only handling that copy answers it."""
         return dispatch_key(activity) == "Clearing"
 
     async def on_notice(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
-        host = await self._instance_of(session, activity)
+        host = await self._senders.host_of(session, activity)
         if host is None:
             return
         known = await clearings.by_uri(session, str(activity["id"]), host)
@@ -72,7 +63,7 @@ class ClearingHandlers:
                 reference=notice.reference, now=now)
         except (InvalidClearing, ClearingError) as exc:
             event("clearing_refused", host=host, activity=activity["id"], reason=exc.code)
-            await self._reject(session, activity, exc.code, now)
+            await self._answer(session, activity, exc.code, now)
             return
         event("clearing", host=host, currency=clearing.currency, state=clearing.state, amount=clearing.amount,
               by="peer")
@@ -83,11 +74,11 @@ class ClearingHandlers:
         if clearing.we_paid or clearing.state == clearings.NOTIFIED:
             return
         reason = None if clearing.state == clearings.CONFIRMED else clearing.reason or clearings.NOT_RECEIVED
-        await self._send(session, notice, reason, now)
+        await self._answer(session, notice, reason, now)
 
     async def on_answer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
         """The creditor's confirmation or dispute of a notice of ours still waiting for one."""
-        host = await self._instance_of(session, activity)
+        host = await self._senders.host_of(session, activity)
         if host is None:
             return
         try:
@@ -104,25 +95,11 @@ class ClearingHandlers:
         if moved is not None:
             event("clearing", host=host, currency=moved.currency, state=moved.state, amount=moved.amount, by="peer")
 
-    async def _reject(self, session: AsyncSession, notice: dict[str, Any], reason: str, now: datetime) -> None:
-        await self._send(session, notice, reason, now)
-
-    async def _send(self, session: AsyncSession, notice: dict[str, Any], reason: str | None, now: datetime) -> None:
-        reply = clearing_vocab.answer(new_activity_id(self._urls), self._urls.actor(INSTANCE_ACTOR), notice["actor"],
-                                      notice["id"], reason, now)
-        row = (await session.scalars(select(RemoteActor).where(RemoteActor.uri == notice["actor"]))).one()
-        await publish(session, sender=INSTANCE_ACTOR, activity=reply, inboxes=[row.shared_inbox or row.inbox],
-                      now=now)
-
-    async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
-        """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""
-        actor = str(activity.get("actor"))
-        host = urlsplit(actor).netloc
-        known = await self._directory.known(session, host)
-        if known is None or not known.mecene or known.instance_actor != actor:
-            event("clearing_refused", host=host, activity=activity.get("id"), reason="not_an_instance_actor")
-            return None
-        return host
+    async def _answer(self, session: AsyncSession, notice: dict[str, Any], reason: str | None, now: datetime) -> None:
+        """Accept the notice when `reason` is None, Reject it saying why otherwise."""
+        answer = clearing_vocab.answer(new_activity_id(self._urls), self._urls.actor(INSTANCE_ACTOR), notice["actor"],
+                                       notice["id"], reason, now)
+        await reply(session, notice, answer, now)
 
 
 def _amounts(notice: clearing_vocab.Notice) -> tuple[int, int]:

@@ -14,22 +14,20 @@ it names; lines refused for the credit limit are held for a later round.
 import logging
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import payout_vocab
 from federation.instances import InstanceDirectory
-from federation.models import RemoteActor
-from federation.outbox import new_activity_id, publish
+from federation.outbox import new_activity_id
 from federation.payout_vocab import InvalidPayout, PayoutItem
 from federation.processing import Handler, Prefetch, dispatch_key
 from federation.urls import InstanceUrls
-from federation.vocab import object_id
 from server.accounts import INSTANCE_ACTOR
 from server.events import event
 from server.models import User
+from server.settling.instance_senders import InstanceSenders, reply
 from settlement import agreements, payouts, sent_payouts
 from settlement.models import Agreement
 from settlement.money import MoneyError, parse_amount
@@ -41,26 +39,20 @@ log = logging.getLogger(__name__)
 class PayoutHandlers:
     def __init__(self, urls: InstanceUrls, directory: InstanceDirectory) -> None:
         self._urls = urls
-        self._directory = directory
+        self._senders = InstanceSenders(directory, _ignored)
 
     def handlers(self) -> dict[str, Handler]:
         return {"Payout": self.on_payout, "Accept:Payout": self.on_answer, "Reject:Payout": self.on_answer}
 
     def prefetchers(self) -> dict[str, Prefetch]:
-        return {"Payout": self.learn_sender, "Accept:Payout": self.learn_sender, "Reject:Payout": self.learn_sender}
+        return dict.fromkeys(self.handlers(), self._senders.learn)
 
     def answers_copies(self, activity: dict[str, Any]) -> bool:
         """A sender whose answer was lost sends its Payout again, same id: only handling that copy answers it."""
         return dispatch_key(activity) == "Payout"
 
-    async def learn_sender(self, activity: dict[str, Any]) -> None:
-        """Ask the sender's NodeInfo who its instance actor is, before the handler's transaction."""
-        actor = object_id(activity.get("actor"))
-        if actor is not None:
-            await self._directory.info(urlsplit(actor).netloc)
-
     async def on_payout(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
-        source = await self._instance_of(session, activity)
+        source = await self._senders.host_of(session, activity)
         if source is None:
             return
         try:
@@ -86,13 +78,12 @@ class PayoutHandlers:
 
     async def _answer(self, session: AsyncSession, payout: dict[str, Any], kind: str, refused: list[dict[str, str]],
                       now: datetime, reason: str | None = None) -> None:
-        reply = payout_vocab.answer(new_activity_id(self._urls), kind, self._urls.actor(INSTANCE_ACTOR),
-                                    payout["actor"], payout["id"], refused, reason)
-        inbox = await self._inbox_of(session, payout["actor"])
-        await publish(session, sender=INSTANCE_ACTOR, activity=reply, inboxes=[inbox], now=now)
+        answer = payout_vocab.answer(new_activity_id(self._urls), kind, self._urls.actor(INSTANCE_ACTOR),
+                                     payout["actor"], payout["id"], refused, reason)
+        await reply(session, payout, answer, now)
 
     async def on_answer(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
-        host = await self._instance_of(session, activity)
+        host = await self._senders.host_of(session, activity)
         answer = payout_vocab.read_answer(activity)
         if host is None or answer.payout_id is None:
             return
@@ -101,16 +92,6 @@ class PayoutHandlers:
             event("payout_settled", payout_id=answer.payout_id, host=host, refused=len(answer.refused),
                   held=len(answer.over_limit), rejected=answer.rejected, reason=answer.reason or "")
 
-    async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
-        """The sender's host when the actor is that host's Mecene instance actor; None otherwise."""
-        actor = str(activity.get("actor"))
-        host = urlsplit(actor).netloc
-        known = await self._directory.known(session, host)
-        if known is None or not known.mecene or known.instance_actor != actor:
-            log.warning("ignoring %s from %s: not the instance actor of a Mecene instance", activity.get("type"), actor)
-            return None
-        return host
-
     async def _local_creators(self, session: AsyncSession, items: list[PayoutItem]) -> dict[str, str]:
         """Actor URI → username, for the items' creators that are accounts here."""
         wanted = {self._urls.username_of(item.creator): item.creator for item in items}
@@ -118,10 +99,11 @@ class PayoutHandlers:
         found = await session.scalars(select(User.username).where(User.username.in_(names)))
         return {wanted[name]: name for name in found}
 
-    async def _inbox_of(self, session: AsyncSession, actor: str) -> str:
-        """The sender's inbox: its actor was stored when its signature was checked."""
-        row = (await session.scalars(select(RemoteActor).where(RemoteActor.uri == actor))).one()
-        return row.shared_inbox or row.inbox
+
+def _ignored(activity: dict[str, Any], host: str) -> None:
+    """A Payout or an answer from anyone but a Mecene instance's actor: a warning, and nothing else."""
+    log.warning("ignoring %s from %s: not the instance actor of a Mecene instance", activity.get("type"),
+                activity.get("actor"))
 
 
 def _limit(agreement: Agreement | None) -> int:

@@ -12,7 +12,7 @@ disagreement.
 
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,11 +22,11 @@ from federation.instances import InstanceDirectory
 from federation.outbox import publish
 from federation.processing import Handler, Prefetch
 from federation.statement_vocab import RECEIVED, SENT, InvalidStatement
-from federation.vocab import object_id
 from server.accounts import INSTANCE_ACTOR
 from server.events import event
 from server.instance import Instance
 from server.settling.closing import due_periods
+from server.settling.instance_senders import InstanceSenders, refused_as
 from settlement import peer_statements
 from settlement.money import Money, MoneyError, format_amount, parse_amount
 from settlement.peer_statements import Books
@@ -96,22 +96,17 @@ def _wire(activity_id: str, label: str, books: Books, now: datetime) -> statemen
 
 class StatementHandlers:
     def __init__(self, directory: InstanceDirectory) -> None:
-        self._directory = directory
+        self._senders = InstanceSenders(directory, refused_as("statement_refused"))
 
     def handlers(self) -> dict[str, Handler]:
         return {"Statement": self.on_statement}
 
     def prefetchers(self) -> dict[str, Prefetch]:
-        return {"Statement": self.learn_sender}
-
-    async def learn_sender(self, activity: dict[str, Any]) -> None:
-        actor = object_id(activity.get("actor"))
-        if actor is not None:
-            await self._directory.info(urlsplit(actor).netloc)
+        return dict.fromkeys(self.handlers(), self._senders.learn)
 
     async def on_statement(self, session: AsyncSession, activity: dict[str, Any], now: datetime) -> None:
         """Compare the peer's statement with our books and keep what differs; a bad one is logged and dropped."""
-        host = await self._instance_of(session, activity)
+        host = await self._senders.host_of(session, activity)
         if host is None:
             return
         try:
@@ -125,15 +120,6 @@ class StatementHandlers:
                                               currency=read.currency, differences=differences, now=now):
             event("statement_checked", host=host, period=read.period, currency=read.currency,
                   result="differ" if differences else "agree", differences=len(differences))
-
-    async def _instance_of(self, session: AsyncSession, activity: dict[str, Any]) -> str | None:
-        actor = str(activity.get("actor"))
-        host = urlsplit(actor).netloc
-        known = await self._directory.known(session, host)
-        if known is None or not known.mecene or known.instance_actor != actor:
-            event("statement_refused", host=host, activity=activity.get("id"), reason="not_an_instance_actor")
-            return None
-        return host
 
 
 def _books(wire: statement_vocab.Statement) -> Books:
