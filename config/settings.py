@@ -93,6 +93,25 @@ class SettlementSettings:
 
 
 @dataclass(frozen=True)
+class PaymentSettings:
+    providers: tuple[str, ...]
+    minimum_topup: str
+    stripe_secret_key: str
+    stripe_publishable_key: str
+    stripe_webhook_secret: str
+    stripe_api_base: str
+    stripe_js_url: str
+    bank_account_holder: str
+    bank_iban: str
+    bank_bic: str
+
+    @property
+    def stripe_live(self) -> bool:
+        """Live mode follows the key: a live key moves real money and accepts only live events."""
+        return self.stripe_secret_key.startswith(("sk_live_", "rk_live_"))
+
+
+@dataclass(frozen=True)
 class DevSettings:
     insecure: bool
 
@@ -105,6 +124,7 @@ class Settings:
     federation: FederationSettings
     delivery: DeliverySettings
     settlement: SettlementSettings
+    payments: PaymentSettings
     dev: DevSettings
 
     @property
@@ -285,6 +305,42 @@ def _validate(s: Settings) -> None:
         ("settlement.payout_resend_minutes", s.settlement.payout_resend_minutes > 0, "more than zero"),
         ("settlement.alias_check_minutes", s.settlement.alias_check_minutes >= 0, "zero or more"),
     ]
-    for key, ok, expected in checks:
+    for key, ok, expected in checks + _payment_checks(s.payments):
         if not ok:
             raise ConfigError(key, f"must be {expected}")
+
+
+PROVIDERS = ("stripe", "bank")
+
+
+def _payment_checks(p: PaymentSettings) -> list[tuple[str, bool, str]]:
+    """Each enabled provider has what it needs, so a donor never meets a half-configured payment page."""
+    unknown = [name for name in p.providers if name not in PROVIDERS]
+    stripe, bank = "stripe" in p.providers, "bank" in p.providers
+    return [
+        ("payments.providers", not unknown, f'a list of "stripe" and "bank" (unknown: {", ".join(unknown)})'),
+        ("payments.minimum_topup", bool(re.fullmatch(r"[0-9]{1,9}(\.[0-9]{1,3})?", p.minimum_topup)),
+         'an amount with a dot for the decimals, such as "2.00"'),
+        ("payments.stripe_secret_key", not stripe or p.stripe_secret_key.startswith(("sk_", "rk_")),
+         "a Stripe secret key (sk_test_… or sk_live_…) when stripe is enabled"),
+        ("payments.stripe_publishable_key", not stripe or p.stripe_publishable_key.startswith("pk_"),
+         "a Stripe publishable key (pk_test_… or pk_live_…) when stripe is enabled"),
+        ("payments.stripe_webhook_secret", not stripe or p.stripe_webhook_secret.startswith("whsec_"),
+         "the webhook endpoint's signing secret (whsec_…) when stripe is enabled"),
+        ("payments.stripe_api_base", p.stripe_api_base.startswith(("https://", "http://")), "an http(s) URL"),
+        ("payments.stripe_js_url", p.stripe_js_url.startswith(("https://", "http://")), "an http(s) URL"),
+        ("payments.bank_iban", not bank or _is_iban(p.bank_iban), "a valid IBAN when bank is enabled"),
+        ("payments.bank_account_holder", not bank or bool(p.bank_account_holder.strip()),
+         "the account holder's name when bank is enabled"),
+    ]
+
+
+def _is_iban(text: str) -> bool:
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    try:
+        IBAN(text)
+    except SchwiftyException:
+        return False
+    return True

@@ -9,13 +9,14 @@ from aiohttp import web
 from sqlalchemy import text
 
 from server.api.routes import routes as api_routes
-from server.appkeys import instance_key
+from server.appkeys import instance_key, payments_key
 from server.bot.tasks import BotTaskWorker
 from server.http_errors import error_middleware
 from server.instance import Instance
 from server.metrics_site import metrics_context
+from server.payments.providers import Payments
 from server.settling.tick import SettlementWorker
-from server.views import activitypub, objects, wellknown
+from server.views import activitypub, objects, stripe_webhook, wellknown
 from server.web import routes as web_routes
 from server.web import security_headers
 
@@ -24,13 +25,20 @@ def create_app(instance: Instance, *, run_workers: bool = True) -> web.Applicati
     """Build the app; `run_workers=False` leaves the delivery and inbox workers to the caller."""
     app = web.Application(middlewares=[error_middleware], client_max_size=instance.settings.federation.inbox_max_bytes)
     app[instance_key] = instance
+    app[payments_key] = Payments(instance.settings.payments)
     app.router.add_routes(
-        wellknown.routes() + activitypub.routes() + objects.routes() + api_routes() + [web.get("/health", health)])
+        wellknown.routes() + activitypub.routes() + objects.routes() + api_routes() + stripe_webhook.routes()
+        + [web.get("/health", health)])
     web_routes.setup(app)
     security_headers.setup(app)
     app.cleanup_ctx.append(_instance_context(instance, run_workers))
     app.cleanup_ctx.append(metrics_context(instance))
+    app.on_cleanup.append(_close_payments)
     return app
+
+
+async def _close_payments(app: web.Application) -> None:
+    await app[payments_key].close()
 
 
 def _instance_context(instance: Instance,

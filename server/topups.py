@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import User
 from server.storable import is_storable
-from settlement import wallets
+from settlement import topups, wallets
+from settlement.models import Transaction
 from settlement.money import Money
-from settlement.wallets import ManualProvider
 
 MAX_REFERENCE = 100
 
@@ -36,6 +36,8 @@ class TopUp:
     wallet: Money
     #: False when this reference had already been credited: nothing changed.
     created: bool
+    #: The donor's receipt: /wallet/receipts/{receipt}.
+    receipt: str
 
 
 async def top_up(session: AsyncSession, username: str, credit: Money, reference: str, now: datetime) -> TopUp:
@@ -47,7 +49,8 @@ async def top_up(session: AsyncSession, username: str, credit: Money, reference:
         raise InvalidReference("A reference may not hold a NUL character or a lone surrogate.")
     if not is_storable(username) or await session.scalar(select(User.id).where(User.username == username)) is None:
         raise UnknownAccount(f"No account {username!r} here.")
-    transaction_id, created = await ManualProvider().credit(
-        session, username=username, money=credit, reference=reference, now=now)
+    topup, created = await topups.credit_by_hand(session, username=username, money=credit, reference=reference,
+                                                 now=now)
+    transaction_id = await session.scalar(select(Transaction.id).where(Transaction.memo == topup.public_id))
     balance = await wallets.wallet_balance(session, username, credit.currency)
-    return TopUp(transaction_id, reference, credit, balance, created)
+    return TopUp(int(transaction_id or 0), reference, credit, balance, created, topup.public_id)

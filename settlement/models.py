@@ -468,3 +468,138 @@ class StatementCheck(Base):
     result: Mapped[str] = mapped_column(String(8))
     differences: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+TOPUP_STATES = StateGraph("stl_topups", born=["awaiting", "confirmed"], final=["confirmed"], moves={
+    ("awaiting", "confirmed"): "the provider confirmed the payment (Stripe's signed payment_intent.succeeded), "
+                               "or the operator recorded the bank transfer by its reference: the wallet credited",
+    ("awaiting", "failed"): "the provider reported the payment failed (declined card, 3-D Secure not completed)",
+    ("failed", "confirmed"): "a later success of the same payment (the donor tried again): credited then",
+}, waits={
+    "awaiting": Wait("the provider's confirmation (a signed webhook) or the operator recording the transfer "
+                     "(mecene topups receive, /admin/topups); the operator sees every one still waiting"),
+    "failed": Wait("a later payment_intent.succeeded of the same PaymentIntent, if the donor tries again"),
+})
+
+
+class TopUp(Base):
+    """Money a donor pays into their wallet through one provider; credited once, when the provider confirms it.
+
+    `reference` is what ties the provider's word to this row: Stripe's
+    PaymentIntent id, the reference a bank transfer carries, or the operator's
+    own for a hand credit. `public_id` names the receipt in addresses, so that
+    row numbers stay private. `refunded` grows with each refund of it.
+    """
+
+    __tablename__ = "stl_topups"
+    __table_args__ = (
+        UniqueConstraint("provider", "reference"),
+        CheckConstraint("amount > 0 AND refunded >= 0 AND refunded <= amount", name="ck_stl_topups_amounts"),
+        Index("ix_stl_topups_user", "username", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reference: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Why the provider refused it, in words a donor can act on.
+    failure: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+REFUND_STATES = StateGraph("stl_refunds", born=["sending"], final=["made", "failed"], moves={
+    ("sending", "made"): "the provider accepted the refund (Stripe's Refund object, or the operator's transfer back)",
+    ("sending", "failed"): "the provider refused it: the wallet and the top-up get the amount back",
+}, waits={
+    "sending": Wait("the provider's answer; one a stopped process never asked is asked again, with the same "
+                    "idempotency key, by `mecene topups retry-refunds` and listed on /admin/topups until then"),
+})
+
+
+class Refund(Base):
+    """Part or all of a top-up paid back to the donor through the provider that took it; the wallet debited once."""
+
+    __tablename__ = "stl_refunds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    topup_id: Mapped[int] = mapped_column(ForeignKey("stl_topups.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    #: The provider's id of the refund (Stripe's re_…), or the operator's reference of the transfer back.
+    provider_reference: Mapped[str] = mapped_column(String(255), default="")
+    #: Why the provider refused it.
+    failure: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+REFUND_REQUEST_STATES = StateGraph("stl_refund_requests", born=["asked"], final=["refunded", "declined"], moves={
+    ("asked", "refunded"): "the operator refunded the donor, whole or in part (mecene topups refund, /admin/topups)",
+    ("asked", "declined"): "the operator declined it, saying why (nothing left to refund, say)",
+}, waits={
+    "asked": Wait("the operator's refund or refusal; the operator's page lists every request still asked"),
+})
+
+
+class RefundRequest(Base):
+    """A donor asking for their unspent wallet back; the operator answers it with refunds or a reason."""
+
+    __tablename__ = "stl_refund_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    answer: Mapped[str] = mapped_column(String(500), default="")
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+DISPUTE_STATES = StateGraph("stl_disputes", born=["open"], final=["won", "lost"], moves={
+    ("open", "won"): "the provider closed the dispute in our favour (charge.dispute.closed, won): the wallet restored",
+    ("open", "lost"): "the provider closed it against us: the debit stays",
+}, waits={
+    "open": Wait("the provider's charge.dispute.closed, which its own rules bound (weeks at the card networks)"),
+})
+
+
+class Dispute(Base):
+    """A chargeback on a top-up: the disputed amount leaves the wallet at once, and comes back if it is won."""
+
+    __tablename__ = "stl_disputes"
+    __table_args__ = (UniqueConstraint("provider", "provider_reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    topup_id: Mapped[int] = mapped_column(ForeignKey("stl_topups.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    provider_reference: Mapped[str] = mapped_column(String(255))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ProviderEvent(Base):
+    """A provider's event applied here: each is applied once, however often or late it is delivered."""
+
+    __tablename__ = "stl_provider_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

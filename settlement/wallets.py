@@ -1,12 +1,11 @@
-"""Donors' wallets and budgets, and the payment providers through which real money comes in.
+"""Donors' wallets and budgets.
 
-A wallet is the ledger account `wallet:{username}`; a top-up moves money from the
-provider's pay-in account into it. A budget is not money, only what the donor means to
+A wallet is the ledger account `wallet:{username}`; a top-up (`settlement.topups`)
+moves money from its provider's pay-in account into it. A budget is not money, only what the donor means to
 spend per period, so it lives in its own table rather than in the ledger.
 """
 
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,39 +15,6 @@ from settlement import accounts, ledger
 from settlement.ledger import AccountKey
 from settlement.models import Budget
 from settlement.money import Money, MoneyError
-
-
-class PaymentProvider(Protocol):
-    """Where top-ups come from; `reference` is the provider's own id of the payment, so a retry credits once."""
-
-    name: str
-
-    async def credit(
-        self, session: AsyncSession, *, username: str, money: Money, reference: str, now: datetime,
-    ) -> tuple[int, bool]: ...
-
-
-class ManualProvider:
-    """The operator credits a wallet by hand, for money received outside Mecene (a bank transfer, cash)."""
-
-    name = "manual"
-
-    async def credit(
-        self, session: AsyncSession, *, username: str, money: Money, reference: str, now: datetime,
-    ) -> tuple[int, bool]:
-        """Returns the ledger transaction id and whether this call wrote it."""
-        _refuse_non_positive(money)
-        if not username or not reference:
-            raise ValueError("a top-up needs a username and a reference")
-        return await ledger.post(
-            session,
-            kind="topup",
-            idempotency_key=f"topup:{self.name}:{reference}",
-            lines=[(wallet_key(username, money.currency), money.amount),
-                   (AccountKey(accounts.PAYIN, self.name, money.currency), -money.amount)],
-            now=now,
-            memo=reference,
-        )
 
 
 def wallet_key(username: str, currency: str) -> AccountKey:
@@ -75,9 +41,3 @@ async def budget_of(session: AsyncSession, username: str, currency: str) -> Mone
         return Money.zero(currency)
     return Money(row.amount, currency)
 
-
-def _refuse_non_positive(money: Money) -> None:
-    if money.amount < 0:
-        raise MoneyError("negative_amount", "A top-up cannot be negative.")
-    if money.amount == 0:
-        raise MoneyError("zero_amount", "A top-up must be more than zero.")

@@ -66,7 +66,7 @@ async def _check_can_give(request: web.Request, user: User) -> None:
         raise Refusal(Kind.CONFLICT, "no_budget", "Set a monthly budget in Settings first: your flattrs share it.")
     if view.wallet.amount <= 0:
         raise Refusal(Kind.CONFLICT, "empty_wallet",
-                      "Your wallet is empty; ask the operator of this instance to top it up.")
+                      "Your wallet is empty: add money to it on your Wallet page (/wallet) first.")
 
 
 async def _describe(request: web.Request, target: Target) -> str:

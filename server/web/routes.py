@@ -14,6 +14,7 @@ from server.web import (
     home_pages,
     rendering,
     settings_pages,
+    wallet_pages,
 )
 
 
@@ -24,3 +25,4 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(flattr_pages.routes() + settings_pages.routes() + claim_pages.routes())
     app.router.add_routes(admin_pages.routes() + admin_federation_pages.routes() + admin_money_pages.routes())
     app.router.add_routes(admin_peer_pages.routes())
+    app.router.add_routes(wallet_pages.routes())

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api_client import Api, account, assert_ledger_balances
 from federation_harness import Federation, Node
 from server.wiring import build_instance
-from settlement import flattrs, payouts, sent_payouts, wallets
+from settlement import flattrs, payouts, sent_payouts, topups, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
 from settlement.money import Money, format_amount
@@ -52,7 +52,7 @@ async def settle_a_period(sessions: async_sessionmaker[AsyncSession], base_url: 
     bob = f"{base_url}/users/bob"
     now = PERIOD.start + timedelta(days=1)
     async with sessions() as session, session.begin():
-        await wallets.ManualProvider().credit(session, username="alice", money=Money(1000, "EUR"), reference="r",
+        await topups.credit_by_hand(session, username="alice", money=Money(1000, "EUR"), reference="r",
                                               now=now)
         await wallets.set_budget(session, "alice", Money(600, "EUR"), now)
         for author in (bob, CAROL, ZOE):

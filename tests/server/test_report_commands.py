@@ -15,12 +15,12 @@ from config.settings import Settings, load
 from federation_harness import Databases
 from server.cli.main import main
 from server.wiring import build_instance
-from settlement import flattrs, ledger, payouts, sent_payouts, wallets
+from settlement import flattrs, ledger, payouts, sent_payouts, topups, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
 from settlement.escrow import add_months
 from settlement.ledger import AccountKey
-from settlement.models import Account, Entry
+from settlement.models import Account, Entry, Transaction
 from settlement.money import Money
 from settlement.periods import Period, parse_period, period_of
 
@@ -68,7 +68,7 @@ async def close(settings: Settings, period: Period, authors: list[str]) -> None:
 async def _close(sessions: async_sessionmaker[AsyncSession], period: Period, authors: list[str]) -> None:
     now = period.start + timedelta(hours=1)
     async with sessions() as session, session.begin():
-        await wallets.ManualProvider().credit(session, username="alice", money=Money(1000, "EUR"),
+        await topups.credit_by_hand(session, username="alice", money=Money(1000, "EUR"),
                                               reference=period.label, now=now)
         await wallets.set_budget(session, "alice", Money(600, "EUR"), now)
         for author in authors:
@@ -100,7 +100,7 @@ async def test_ledger_check_proves_balance_and_lists_what_does_not(settings: Set
     async with database(settings) as sessions:
         assert await mecene(capsys, "ledger", "check") == (0, "ledger balances: 0 transactions, 0 entries\n", "")
         async with sessions() as session, session.begin():
-            topup, _ = await wallets.ManualProvider().credit(
+            await topups.credit_by_hand(
                 session, username="alice", money=Money(1000, "EUR"), reference="r", now=datetime.now(UTC))
             await ledger.post(session, kind="t", idempotency_key="t", now=datetime.now(UTC), lines=[
                 (AccountKey("wallet", "alice", "EUR"), -5), (AccountKey("fee", "", "EUR"), 5)])
@@ -108,6 +108,7 @@ async def test_ledger_check_proves_balance_and_lists_what_does_not(settings: Set
 
         async with sessions() as session, session.begin():
             wallet = await session.scalar(select(Account.id).where(Account.kind == "wallet"))
+            topup = await session.scalar(select(Transaction.id).where(Transaction.kind == "topup"))
             await session.execute(Entry.__table__.insert().values(transaction_id=topup, account_id=wallet, amount=5,
                                                                   currency="EUR"))
         status, out, err = await mecene(capsys, "ledger", "check")
@@ -119,7 +120,7 @@ async def test_ledger_check_proves_balance_and_lists_what_does_not(settings: Set
 async def test_ledger_check_fails_when_money_waiting_for_an_agreement_has_no_shares(
         settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     async with database(settings) as sessions, sessions() as session, session.begin():
-        await wallets.ManualProvider().credit(session, username="alice", money=Money(1000, "EUR"), reference="r",
+        await topups.credit_by_hand(session, username="alice", money=Money(1000, "EUR"), reference="r",
                                               now=datetime.now(UTC))
         await ledger.post(session, kind="t", idempotency_key="t", now=datetime.now(UTC), lines=[
             (AccountKey("wallet", "alice", "EUR"), -3), (AccountKey("awaiting_peer", "peer.example", "EUR"), 3)])

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import awaited_payouts, escrow, flattrs, ledger, sent_payouts, wallets
+from settlement import awaited_payouts, escrow, flattrs, ledger, sent_payouts, topups, wallets
 from settlement.awaited_payouts import AWAITED
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import AWAITING, ESCROW, LOCAL, PAYOUT, Classifier, Destination
@@ -14,7 +14,6 @@ from settlement.ledger import AccountKey
 from settlement.models import AwaitedPayout, Payout, Share
 from settlement.money import Money
 from settlement.periods import parse_period
-from settlement.wallets import ManualProvider
 
 BOB = "https://here.example/users/bob"
 CAROL = "https://peer.example/users/carol"
@@ -42,7 +41,7 @@ async def close(sessions: async_sessionmaker[AsyncSession], donors: dict[str, tu
     """Each donor's wallet, budget and flattred authors (a thing each), then the period's close."""
     async with sessions() as session, session.begin():
         for donor, (wallet, budget, authors) in donors.items():
-            await ManualProvider().credit(session, username=donor, money=Money(wallet, "EUR"), reference=donor,
+            await topups.credit_by_hand(session, username=donor, money=Money(wallet, "EUR"), reference=donor,
                                           now=PERIOD.start)
             await wallets.set_budget(session, donor, Money(budget, "EUR"), PERIOD.start)
             for author in authors:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import close_invariants, flattrs, ledger, wallets
+from settlement import close_invariants, flattrs, ledger, topups, wallets
 from settlement.close_invariants import PeriodInvariantBroken
 from settlement.closing import CloseSettings, LeaseLost, PeriodCloser, PeriodStillOpen
 from settlement.destinations import AWAITING, ESCROW, LOCAL, PAYOUT
@@ -14,7 +14,6 @@ from settlement.ledger import AccountKey
 from settlement.models import DonorClose, Earning, Payout, PeriodClose, Share
 from settlement.money import Money
 from settlement.periods import parse_period
-from settlement.wallets import ManualProvider
 from settlement_hosts import classify
 
 PERIOD = parse_period("2026-10")
@@ -32,7 +31,7 @@ async def fund(sessions: async_sessionmaker[AsyncSession], donor: str, wallet: i
     async with sessions() as session, session.begin():
         now = PERIOD.start + timedelta(days=1)
         if wallet:
-            await ManualProvider().credit(session, username=donor, money=Money(wallet, "EUR"), reference=donor, now=now)
+            await topups.credit_by_hand(session, username=donor, money=Money(wallet, "EUR"), reference=donor, now=now)
         await wallets.set_budget(session, donor, Money(budget, "EUR"), now)
         for index, author in enumerate(authors):
             await flattrs.record(session, donor=donor, thing_uri=f"{author}/things/{index}", author_uri=author,

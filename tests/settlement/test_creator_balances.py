@@ -3,7 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_earnings import BOB, ESSAY, NOTE, close
 
-from settlement import clearings, creator_balances, ledger, payouts, wallets
+from settlement import clearings, creator_balances, ledger, payouts, topups
 from settlement.accounts import CREATOR, PENDING
 from settlement.creator_balances import Balance, Waiting
 from settlement.ledger import AccountKey
@@ -42,7 +42,7 @@ async def test_available_and_pending_per_currency_with_the_instances_pending_mon
         sessions: async_sessionmaker[AsyncSession]) -> None:
     await close(sessions, "2026-10", {"alice": (400, [ESSAY, NOTE])})
     async with sessions() as session, session.begin():
-        await wallets.ManualProvider().credit(session, username="alice", money=Money(900, "EUR"), reference="more",
+        await topups.credit_by_hand(session, username="alice", money=Money(900, "EUR"), reference="more",
                                               now=NOW)
         await paid_by(session, "mecene.example", 1, "EUR", {BOB: 70, CAROL: 20})
         await paid_by(session, "mecene.example", 2, "EUR", {BOB: 40})

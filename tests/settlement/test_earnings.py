@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import earnings, escrow, flattrs, ledger, payouts, wallets
+from settlement import earnings, escrow, flattrs, ledger, payouts, topups, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, Destination
 from settlement.earnings import Earnings, PeriodEarnings, ThingEarnings
@@ -30,7 +30,7 @@ async def close(sessions: async_sessionmaker[AsyncSession], label: str,
     period = parse_period(label)
     async with sessions() as session, session.begin():
         for donor, (amount, things) in gifts.items():
-            await wallets.ManualProvider().credit(session, username=donor, money=Money(amount, "EUR"),
+            await topups.credit_by_hand(session, username=donor, money=Money(amount, "EUR"),
                                                   reference=f"{label}:{donor}", now=period.start)
             await wallets.set_budget(session, donor, Money(amount, "EUR"), period.start)
             for thing in things:

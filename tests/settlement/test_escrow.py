@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import escrow, flattrs, ledger, wallets
+from settlement import escrow, flattrs, ledger, topups, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW
 from settlement.escrow import EscrowHolding, Release, add_months, expiry
@@ -15,7 +15,6 @@ from settlement.ledger import AccountKey
 from settlement.models import Earning, Share
 from settlement.money import Money
 from settlement.periods import parse_period
-from settlement.wallets import ManualProvider
 from settlement_hosts import classify
 
 BOB = "https://here.example/users/bob"
@@ -25,13 +24,13 @@ CAROL = "https://mecene.example/users/carol"
 
 
 async def close(sessions: async_sessionmaker[AsyncSession], label: str, donors: dict[str, tuple[int, list[str]]],
-                *, topups: dict[str, int]) -> None:
+                *, credits: dict[str, int]) -> None:
     """Each donor's top-up, budget and flattred authors (one thing each), then the period's close."""
     period = parse_period(label)
     async with sessions() as session, session.begin():
-        for donor, amount in topups.items():
-            await ManualProvider().credit(session, username=donor, money=Money(amount, "EUR"),
-                                          reference=f"{label}:{donor}", now=period.start)
+        for donor, amount in credits.items():
+            await topups.credit_by_hand(session, username=donor, money=Money(amount, "EUR"),
+                                        reference=f"{label}:{donor}", now=period.start)
         for donor, (budget, authors) in donors.items():
             await wallets.set_budget(session, donor, Money(budget, "EUR"), period.start)
             for author in authors:
@@ -61,8 +60,8 @@ async def claim(sessions: async_sessionmaker[AsyncSession], author: str, usernam
 
 async def january_and_may(sessions: async_sessionmaker[AsyncSession]) -> None:
     await close(sessions, "2026-01", {"alice": (600, [BOB, ZOE, YAN]), "dave": (101, [ZOE, YAN])},
-                topups={"alice": 1000, "dave": 101})
-    await close(sessions, "2026-05", {"alice": (300, [ZOE])}, topups={})
+                credits={"alice": 1000, "dave": 101})
+    await close(sessions, "2026-05", {"alice": (300, [ZOE])}, credits={})
 
 
 def test_months_are_calendar_months() -> None:
@@ -137,7 +136,7 @@ async def test_a_local_creator_claims_an_authors_escrow_once(sessions: async_ses
 
 async def test_a_claim_adds_to_an_earlier_claim_of_the_same_thing(sessions: async_sessionmaker[AsyncSession],
                                                                   session: AsyncSession) -> None:
-    await close(sessions, "2026-01", {"alice": (100, [ZOE])}, topups={"alice": 1000})
+    await close(sessions, "2026-01", {"alice": (100, [ZOE])}, credits={"alice": 1000})
     assert await claim(sessions, ZOE, "zoe", datetime(2026, 2, 2, tzinfo=UTC)) == 100
     async with sessions() as writer, writer.begin():
         await writer.execute(Share.__table__.insert().values(
@@ -167,7 +166,7 @@ async def test_held_lists_each_author_with_the_oldest_expiry(sessions: async_ses
 @pytest.mark.parametrize("months", [1, 6])
 async def test_the_window_is_the_configured_number_of_months(sessions: async_sessionmaker[AsyncSession],
                                                              session: AsyncSession, months: int) -> None:
-    await close(sessions, "2026-01", {"alice": (100, [ZOE])}, topups={"alice": 100})
+    await close(sessions, "2026-01", {"alice": (100, [ZOE])}, credits={"alice": 100})
     end = parse_period("2026-01").end
     async with sessions() as writer, writer.begin():
         early = await escrow.release_expired(writer, now=add_months(end, months) - timedelta(seconds=1),

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import escrow, flattrs, ledger, payouts, positions, sent_payouts, statements, wallets
+from settlement import escrow, flattrs, ledger, payouts, positions, sent_payouts, statements, topups, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
 from settlement.ledger import AccountKey
@@ -37,7 +37,7 @@ def classifier(home: str) -> Callable[[str], Destination]:
 
 async def close(sessions: Sessions, home: str, donor: str, amount: int, authors: list[str]) -> None:
     async with sessions() as session, session.begin():
-        await wallets.ManualProvider().credit(session, username=donor, money=Money(amount, "EUR"), reference=donor,
+        await topups.credit_by_hand(session, username=donor, money=Money(amount, "EUR"), reference=donor,
                                               now=PERIOD.start)
         await wallets.set_budget(session, donor, Money(amount, "EUR"), PERIOD.start)
         for author in authors:
@@ -126,7 +126,7 @@ async def test_refused_lines_return_to_the_donor_with_the_rest_of_escrow(session
 
 async def test_an_account_the_summary_does_not_name_breaks_conservation(sessions: Sessions) -> None:
     async with sessions() as session, session.begin():
-        await wallets.ManualProvider().credit(session, username="alice", money=Money(500, "EUR"), reference="r",
+        await topups.credit_by_hand(session, username="alice", money=Money(500, "EUR"), reference="r",
                                               now=PERIOD.start)
         await ledger.post(session, kind="test", idempotency_key="stray", now=PERIOD.start, lines=[
             (AccountKey("wallet", "alice", "EUR"), -100), (AccountKey("mystery", "", "EUR"), 100)])

@@ -1,4 +1,4 @@
-"""Top-ups through the manual provider, wallet balances and budgets."""
+"""Hand credits by the operator, wallet balances and budgets."""
 
 from datetime import UTC, datetime
 
@@ -7,37 +7,36 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from settlement import ledger
+from settlement import ledger, topups
 from settlement.ledger import AccountKey
 from settlement.models import Budget, Transaction
 from settlement.money import Money, MoneyError
-from settlement.wallets import ManualProvider, PaymentProvider, budget_of, set_budget, wallet_balance
+from settlement.wallets import budget_of, set_budget, wallet_balance
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 async def test_a_manual_topup_credits_the_wallet(session: AsyncSession) -> None:
-    provider: PaymentProvider = ManualProvider()
-    transaction_id, created = await provider.credit(
+    topup, created = await topups.credit_by_hand(
         session, username="alice", money=Money(1500, "EUR"), reference="bank-0001", now=NOW)
     await session.commit()
     assert created
     assert await wallet_balance(session, "alice", "EUR") == Money(1500, "EUR")
     assert await wallet_balance(session, "bob", "EUR") == Money(0, "EUR")
     assert await ledger.balance(session, AccountKey("payin", "manual", "EUR")) == -1500
-    transaction = await session.get(Transaction, transaction_id)
+    transaction = await session.scalar(select(Transaction).where(Transaction.memo == topup.public_id))
     assert transaction is not None
     assert (transaction.kind, transaction.idempotency_key) == ("topup", "topup:manual:bank-0001")
+    assert (topup.state, topup.provider, topup.amount, topup.confirmed_at) == ("confirmed", "manual", 1500, NOW)
     assert await ledger.check(session) == []
 
 
 async def test_the_same_reference_credits_once(session: AsyncSession) -> None:
-    provider = ManualProvider()
-    first = await provider.credit(session, username="alice", money=Money(500, "EUR"), reference="r1", now=NOW)
-    again = await provider.credit(session, username="alice", money=Money(500, "EUR"), reference="r1", now=NOW)
-    other = await provider.credit(session, username="alice", money=Money(200, "EUR"), reference="r2", now=NOW)
+    first = await topups.credit_by_hand(session, username="alice", money=Money(500, "EUR"), reference="r1", now=NOW)
+    again = await topups.credit_by_hand(session, username="alice", money=Money(500, "EUR"), reference="r1", now=NOW)
+    other = await topups.credit_by_hand(session, username="alice", money=Money(200, "EUR"), reference="r2", now=NOW)
     await session.commit()
-    assert again == (first[0], False)
+    assert (again[0].id, again[1]) == (first[0].id, False)
     assert other[1]
     assert await wallet_balance(session, "alice", "EUR") == Money(700, "EUR")
     assert await ledger.check(session) == []
@@ -46,7 +45,7 @@ async def test_the_same_reference_credits_once(session: AsyncSession) -> None:
 @pytest.mark.parametrize(("amount", "code"), [(0, "zero_amount"), (-500, "negative_amount")])
 async def test_non_positive_topups_are_refused(session: AsyncSession, amount: int, code: str) -> None:
     with pytest.raises(MoneyError) as refused:
-        await ManualProvider().credit(session, username="alice", money=Money(amount, "EUR"), reference="r", now=NOW)
+        await topups.credit_by_hand(session, username="alice", money=Money(amount, "EUR"), reference="r", now=NOW)
     assert refused.value.code == code
     assert await session.scalar(select(func.count()).select_from(Transaction)) == 0
     assert await ledger.check(session) == []
@@ -55,7 +54,7 @@ async def test_non_positive_topups_are_refused(session: AsyncSession, amount: in
 @pytest.mark.parametrize(("username", "reference"), [("", "r"), ("alice", "")])
 async def test_a_topup_needs_a_username_and_a_reference(session: AsyncSession, username: str, reference: str) -> None:
     with pytest.raises(ValueError):
-        await ManualProvider().credit(session, username=username, money=Money(5, "EUR"), reference=reference, now=NOW)
+        await topups.credit_by_hand(session, username=username, money=Money(5, "EUR"), reference=reference, now=NOW)
     assert await ledger.check(session) == []
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from settlement import clearings, escrow, flattrs, ledger, payouts, positions, sent_payouts, statements, wallets
+from settlement import clearings, escrow, flattrs, ledger, payouts, positions, sent_payouts, statements, topups, wallets
 from settlement.closing import CloseSettings, PeriodCloser
 from settlement.destinations import ESCROW, LOCAL, PAYOUT, Destination
 from settlement.ledger import AccountKey
@@ -81,7 +81,7 @@ async def test_the_worked_example_books_what_the_document_says(sessions: Session
 
     start = OCTOBER.start + timedelta(days=2)
     async with sessions() as session, session.begin():
-        await wallets.ManualProvider().credit(session, username="alice", money=Money(1000, "EUR"), reference="bank-1",
+        await topups.credit_by_hand(session, username="alice", money=Money(1000, "EUR"), reference="bank-1",
                                               now=start)
         await wallets.set_budget(session, "alice", Money(500, "EUR"), start)
         for index, (thing, author) in enumerate(THINGS.items()):

@@ -1,0 +1,149 @@
+"""Adding money, asking for it back and refunding it: one place for the pages, the API and the CLI.
+
+Every refusal is a `Refusal` with a stable code, raised before anything is
+written, so a bad amount, a provider the operator did not enable or a
+reference nobody issued changes nothing wherever it was typed.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.payments import bank_transfers, stripe_gateway
+from server.payments.providers import Payments
+from server.payments.stripe_gateway import CardOutcome, StripeRefused, StripeUnavailable
+from server.refusal import Kind, Refusal
+from settlement import refunds, topups
+from settlement.models import Refund, RefundRequest, TopUp
+from settlement.money import Money, MoneyError, format_amount, parse_amount
+from settlement.refunds import RefundError
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def minimum(payments: Payments, currency: str) -> Money:
+    return parse_amount(payments.settings.minimum_topup, currency)
+
+
+def topup_amount(payments: Payments, typed: str, currency: str) -> Money:
+    """The amount a donor typed, in the instance's currency and no less than the operator's minimum."""
+    try:
+        money = parse_amount(typed, currency)
+    except MoneyError as refused:
+        raise Refusal(Kind.INVALID, refused.code, str(refused)) from refused
+    least = minimum(payments, currency)
+    if money.amount < least.amount:
+        raise Refusal(Kind.INVALID, "below_minimum",
+                      f"The smallest top-up is {format_amount(least)} {currency}: fees would eat a smaller one.")
+    return money
+
+
+async def start(session: AsyncSession, payments: Payments, *, username: str, provider: str, money: Money,
+                now: datetime) -> TopUp:
+    """A top-up awaiting its payment: by card (the page then charges it) or by transfer (with its reference)."""
+    if provider not in payments.enabled:
+        offered = ", ".join(payments.enabled) or "none: ask the operator to credit your wallet by hand"
+        raise Refusal(Kind.INVALID, "provider_not_enabled", f"This instance does not take payments by "
+                                                            f"{provider!r}; it takes: {offered}.")
+    reference = bank_transfers.new_reference() if provider == bank_transfers.NAME else None
+    return await topups.start(session, username=username, provider=provider, money=money, reference=reference,
+                              now=now)
+
+
+async def own_topup(session: AsyncSession, username: str, public_id: str) -> TopUp:
+    """The donor's own top-up; anyone else's is as unknown as one that does not exist."""
+    topup = await topups.by_public_id(session, public_id)
+    if topup is None or topup.username != username:
+        raise Refusal(Kind.NOT_FOUND, "not_found", "There is no such top-up of yours.")
+    return topup
+
+
+async def pay_by_card(sessions: Sessions, payments: Payments, username: str, public_id: str,
+                      token: str) -> CardOutcome:
+    """Charge the card for the donor's top-up; the wallet is credited later, by Stripe's signed webhook."""
+    if payments.stripe is None:
+        raise Refusal(Kind.INVALID, "provider_not_enabled", "This instance does not take cards.")
+    if not token.startswith("tok_") or len(token) > 255:
+        raise Refusal(Kind.INVALID, "invalid_token", "The card could not be read; reload the page and try again.")
+    async with sessions() as session:
+        topup = await own_topup(session, username, public_id)
+    if topup.provider != stripe_gateway.NAME or topup.state == topups.CONFIRMED:
+        raise Refusal(Kind.CONFLICT, "not_payable", "This top-up is not waiting for a card payment.")
+    try:
+        outcome = await payments.stripe.charge_card(topup, token)
+    except StripeUnavailable as error:
+        raise Refusal(Kind.UPSTREAM, "provider_unavailable",
+                      f"The card payment service did not answer ({error}); nothing was charged. Try again.") from error
+    async with sessions() as session, session.begin():
+        topup = await session.get_one(TopUp, topup.id)
+        if outcome.payment_intent:
+            await topups.set_reference(session, topup, outcome.payment_intent)
+        if outcome.state == stripe_gateway.FAILED:
+            await topups.fail(session, topup, outcome.message)
+    return outcome
+
+
+async def ask_refund(session: AsyncSession, username: str, currency: str, note: str, now: datetime) -> RefundRequest:
+    try:
+        return await refunds.ask(session, username, currency, note, now)
+    except RefundError as refused:
+        raise Refusal(Kind.CONFLICT, refused.code, str(refused)) from refused
+
+
+async def refund(sessions: Sessions, payments: Payments, public_id: str, typed: str | None, operator_reference: str,
+                 now: Callable[[], datetime]) -> Refund:
+    """Refund a top-up, whole (what may still go back) or `typed`; the donor's request, if any, is answered."""
+    async with sessions() as session, session.begin():
+        topup = await topups.by_public_id(session, public_id)
+        if topup is None:
+            raise Refusal(Kind.NOT_FOUND, "not_found", f"No top-up {public_id!r}.")
+        if topup.provider != stripe_gateway.NAME and not operator_reference.strip():
+            raise Refusal(Kind.INVALID, "reference_needed", "Pay the refund back by transfer first, then give "
+                                                            "that transfer's reference.")
+        money = await _refund_amount(session, topup, typed)
+        made = await _record(session, topup, money, now())
+    return await send_refund(sessions, payments, made, operator_reference.strip(), now)
+
+
+async def send_refund(sessions: Sessions, payments: Payments, made: Refund, operator_reference: str,
+                      now: Callable[[], datetime]) -> Refund:
+    """Ask the provider to pay a written refund, with its public id as idempotency key: sent again, paid once."""
+    async with sessions() as session:
+        topup = await session.get_one(TopUp, made.topup_id)
+    money = Money(made.amount, made.currency)
+    try:
+        reference = await payments.refunder(topup, operator_reference).refund(topup, money, made.public_id)
+    except StripeRefused as refused:
+        async with sessions() as session, session.begin():
+            await refunds.failed(session, made, str(refused), now())
+        raise Refusal(Kind.UPSTREAM, "provider_refused", f"Stripe refused the refund: {refused}. The wallet "
+                                                         "keeps the money.") from refused
+    except StripeUnavailable as error:
+        raise Refusal(Kind.UPSTREAM, "provider_unavailable", f"Stripe did not answer ({error}); the refund is "
+                      "written and is sent again by `mecene topups retry-refunds`.") from error
+    async with sessions() as session, session.begin():
+        await refunds.made(session, made, reference)
+        await refunds.answer_request(session, made.username, made.currency, refunded=True,
+                                     answer=f"{format_amount(money)} {money.currency} refunded", now=now())
+        return await session.get_one(Refund, made.id)
+
+
+async def _refund_amount(session: AsyncSession, topup: TopUp, typed: str | None) -> Money:
+    if typed is None or not typed.strip():
+        most = await refunds.refundable(session, topup)
+        if not most.amount:
+            raise Refusal(Kind.CONFLICT, "nothing_to_refund", "Nothing of this top-up can be refunded: it is "
+                                                              "refunded already, spent, or not confirmed.")
+        return most
+    try:
+        return parse_amount(typed, topup.currency)
+    except MoneyError as refused:
+        raise Refusal(Kind.INVALID, refused.code, str(refused)) from refused
+
+
+async def _record(session: AsyncSession, topup: TopUp, money: Money, now: datetime) -> Refund:
+    try:
+        return await refunds.record(session, topup, money, now)
+    except RefundError as refused:
+        raise Refusal(Kind.CONFLICT, refused.code, str(refused)) from refused
