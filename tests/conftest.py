@@ -19,10 +19,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from localstripe_process import localstripe_process  # noqa: E402, F401
-
 import migrated_databases  # noqa: E402
 from federation_harness import PG_URL_VARIABLE, Databases, Federation  # noqa: E402
+from localstripe_process import localstripe_process  # noqa: E402, F401
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

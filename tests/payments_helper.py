@@ -5,10 +5,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from localstripe_process import LocalStripe
 from sqlalchemy import select
 
 from federation_harness import Federation, Node
+from localstripe_process import LocalStripe
 from server.views.stripe_webhook import PATH
 from settlement import ledger, topups, wallets
 from settlement.models import TopUp
@@ -60,10 +60,12 @@ async def came_in(node: Node, provider: str) -> int:
 
 
 @asynccontextmanager
-async def donor_at(federation: Federation, stripe: LocalStripe, **overrides: str) -> AsyncIterator[Donor]:
-    """Alice signed up on instance `a`, whose payments go to `stripe` and whose webhook it calls."""
+async def donor_at(federation: Federation, stripe: LocalStripe, *, webhooks: bool = True,
+                   **overrides: str) -> AsyncIterator[Donor]:
+    """Alice signed up on instance `a`, whose payments go to `stripe` and (with `webhooks`) whose webhook it calls."""
     node = await federation.start("a", **stripe.settings(**overrides))
-    await stripe.send_webhooks_to(node.base_url + PATH)
+    if webhooks:
+        await stripe.send_webhooks_to(node.base_url + PATH)
     browser = Browser(node)
     page = await browser.submit("/signup", "/signup", SIGNUP)
     assert page.status == 200, page.html

@@ -103,8 +103,11 @@ def read_statement(content: str, currency: str) -> list[StatementLine]:
 def _line(number: int, row: dict[str, str], text_column: str, amount_column: str, currency_column: str | None,
           currency: str) -> StatementLine:
     text = (row.get(text_column) or "").strip()
+    amount = (row.get(amount_column) or "").strip()
+    if amount.startswith(("-", "\u2212")):
+        return StatementLine(number, text, None, "a debit, not a credit")
     line_currency = ((row.get(currency_column) or "") if currency_column else "").strip().upper() or currency
     try:
-        return StatementLine(number, text, parse_amount((row.get(amount_column) or "").strip(), line_currency))
+        return StatementLine(number, text, parse_amount(amount, line_currency))
     except MoneyError as error:
         return StatementLine(number, text, None, f"amount: {error}")

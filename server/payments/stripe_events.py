@@ -35,7 +35,7 @@ class Mismatch(Exception):
     """The event contradicts our record (another amount or currency): nothing is credited, the operator must look."""
 
 
-Handler = Callable[[AsyncSession, Any, datetime], Awaitable[str]]
+Handler = Callable[[AsyncSession, dict[str, Any], datetime], Awaitable[str]]
 
 
 async def apply(session: AsyncSession, event: Any, now: datetime) -> str:
@@ -45,69 +45,84 @@ async def apply(session: AsyncSession, event: Any, now: datetime) -> str:
         return IGNORED
     if not await provider_events.first_time(session, provider=NAME, event_id=event.id, type_=event.type, now=now):
         return ALREADY_APPLIED
-    return await handler(session, event.data.object, now)
+    return await handler(session, event.data.object.to_dict(), now)
 
 
-async def _succeeded(session: AsyncSession, intent: Any, now: datetime) -> str:
+async def _succeeded(session: AsyncSession, intent: dict[str, Any], now: datetime) -> str:
     """Credit the top-up; a second payment for a top-up already paid (two cards, one click each) is a top-up too."""
-    topup = await _topup_of(session, intent.id, intent.metadata)
+    intent_id = _text(intent, "id")
+    topup = await _topup_of(session, intent_id, intent.get("metadata"))
     if topup is None:
         return IGNORED
-    received = _money(intent.amount, intent.currency)
+    received = _money(intent.get("amount"), intent.get("currency"))
     if received != Money(topup.amount, topup.currency):
-        raise Mismatch(f"PaymentIntent {intent.id} is for {received.amount} {received.currency}, "
+        raise Mismatch(f"PaymentIntent {intent_id} is for {received.amount} {received.currency}, "
                        f"top-up {topup.public_id} for {topup.amount} {topup.currency}")
-    if topup.state == topups.CONFIRMED and topup.reference != intent.id:
+    if topup.state == topups.CONFIRMED and topup.reference != intent_id:
         topup = await topups.start(session, username=topup.username, provider=NAME, money=received,
-                                   reference=intent.id, now=now)
-    await topups.set_reference(session, topup, intent.id)
+                                   reference=intent_id, now=now)
+    await topups.set_reference(session, topup, intent_id)
     await topups.confirm(session, topup, now)
     return APPLIED
 
 
-async def _failed(session: AsyncSession, intent: Any, now: datetime) -> str:
-    topup = await _topup_of(session, intent.id, intent.metadata)
-    if topup is None or topup.reference not in (None, intent.id):
+async def _failed(session: AsyncSession, intent: dict[str, Any], now: datetime) -> str:
+    intent_id = _text(intent, "id")
+    topup = await _topup_of(session, intent_id, intent.get("metadata"))
+    if topup is None or topup.reference not in (None, intent_id):
         return IGNORED
-    error = intent.last_payment_error
-    await topups.set_reference(session, topup, intent.id)
-    await topups.fail(session, topup, (error.message if error is not None else None) or "The payment failed.")
+    error = intent.get("last_payment_error")
+    message = error.get("message") if isinstance(error, dict) else None
+    await topups.set_reference(session, topup, intent_id)
+    await topups.fail(session, topup, message if isinstance(message, str) and message else "The payment failed.")
     return APPLIED
 
 
-async def _dispute_created(session: AsyncSession, dispute: Any, now: datetime) -> str:
-    topup = await topups.by_reference(session, NAME, dispute.payment_intent or "")
+async def _dispute_created(session: AsyncSession, dispute: dict[str, Any], now: datetime) -> str:
+    dispute_id = _text(dispute, "id")
+    topup = await topups.by_reference(session, NAME, _text(dispute, "payment_intent"))
     if topup is None:
         return IGNORED
     if topup.state != topups.CONFIRMED:
-        raise TooEarly(f"dispute {dispute.id} on a payment whose success has not arrived yet")
-    await disputes.open_dispute(session, topup, provider_reference=dispute.id,
-                                money=_money(dispute.amount, dispute.currency), reason=dispute.reason or "", now=now)
+        raise TooEarly(f"dispute {dispute_id} on a payment whose success has not arrived yet")
+    reason = dispute.get("reason")
+    await disputes.open_dispute(session, topup, provider_reference=dispute_id,
+                                money=_money(dispute.get("amount"), dispute.get("currency")),
+                                reason=reason if isinstance(reason, str) else "", now=now)
     return APPLIED
 
 
-async def _dispute_closed(session: AsyncSession, dispute: Any, now: datetime) -> str:
-    found = await disputes.by_reference(session, NAME, dispute.id)
+async def _dispute_closed(session: AsyncSession, dispute: dict[str, Any], now: datetime) -> str:
+    dispute_id = _text(dispute, "id")
+    found = await disputes.by_reference(session, NAME, dispute_id)
     if found is None:
-        if await topups.by_reference(session, NAME, dispute.payment_intent or "") is None:
+        if await topups.by_reference(session, NAME, _text(dispute, "payment_intent")) is None:
             return IGNORED
-        raise TooEarly(f"dispute {dispute.id} closed before its opening arrived")
-    await disputes.close(session, found, won=dispute.status == "won", now=now)
+        raise TooEarly(f"dispute {dispute_id} closed before its opening arrived")
+    await disputes.close(session, found, won=dispute.get("status") == "won", now=now)
     return APPLIED
 
 
-async def _topup_of(session: AsyncSession, intent_id: str, metadata: Any) -> TopUp | None:
+async def _topup_of(session: AsyncSession, intent_id: str, metadata: object) -> TopUp | None:
     """Ours by its PaymentIntent, or by the top-up its metadata names (a PaymentIntent whose id we never stored)."""
     found = await topups.by_reference(session, NAME, intent_id)
     if found is not None:
         return found
-    public_id = (metadata or {}).get("topup")
+    public_id = metadata.get("topup") if isinstance(metadata, dict) else None
     topup = await topups.by_public_id(session, public_id) if isinstance(public_id, str) else None
     return topup if topup is not None and topup.provider == NAME else None
 
 
+def _text(found: dict[str, Any], name: str) -> str:
+    """An id the event must carry; an event without it is not one we can match to anything."""
+    value = found.get(name)
+    if not isinstance(value, str) or not value or len(value) > 255:
+        raise Mismatch(f"the event's object has no usable {name!r}")
+    return value
+
+
 def _money(amount: Any, currency: Any) -> Money:
-    if not isinstance(amount, int) or not isinstance(currency, str):
+    if not isinstance(amount, int) or isinstance(amount, bool) or not isinstance(currency, str):
         raise Mismatch(f"an amount of {amount!r} {currency!r}")
     try:
         return Money(amount, currency.upper())

@@ -147,3 +147,45 @@ async def _record(session: AsyncSession, topup: TopUp, money: Money, now: dateti
         return await refunds.record(session, topup, money, now)
     except RefundError as refused:
         raise Refusal(Kind.CONFLICT, refused.code, str(refused)) from refused
+
+
+async def receive_transfer(sessions: Sessions, text: str, typed: str, currency: str,
+                           now: datetime) -> bank_transfers.Received:
+    """The operator saw a transfer arrive: `text` holds its reference (the remittance line), `typed` its amount."""
+    try:
+        money = parse_amount(typed, currency)
+    except MoneyError as refused:
+        raise Refusal(Kind.INVALID, refused.code, str(refused)) from refused
+    async with sessions() as session, session.begin():
+        return await bank_transfers.record(session, text, money, now)
+
+
+async def import_statement(sessions: Sessions, content: str, currency: str,
+                           now: datetime) -> list[tuple[bank_transfers.StatementLine, bank_transfers.Received | None]]:
+    """Every credit line of a bank's CSV export recorded, each in its own transaction; what each did."""
+    try:
+        lines = bank_transfers.read_statement(content, currency)
+    except (ValueError, UnicodeError) as unreadable:
+        raise Refusal(Kind.INVALID, "unreadable_statement", f"This file cannot be read: {unreadable}.") from None
+    done: list[tuple[bank_transfers.StatementLine, bank_transfers.Received | None]] = []
+    for line in lines:
+        if line.money is None or line.money.amount <= 0:
+            done.append((line, None))
+            continue
+        async with sessions() as session, session.begin():
+            done.append((line, await bank_transfers.record(session, line.text, line.money, now)))
+    return done
+
+
+async def retry_refunds(sessions: Sessions, payments: Payments, now: Callable[[], datetime]) -> list[Refund]:
+    """Refunds a stopped process wrote but never sent: asked again, with the same keys, so each pays once."""
+    async with sessions() as session:
+        waiting = list(await refunds.unsent(session))
+    return [await send_refund(sessions, payments, made, "", now) for made in waiting]
+
+
+async def decline_request(session: AsyncSession, username: str, currency: str, reason: str, now: datetime) -> None:
+    if not reason.strip():
+        raise Refusal(Kind.INVALID, "reason_needed", "Say why the refund is declined: the donor reads it.")
+    if not await refunds.answer_request(session, username, currency, refunded=False, answer=reason.strip(), now=now):
+        raise Refusal(Kind.NOT_FOUND, "not_found", f"{username} has no refund request waiting in {currency}.")

@@ -8,6 +8,7 @@ from server.web import (
     admin_money_pages,
     admin_pages,
     admin_peer_pages,
+    admin_topup_pages,
     button_pages,
     claim_pages,
     flattr_pages,
@@ -25,4 +26,4 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(flattr_pages.routes() + settings_pages.routes() + claim_pages.routes())
     app.router.add_routes(admin_pages.routes() + admin_federation_pages.routes() + admin_money_pages.routes())
     app.router.add_routes(admin_peer_pages.routes())
-    app.router.add_routes(wallet_pages.routes())
+    app.router.add_routes(wallet_pages.routes() + admin_topup_pages.routes())

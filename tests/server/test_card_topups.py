@@ -5,10 +5,9 @@ post of the token Stripe.js made); the confirmation is localstripe's own
 webhook, signed with the endpoint's secret, over real HTTP.
 """
 
+from federation_harness import Federation, eventually
 from localstripe_process import LocalStripe
 from payments_helper import came_in, donor_at, topup_row
-
-from federation_harness import Federation, eventually
 
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
