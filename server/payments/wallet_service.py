@@ -70,6 +70,8 @@ async def pay_by_card(sessions: Sessions, payments: Payments, username: str, pub
         topup = await own_topup(session, username, public_id)
     if topup.provider != stripe_gateway.NAME or topup.state == topups.CONFIRMED:
         raise Refusal(Kind.CONFLICT, "not_payable", "This top-up is not waiting for a card payment.")
+    if under_way(topup):
+        raise Refusal(Kind.CONFLICT, "payment_under_way", UNDER_WAY)
     try:
         outcome = await payments.stripe.charge_card(topup, token)
     except StripeUnavailable as error:
@@ -82,6 +84,16 @@ async def pay_by_card(sessions: Sessions, payments: Payments, username: str, pub
         if outcome.state == stripe_gateway.FAILED:
             await topups.fail(session, topup, outcome.message)
     return outcome
+
+
+#: Said when a card was charged and its confirmation has not come yet: a second card would be a second payment.
+UNDER_WAY = ("A card payment of this top-up is under way: its confirmation will credit your wallet. If you left "
+             "the bank's check unfinished, add money again for a new payment.")
+
+
+def under_way(topup: TopUp) -> bool:
+    """Charged (a PaymentIntent exists) and neither confirmed nor failed: paying again could charge twice."""
+    return topup.state == topups.AWAITING and topup.reference is not None
 
 
 async def ask_refund(session: AsyncSession, username: str, currency: str, note: str, now: datetime) -> RefundRequest:

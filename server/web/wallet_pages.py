@@ -67,10 +67,12 @@ async def receipt_page(request: web.Request) -> web.StreamResponse:
         found = await receipts.receipt(session, request.match_info["public_id"])
     if found is None or found.username != user.username:
         raise PageError(404, "There is no such receipt of yours.")
+    waiting = found.provider == stripe_gateway.NAME and found.state == topups.AWAITING and bool(found.reference)
+    card = _pays_by_card(found) and not waiting
     response = await render_with_notice(request, "receipt.html", {
-        "receipt": found, "card": _pays_by_card(found), "settings": payments.settings,
+        "receipt": found, "card": card, "waiting": waiting, "settings": payments.settings,
         "bank": found.provider == bank_transfers.NAME and found.state == topups.AWAITING})
-    if _pays_by_card(found):
+    if card:
         response.headers["Content-Security-Policy"] = card_page_policy(payments.settings.stripe_js_url,
                                                                        payments.settings.stripe_api_base)
     return response
@@ -80,11 +82,19 @@ def _pays_by_card(found: Receipt) -> bool:
     return found.kind == receipts.TOPUP and found.provider == stripe_gateway.NAME and found.state != topups.CONFIRMED
 
 
+#: Stripe.js loads the frames of Elements, and scripts, from subdomains of js.stripe.com too: Stripe's security
+#: guide lists them for a Content-Security-Policy, and they are Stripe's as much as js.stripe.com itself.
+STRIPE_JS_SUBDOMAINS = "https://*.js.stripe.com"
+#: Where Stripe.js frames the bank's 3-D Secure page.
+STRIPE_HOOKS = "https://hooks.stripe.com"
+
+
 def card_page_policy(js_url: str, api_base: str) -> str:
     """Our own script and Stripe's, Stripe's frames, and calls to Stripe's API: nothing from anywhere else."""
     script, api = _origin(js_url), _origin(api_base)
     return (f"default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' {script}; "
-            f"script-src 'self' {script}; frame-src {script} https://hooks.stripe.com; "
+            f"script-src 'self' {script} {STRIPE_JS_SUBDOMAINS}; "
+            f"frame-src {script} {STRIPE_JS_SUBDOMAINS} {STRIPE_HOOKS}; "
             f"connect-src 'self' {api} {script}; base-uri 'none'; frame-ancestors 'none'")
 
 

@@ -80,3 +80,16 @@ async def test_bad_card_input_is_refused_and_changes_nothing(federation: Federat
         assert (await alice.pay(topup, "not-a-token"))[0] == 400
         assert (await alice.pay("Tdoesnotexist", await localstripe_process.card_token(GOOD_CARD)))[0] == 404
         assert await alice.wallet() == 0 and await came_in(alice.node, "stripe") == 0
+
+
+async def test_a_payment_under_way_cannot_be_paid_again(federation: Federation,
+                                                        localstripe_process: LocalStripe) -> None:
+    async with donor_at(federation, localstripe_process) as alice:
+        topup = await alice.start_topup("25.00", "stripe")
+        assert (await alice.pay(topup, await localstripe_process.card_token(SECURE_CARD)))[1]["state"] == \
+            "needs_action"
+        page = await alice.browser.get(f"/wallet/receipts/{topup}")
+        assert 'id="waiting"' in page.html and 'id="card-form"' not in page.html
+        status, refused = await alice.pay(topup, await localstripe_process.card_token(GOOD_CARD))
+        assert (status, refused["error"]) == (409, "payment_under_way")
+        assert await alice.wallet() == 0 and await came_in(alice.node, "stripe") == 0
