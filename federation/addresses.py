@@ -9,11 +9,8 @@ know, and it is written out explicitly rather than delegated to
 """
 
 import ipaddress
-import socket
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
-
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from federation.errors import FederationError
 
@@ -131,27 +128,3 @@ class AddressPolicy:
         if not self.allows(ip):
             raise UnsafeAddress("refusing to connect to a non-public address")
 
-
-class PolicyResolver(AbstractResolver):
-    """Resolver that drops every address the policy refuses.
-
-    Checking inside the resolver means the address we connect to is the very
-    address we checked, so a peer cannot pass a check with one DNS answer and
-    have us connect to another (DNS rebinding).
-    """
-
-    def __init__(self, policy: AddressPolicy, inner: AbstractResolver) -> None:
-        self._policy = policy
-        self._inner = inner
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
-        kept = [r for r in results if self._policy.allows(ipaddress.ip_address(r["host"]))]
-        if not kept:
-            raise UnsafeAddress("refusing to connect to a non-public address")
-        return kept
-
-    async def close(self) -> None:
-        await self._inner.close()

@@ -5,20 +5,20 @@ Every URL we fetch was chosen by some peer, so each hop is re-validated
 redirects are followed by hand so the guards and the signer see every hop,
 and time and body size are capped so a hostile peer cannot tie up workers or
 memory.
+
+aiohttp itself is imported with the first request (`federation.http_session`),
+so that building a client, as every `mecene` command does, costs nothing.
 """
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
-from aiohttp.resolver import ThreadedResolver
 from multidict import CIMultiDict
 from yarl import URL
 
-from federation.addresses import AddressPolicy, PolicyResolver, UnsafeAddress, literal_ip
+from federation.addresses import AddressPolicy, UnsafeAddress, literal_ip
 from federation.fetch_errors import (
     BlockedDomain,
     FetchError,
@@ -29,6 +29,9 @@ from federation.fetch_errors import (
     require_matching_id,
 )
 
+if TYPE_CHECKING:
+    import aiohttp
+
 __all__ = [
     "AP_ACCEPT", "BlockedDomain", "ClientOptions", "FederationClient", "FetchError", "Fetched", "PostResult", "Signer",
     "UnsafeAddress",
@@ -38,7 +41,6 @@ AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://ww
 Signer = Callable[[str, str, bytes | None, str | None], Mapping[str, str]]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_LIMIT_PER_HOST = 8
 _CHUNK_BYTES = 64 * 1024
 _EXCERPT_CHARS = 200
 _EXCERPT_BYTES = 4 * _EXCERPT_CHARS
@@ -181,20 +183,12 @@ class FederationClient:
             headers.update(signer(method, str(url), body, content_type))
         return headers
 
-    @contextlib.asynccontextmanager
-    async def _guarded(self) -> AsyncIterator[None]:
-        """One deadline for the whole exchange, redirects included, and peer-neutral errors."""
-        try:
-            async with asyncio.timeout(self._options.total_timeout):
-                yield
-        except TimeoutError as exc:
-            raise FetchError("peer timed out", code="timeout", transient=True) from exc
-        except aiohttp.InvalidURL as exc:
-            raise FetchError("invalid URL", code="invalid_url") from exc
-        except aiohttp.ClientError as exc:
-            raise FetchError("peer unreachable", code="unreachable", transient=True) from exc
+    def _guarded(self) -> AbstractAsyncContextManager[None]:
+        from federation.http_session import guarded
 
-    async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
+        return guarded(self._options.total_timeout)
+
+    async def _read_capped(self, resp: "aiohttp.ClientResponse") -> bytes:
         """Stop at the cap whether or not the peer declared a length, so memory stays bounded."""
         cap = self._options.max_body_bytes
         if resp.content_length is not None and resp.content_length > cap:
@@ -206,27 +200,16 @@ class FederationClient:
                 raise FetchError("response body too large", code="too_large")
         return bytes(body)
 
-    def _http(self) -> aiohttp.ClientSession:
-        """Create the session lazily, as aiohttp binds it to the running loop.
-
-        No cookie jar: a peer must not plant state that rides along on later
-        requests to other peers. Names are resolved by the system's getaddrinfo
-        in a thread, not by aiodns where it is installed: each c-ares channel
-        takes an inotify instance (128 per user by default), and one made past
-        that limit falls back to a mode in which a lookup was seen never to
-        end, holding the server's shutdown with it.
-        """
+    def _http(self) -> "aiohttp.ClientSession":
+        """Create the session lazily, as aiohttp binds it to the running loop."""
         if self._session is None:
-            total, connect = self._options.total_timeout, self._options.connect_timeout
-            resolver = PolicyResolver(self._policy, ThreadedResolver())
-            connector = aiohttp.TCPConnector(resolver=resolver, limit_per_host=_LIMIT_PER_HOST)
-            timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=total)
-            jar = aiohttp.DummyCookieJar()
-            self._session = aiohttp.ClientSession(connector=connector, timeout=timeout, cookie_jar=jar)
+            from federation.http_session import new_session
+
+            self._session = new_session(self._policy, self._options.connect_timeout, self._options.total_timeout)
         return self._session
 
 
-async def _read_excerpt(resp: aiohttp.ClientResponse) -> str:
+async def _read_excerpt(resp: "aiohttp.ClientResponse") -> str:
     """Keep only the start of a delivery answer: enough for the dead-letter view, bounded whatever the peer sends."""
     data = bytearray()
     async for chunk in resp.content.iter_chunked(_EXCERPT_BYTES):

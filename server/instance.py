@@ -56,7 +56,7 @@ class Instance:
     metrics: Metrics
 
     async def start(self) -> None:
-        """Migrate the schema, create the service actors, load the key that signs our fetches."""
+        """Migrate the schema, create the service actors, read the key that signs our fetches."""
         await db.upgrade(self.engine)
         async with self.sessions() as session, session.begin():
             await ensure_service_actors(session, bot_username=self.settings.instance.bot_username,

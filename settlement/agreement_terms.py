@@ -7,13 +7,14 @@ IBAN checked (country, length, checksum) and kept in its compact form, or
 free-text instructions for any other way (another bank system, a payment
 service). The same checks apply to what our operator types and to what a peer
 sends, so a peer's terms are never stored unread.
+
+schwifty, which checks IBANs, is imported when one is first read: its import
+costs tens of milliseconds that every `mecene` command would otherwise pay, as
+the inbox handlers import this module.
 """
 
 import unicodedata
 from dataclasses import dataclass
-
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 
 from settlement.money import Money, MoneyError, minor_digits, parse_amount
 
@@ -43,6 +44,8 @@ class PaymentDetails:
         """One line for a listing: the IBAN in groups of four, as printed on a bank statement."""
         if self.iban is None:
             return " ".join((self.instructions or "").split())
+        from schwifty import IBAN
+
         return f"IBAN {IBAN(self.iban).formatted} ({self.account_holder})"
 
 
@@ -99,6 +102,9 @@ def _iban(text: str) -> str:
     compact = text.replace(" ", "").upper()
     if not compact.isascii() or not compact.isalnum() or len(compact) > IBAN_MAX:
         raise _not_an_iban(text)
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         return IBAN(compact).compact
     except SchwiftyException:

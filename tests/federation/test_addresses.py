@@ -6,7 +6,8 @@ import socket
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from federation.addresses import AddressPolicy, PolicyResolver, UnsafeAddress, is_public_address
+from federation.addresses import AddressPolicy, UnsafeAddress, is_public_address
+from federation.http_session import PolicyResolver
 
 REFUSED = [
     "127.0.0.1", "::1", "::", "0.0.0.0", "10.0.0.1", "172.16.0.1", "192.168.0.1",

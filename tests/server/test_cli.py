@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from cli_process import MECENE, ROOT, cli_environment, mecene
+from cli_process import MECENE, ROOT, cli_environment, initialise, initialised_data, mecene
 from federation_harness import Databases, free_port
 
 
@@ -19,6 +19,18 @@ async def env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     databases = Databases(tmp_path)
     yield await cli_environment(databases, tmp_path / "data")
     await databases.drop_all()
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `mecene init` for the module's tests that start from an initialised instance: each copies its folder."""
+    return initialised_data(tmp_path_factory.mktemp("initialised") / "data")
+
+
+@pytest.fixture
+def initialised_instance(env: dict[str, str], initialised: Path) -> None:
+    """`env`'s data folder holds an instance `mecene init` made, its own."""
+    initialise(env, initialised)
 
 
 def test_init_then_users_then_config(env: dict[str, str], tmp_path: Path) -> None:
@@ -44,40 +56,40 @@ def test_bad_configuration_value_exits_2_naming_the_key(env: dict[str, str]) -> 
     assert "server.port" in done.stderr
 
 
+@pytest.mark.usefixtures("initialised_instance")
 def test_deliveries_lists_an_empty_queue_and_refuses_unknown_retry(env: dict[str, str]) -> None:
-    assert mecene(env, "init").returncode == 0
     listed = mecene(env, "deliveries")
     assert listed.returncode == 0 and listed.stdout.startswith("id\tstate")
     retry = mecene(env, "deliveries", "--retry", "42")
     assert retry.returncode == 1 and "no dead letter" in retry.stderr
 
 
+@pytest.mark.usefixtures("initialised_instance")
 @pytest.mark.parametrize("name", ["bob\n", "bob\r\n"])
 def test_a_username_with_a_line_break_is_refused_not_a_second_account(env: dict[str, str], name: str) -> None:
-    assert mecene(env, "init").returncode == 0
     assert mecene(env, "user", "add", "bob").returncode == 0
     bad = mecene(env, "user", "add", name)
     assert bad.returncode == 1 and "lower-case" in bad.stderr
     assert mecene(env, "user", "list").stdout.count("\thttp://") == 1
 
 
+@pytest.mark.usefixtures("initialised_instance")
 @pytest.mark.parametrize("label", ["x" * 101, "caf\udce9"])
 def test_a_token_label_the_database_cannot_store_is_refused(env: dict[str, str], label: str) -> None:
-    assert mecene(env, "init").returncode == 0
     assert mecene(env, "user", "add", "alice").returncode == 0
     refused = mecene(env, "token", "create", "alice", "--label", label)
     assert refused.returncode == 1 and "label" in refused.stderr and "Traceback" not in refused.stderr
 
 
+@pytest.mark.usefixtures("initialised_instance")
 @pytest.mark.parametrize("retry_id", [str(2**31), str(2**63)])
 def test_retrying_an_id_no_row_can_have_says_there_is_none(env: dict[str, str], retry_id: str) -> None:
-    assert mecene(env, "init").returncode == 0
     retry = mecene(env, "deliveries", "--retry", retry_id)
     assert retry.returncode == 1 and "no dead letter" in retry.stderr
 
 
+@pytest.mark.usefixtures("initialised_instance")
 async def test_serve_answers_health_and_stops_cleanly(env: dict[str, str]) -> None:
-    assert mecene(env, "init").returncode == 0
     port = free_port()
     process = subprocess.Popen([*MECENE, "serve", "--port", str(port)], env=env, cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -102,8 +114,8 @@ async def _wait_for_health(port: int) -> dict:
                 await asyncio.sleep(0.2)
 
 
+@pytest.mark.usefixtures("initialised_instance")
 def test_money_commands_credit_budget_offer_and_flattr(env: dict[str, str]) -> None:
-    assert mecene(env, "init").returncode == 0
     for name in ("alice", "bob"):
         assert mecene(env, "user", "add", name).returncode == 0
     token = mecene(env, "token", "create", "alice")

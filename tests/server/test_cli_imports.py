@@ -17,6 +17,8 @@ from cli_process import ROOT
 INSTANCE = ("server.wiring", "server.instance", "server.db", "sqlalchemy", "aiohttp", "cryptography", "alembic")
 #: What only `mecene serve` needs: the web application, its pages and their templates.
 WEB = ("server.app", "server.web.routes", "aiohttp.web", "aiohttp_jinja2", "jinja2")
+#: What a command that sends nothing and finds the schema up to date has no use for: HTTP, migrations, IBAN checks.
+UNUSED = ("aiohttp", "alembic", "schwifty")
 
 #: `mecene` with every command's help, then with an unknown option after each; both stop before running anything.
 EVERY_PARSE = """
@@ -72,3 +74,9 @@ def test_a_command_on_the_instance_leaves_the_web_application_alone(tmp_path: Pa
     code = 'from server.cli.main import main\nassert main(["init"]) == 0\nassert main(["user", "list"]) == 0'
     _, imported = loaded(code, ("server.wiring", *WEB), tmp_path)
     assert imported == ["server.wiring"]
+
+
+def test_a_command_at_the_newest_schema_loads_neither_migrations_nor_the_http_client(tmp_path: Path) -> None:
+    loaded('from server.cli.main import main\nassert main(["init"]) == 0', (), tmp_path)
+    _, imported = loaded('from server.cli.main import main\nassert main(["user", "list"]) == 0', UNUSED, tmp_path)
+    assert imported == []

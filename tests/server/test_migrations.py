@@ -3,7 +3,9 @@
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 
 import common.sql
@@ -35,6 +37,16 @@ async def test_migrations_match_models_and_rerun_harmlessly(tmp_path: Path) -> N
     finally:
         await engine.dispose()
         await databases.drop_all()
+
+
+def test_file_names_give_every_revision_and_the_head() -> None:
+    """`db.upgrade` leaves Alembic unloaded when a database is at the head the file names give: Alembic's own."""
+    config = Config()
+    config.set_main_option("script_location", str(db.MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    named = {path.name.split("_", 1)[0] for path in db.VERSIONS.glob("*.py")}
+    assert named == {script.revision for script in scripts.walk_revisions()}
+    assert db.head_revision() == scripts.get_current_head()
 
 
 def _is_type_noise(change: object) -> bool:

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from cli_process import MECENE, ROOT, cli_environment, mecene
+from cli_process import MECENE, ROOT, cli_environment, initialise, initialised_data, mecene
 from federation_harness import Databases
 from server.models import User
 
@@ -23,6 +23,18 @@ async def env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     databases = Databases(tmp_path)
     yield await cli_environment(databases, tmp_path / "data")
     await databases.drop_all()
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `mecene init` for the module's tests that start from an initialised instance: each copies its folder."""
+    return initialised_data(tmp_path_factory.mktemp("initialised") / "data")
+
+
+@pytest.fixture
+def initialised_instance(env: dict[str, str], initialised: Path) -> None:
+    """`env`'s data folder holds an instance `mecene init` made, its own."""
+    initialise(env, initialised)
 
 
 async def stored_hash(env: dict[str, str], tmp_path: Path, name: str) -> str | None:
@@ -35,8 +47,8 @@ async def stored_hash(env: dict[str, str], tmp_path: Path, name: str) -> str | N
         await engine.dispose()
 
 
+@pytest.mark.usefixtures("initialised_instance")
 async def test_an_admin_gets_a_password_from_standard_input(env: dict[str, str], tmp_path: Path) -> None:
-    assert mecene(env, "init").returncode == 0
     assert mecene(env, "user", "add", "olga", "--admin").returncode == 0
     done = mecene(env, "user", "password", "olga", "--stdin", stdin="a long passphrase\n")
     assert done.returncode == 0, done.stderr
@@ -53,8 +65,8 @@ REFUSALS = [
 ]
 
 
+@pytest.mark.usefixtures("initialised_instance")
 async def test_a_refused_password_changes_nothing(env: dict[str, str], tmp_path: Path) -> None:
-    assert mecene(env, "init").returncode == 0
     assert mecene(env, "user", "add", "olga", "--admin").returncode == 0
     for args, stdin, message in REFUSALS:
         done = mecene(env, "user", "password", *args, stdin=stdin)
@@ -96,9 +108,9 @@ def _read_until(fd: int, marker: bytes | None, timeout: float = 30.0) -> bytes:
     return seen
 
 
+@pytest.mark.usefixtures("initialised_instance")
 async def test_at_a_terminal_the_password_is_asked_twice_and_never_shown(env: dict[str, str],
                                                                          tmp_path: Path) -> None:
-    assert mecene(env, "init").returncode == 0
     assert mecene(env, "user", "add", "olga", "--admin").returncode == 0
     code, screen = on_a_terminal(env, "user", "password", "olga", lines=["first passphrase", "other passphrase"])
     assert code == 1 and "New password:" in screen and "Password again:" in screen and "differ" in screen
@@ -109,8 +121,8 @@ async def test_at_a_terminal_the_password_is_asked_twice_and_never_shown(env: di
     assert stored is not None and PasswordHasher().verify(stored, "typed passphrase")
 
 
+@pytest.mark.usefixtures("initialised_instance")
 def test_blocks_are_added_listed_and_removed(env: dict[str, str]) -> None:
-    assert mecene(env, "init").returncode == 0
     added = mecene(env, "block", "add", "Spam.Example", "--reason", "spam waves")
     assert added.returncode == 0 and "Blocked spam.example" in added.stdout
     again = mecene(env, "block", "add", "spam.example")
@@ -126,10 +138,10 @@ def test_blocks_are_added_listed_and_removed(env: dict[str, str]) -> None:
     assert empty.stdout == "" and "No domain is blocked." in empty.stderr
 
 
+@pytest.mark.usefixtures("initialised_instance")
 @pytest.mark.parametrize("args", [[b"spam\xff.example"], [b"spam.example", b"--reason", b"spam \xff waves"]])
 def test_a_block_typed_in_bytes_no_database_stores_is_refused(env: dict[str, str], args: list[bytes]) -> None:
     """A command line's non-UTF-8 bytes reach Python as lone surrogates, which neither database can store."""
-    assert mecene(env, "init").returncode == 0
     done = subprocess.run([*MECENE, "block", "add", *args], env=env, capture_output=True, text=True, timeout=60,
                           cwd=ROOT)
     assert done.returncode == 1 and done.stderr.startswith("mecene: ") and "Traceback" not in done.stderr
