@@ -11,7 +11,7 @@ from aiohttp import web
 
 from server.api import representations as rep
 from server.api.auth import current_user
-from server.api.bodies import json_object, text_field
+from server.api.bodies import json_object, money_field, text_field
 from server.appkeys import instance_key, payments_key
 from server.payments import bank_transfers, receipts, wallet_service
 from server.payments.receipts import Receipt
@@ -30,11 +30,11 @@ async def get_wallet(request: web.Request) -> web.Response:
 
 
 async def post_topup(request: web.Request) -> web.Response:
-    """`{"amount": "10.00", "provider": "bank"|"stripe"}`: a top-up waiting for its payment."""
+    """`{"amount": "10.00", "provider": "bank"|"stripe"}` (and `currency`, the instance's): a top-up to pay."""
     instance, payments = request.app[instance_key], request.app[payments_key]
     user = await current_user(request)
     body = await json_object(request)
-    money = wallet_service.topup_amount(payments, text_field(body, "amount"), instance.settings.instance.currency)
+    money = wallet_service.at_least_minimum(payments, money_field(body, instance.settings.instance.currency))
     async with instance.sessions() as session, session.begin():
         topup = await wallet_service.start(session, payments, username=user.username,
                                            provider=text_field(body, "provider"), money=money, now=instance.clock())

@@ -22,6 +22,7 @@ from server.cli.inbox_parser import add_inbox_commands
 from server.cli.instance_parser import add_instance_commands
 from server.cli.money_parser import add_money_commands
 from server.cli.operator_parser import add_block_commands
+from server.cli.payin_parser import add_payin_commands
 from server.cli.peer_parser import add_peer_commands
 from server.cli.period_parser import add_period_commands
 from server.cli.report_parser import add_report_commands
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_instance_commands(sub)
     add_money_commands(sub)
+    add_payin_commands(sub)
     add_report_commands(sub)
     add_block_commands(sub)
     add_peer_commands(sub)

@@ -32,10 +32,14 @@ def topup_amount(payments: Payments, typed: str, currency: str) -> Money:
         money = parse_amount(typed, currency)
     except MoneyError as refused:
         raise Refusal(Kind.INVALID, refused.code, str(refused)) from refused
-    least = minimum(payments, currency)
+    return at_least_minimum(payments, money)
+
+
+def at_least_minimum(payments: Payments, money: Money) -> Money:
+    least = minimum(payments, money.currency)
     if money.amount < least.amount:
-        raise Refusal(Kind.INVALID, "below_minimum",
-                      f"The smallest top-up is {format_amount(least)} {currency}: fees would eat a smaller one.")
+        raise Refusal(Kind.INVALID, "below_minimum", f"The smallest top-up is {format_amount(least)} "
+                                                     f"{money.currency}: fees would eat a smaller one.")
     return money
 
 

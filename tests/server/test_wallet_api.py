@@ -50,8 +50,10 @@ async def test_bad_top_ups_are_refused_and_nothing_is_stored(federation: Federat
         ({"amount": "5.001", "provider": "bank"}, "too_many_decimals"),
         ({"amount": "5,00", "provider": "bank"}, "comma_decimal"),
         ({"amount": "10.00", "provider": "paypal"}, "provider_not_enabled"),
-        ({"amount": 10, "provider": "bank"}, "invalid_field"),
-        ({"provider": "bank"}, "invalid_field"),
+        ({"amount": "10.00", "currency": "USD", "provider": "bank"}, "wrong_currency"),
+        ({"amount": 10, "provider": "bank"}, "invalid_amount"),
+        ({"provider": "bank"}, "invalid_amount"),
+        ({"amount": "10.00"}, "invalid_field"),
     ]
     for body, code in refused:
         answer = await alice.call("POST", "/api/v1/wallet/topups", body)
