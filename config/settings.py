@@ -104,6 +104,8 @@ class PaymentSettings:
     bank_account_holder: str
     bank_iban: str
     bank_bic: str
+    minimum_withdrawal: str
+    payout_cooling_off_hours: int
 
     @property
     def stripe_live(self) -> bool:
@@ -321,6 +323,9 @@ def _payment_checks(p: PaymentSettings) -> list[tuple[str, bool, str]]:
         ("payments.providers", not unknown, f'a list of "stripe" and "bank" (unknown: {", ".join(unknown)})'),
         ("payments.minimum_topup", bool(re.fullmatch(r"[0-9]{1,9}(\.[0-9]{1,3})?", p.minimum_topup)),
          'an amount with a dot for the decimals, such as "2.00"'),
+        ("payments.minimum_withdrawal", bool(re.fullmatch(r"[0-9]{1,9}(\.[0-9]{1,3})?", p.minimum_withdrawal)),
+         'an amount with a dot for the decimals, such as "10.00"'),
+        ("payments.payout_cooling_off_hours", p.payout_cooling_off_hours >= 0, "zero or more"),
         ("payments.stripe_secret_key", not stripe or p.stripe_secret_key.startswith(("sk_", "rk_")),
          "a Stripe secret key (sk_test_… or sk_live_…) when stripe is enabled"),
         ("payments.stripe_publishable_key", not stripe or p.stripe_publishable_key.startswith("pk_"),

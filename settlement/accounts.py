@@ -5,6 +5,8 @@
 | `payin`     | a payment provider     | money that came in through it: negative by what came in        |
 | `wallet`    | a local donor          | what the donor may still spend                                  |
 | `creator`   | a local creator        | what the creator has earned and may use: *available*            |
+| `payable`   | a local creator        | what the creator asked to withdraw, until the operator's bank pays it |
+| `payout`    | a way money leaves     | what was paid out to creators: `bank` (the SEPA file), `manual` (by hand) |
 | `pending`   | a local creator        | what other instances paid the creator by Payout, until they clear it |
 | `fee`       | the instance           | the instance's fees on closed periods                           |
 | `escrow`    | a creator's actor URI  | shares for a creator on a server without Mecene, until claimed  |
@@ -19,6 +21,8 @@
 PAYIN = "payin"
 WALLET = "wallet"
 CREATOR = "creator"
+PAYABLE = "payable"
+PAYOUT = "payout"
 PENDING = "pending"
 FEE = "fee"
 ESCROW = "escrow"
@@ -29,5 +33,5 @@ DUE_FROM = "due_from"
 CLEARED_IN = "cleared_in"
 CLEARED_OUT = "cleared_out"
 
-KINDS = (PAYIN, WALLET, CREATOR, PENDING, FEE, ESCROW, AWAITING_PEER, IN_FLIGHT, DUE_TO, DUE_FROM, CLEARED_IN,
-         CLEARED_OUT)
+KINDS = (PAYIN, WALLET, CREATOR, PAYABLE, PAYOUT, PENDING, FEE, ESCROW, AWAITING_PEER, IN_FLIGHT, DUE_TO, DUE_FROM,
+         CLEARED_IN, CLEARED_OUT)

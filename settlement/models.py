@@ -603,3 +603,87 @@ class ProviderEvent(Base):
     event_id: Mapped[str] = mapped_column(String(255))
     type: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PayoutDetails(Base):
+    """Where a creator is paid: an IBAN (SEPA) or instructions the operator follows by hand.
+
+    `held_until` is when withdrawals may be asked again after the details
+    changed: a session stolen for a moment cannot send money elsewhere at once.
+    """
+
+    __tablename__ = "stl_payout_details"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_holder: Mapped[str] = mapped_column(String(70), default="")
+    iban: Mapped[str | None] = mapped_column(String(34), nullable=True)
+    bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    instructions: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    held_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+WITHDRAWAL_STATES = StateGraph("stl_withdrawals", born=["requested"], final=["canceled", "returned"],
+                               moves={
+    ("requested", "canceled"): "the creator canceled it before the operator batched it: the money back to available",
+    ("requested", "batched"): "the operator approved it into a batch (mecene withdrawals batch, /admin/withdrawals)",
+    ("batched", "paid"): "the operator marked the batch executed by the bank: the money left (payout:{method})",
+    ("batched", "returned"): "the operator returned the line (wrong account, refused by the bank) with a reason",
+    ("paid", "returned"): "the bank sent the transfer back after the batch ran: the money back to available",
+}, waits={
+    "requested": Wait("the operator's batch, or the creator's cancel; the operator's page lists every one waiting"),
+    "batched": Wait("the operator marking the batch executed once the bank ran it, or returning the line"),
+    "paid": Wait("nothing, unless the bank sends the transfer back weeks later and the operator returns the line"),
+})
+
+
+class Withdrawal(Base):
+    """Money a creator asked to be paid out: moved from available to payable at once, paid by the operator's bank.
+
+    The payout details are copied in when it is asked, so a later change of
+    them never redirects money already asked for.
+    """
+
+    __tablename__ = "stl_withdrawals"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_stl_withdrawals_amount"),
+        Index("ix_stl_withdrawals_user", "username", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    #: `sepa` for a euro withdrawal to an IBAN (in the batch's pain.001 file), `other` for the operator's hand.
+    method: Mapped[str] = mapped_column(String(8))
+    account_holder: Mapped[str] = mapped_column(String(70), default="")
+    iban: Mapped[str | None] = mapped_column(String(34), nullable=True)
+    bic: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    instructions: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("stl_withdrawal_batches.id"), nullable=True, index=True)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+BATCH_STATES = StateGraph("stl_withdrawal_batches", born=["approved"], final=["executed"], moves={
+    ("approved", "executed"): "the operator marked it executed after the bank ran its file",
+}, waits={
+    "approved": Wait("the operator marking it executed (mecene withdrawals executed, /admin/withdrawals) once the "
+                     "bank has run its file; listed as waiting until then"),
+})
+
+
+class WithdrawalBatch(Base):
+    """Withdrawals approved together, in one currency: one SEPA file for the bank, one list for the rest."""
+
+    __tablename__ = "stl_withdrawal_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
