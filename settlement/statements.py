@@ -60,16 +60,21 @@ class Conservation:
     owed_by: int = 0
     cleared_in: int = 0
     cleared_out: int = 0
+    #: Asked by creators to be withdrawn, not yet paid by the operator's bank.
+    payable: int = 0
+    #: Paid out to creators by the operator's bank: gone from Mecene.
+    paid_out: int = 0
 
     @property
     def held(self) -> int:
         """Money inside Mecene that no other instance has accepted yet."""
-        return (self.wallets + self.creators + self.pending + self.fees + self.escrow + self.awaiting
+        return (self.wallets + self.creators + self.payable + self.pending + self.fees + self.escrow + self.awaiting
                 + self.in_flight)
 
     @property
     def holds(self) -> bool:
-        return self.funded + self.owed_by + self.cleared_in == self.held + self.owed_to + self.cleared_out
+        return (self.funded + self.owed_by + self.cleared_in
+                == self.held + self.owed_to + self.cleared_out + self.paid_out)
 
     def __add__(self, other: "Conservation") -> "Conservation":
         """Instances summed, for the federation-wide check: see the module docstring."""
@@ -140,7 +145,8 @@ class Statement:
 _CONSERVED = {accounts.PAYIN: "funded", accounts.WALLET: "wallets", accounts.CREATOR: "creators",
               accounts.PENDING: "pending", accounts.FEE: "fees", accounts.ESCROW: "escrow",
               accounts.AWAITING_PEER: "awaiting", accounts.IN_FLIGHT: "in_flight", accounts.DUE_TO: "owed_to",
-              accounts.DUE_FROM: "owed_by", accounts.CLEARED_IN: "cleared_in", accounts.CLEARED_OUT: "cleared_out"}
+              accounts.DUE_FROM: "owed_by", accounts.CLEARED_IN: "cleared_in", accounts.CLEARED_OUT: "cleared_out",
+              accounts.PAYABLE: "payable", accounts.PAYOUT: "paid_out"}
 _NEGATIVE = {accounts.PAYIN, accounts.DUE_FROM, accounts.CLEARED_IN}
 
 

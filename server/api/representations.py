@@ -97,7 +97,8 @@ def conservation(value: Conservation) -> dict[str, Any]:
     parts = {"funded": value.funded, "owed_by_instances": value.owed_by, "cleared_in": value.cleared_in,
              "wallets": value.wallets, "creators": value.creators, "pending": value.pending, "fees": value.fees,
              "escrow": value.escrow, "awaiting": value.awaiting, "in_flight": value.in_flight,
-             "owed_to_instances": value.owed_to, "cleared_out": value.cleared_out}
+             "owed_to_instances": value.owed_to, "cleared_out": value.cleared_out, "payable": value.payable,
+             "paid_out": value.paid_out}
     return {**{name: _cash(amount, value.currency) for name, amount in parts.items()}, "holds": value.holds}
 
 

@@ -2,9 +2,9 @@
 
 from aiohttp import web
 
-from server.api import admin, earnings, flattrs, links, me, openapi, statements, things, wallet
+from server.api import admin, earnings, flattrs, links, me, openapi, payouts, statements, things, wallet
 
 
 def routes() -> list[web.RouteDef]:
     return (me.routes() + things.routes() + flattrs.routes() + earnings.routes() + admin.routes()
-            + statements.routes() + links.routes() + wallet.routes() + openapi.routes())
+            + statements.routes() + links.routes() + wallet.routes() + payouts.routes() + openapi.routes())

@@ -118,10 +118,11 @@ def _conservation_text(value: Conservation) -> str:
     verdict = "holds" if value.holds else "DOES NOT HOLD"
     return (f"conservation: funded {money(value.funded)} + owed by instances {money(value.owed_by)} + "
             f"cleared in {money(value.cleared_in)} = wallets {money(value.wallets)} + creators "
-            f"{money(value.creators)} + pending {money(value.pending)} + fees {money(value.fees)} + "
+            f"{money(value.creators)} + to withdraw {money(value.payable)} + pending {money(value.pending)} + "
+            f"fees {money(value.fees)} + "
             f"escrow {money(value.escrow)} + awaiting agreements {money(value.awaiting)} + "
             f"in flight {money(value.in_flight)} + owed to instances {money(value.owed_to)} + "
-            f"cleared out {money(value.cleared_out)}: {verdict}")
+            f"cleared out {money(value.cleared_out)} + paid out {money(value.paid_out)}: {verdict}")
 
 
 def _money(amount: int, currency: str) -> str:

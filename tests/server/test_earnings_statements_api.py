@@ -133,5 +133,6 @@ async def test_operators_see_what_each_instance_owes_and_the_conservation_check(
     assert answer.body["conservation"] == {
         "funded": eur(1000), "owed_by_instances": eur(70), "cleared_in": eur(0), "wallets": eur(400),
         "creators": eur(200), "pending": eur(70), "fees": eur(0), "escrow": eur(200), "awaiting": eur(0),
-        "in_flight": eur(0), "owed_to_instances": eur(200), "cleared_out": eur(0), "holds": True}
+        "in_flight": eur(0), "owed_to_instances": eur(200), "cleared_out": eur(0), "payable": eur(0),
+        "paid_out": eur(0), "holds": True}
     await assert_ledger_balances(node)

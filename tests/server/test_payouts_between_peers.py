@@ -85,13 +85,14 @@ async def books_hold(node: Node) -> None:
 
 
 def conserved(found: dict[str, int]) -> bool:
-    """funded + owed by instances + cleared in = everything held + owed to instances + cleared out, on one instance."""
+    """funded + owed by instances + cleared in = everything held + owed to instances + cleared out + paid out."""
     def total(kind: str) -> int:
         return sum(amount for key, amount in found.items() if key.startswith(f"{kind}:"))
 
-    held = sum(total(kind) for kind in ("wallet", "creator", "pending", "fee", "escrow", "awaiting_peer",
+    held = sum(total(kind) for kind in ("wallet", "creator", "payable", "pending", "fee", "escrow", "awaiting_peer",
                                         "in_flight"))
-    return -total("payin") - total("due_from") - total("cleared_in") == held + total("due_to") + total("cleared_out")
+    return (-total("payin") - total("due_from") - total("cleared_in")
+            == held + total("due_to") + total("cleared_out") + total("payout"))
 
 
 async def test_a_share_waits_for_an_agreement_and_is_paid_once_one_is_in_force(federation: Federation) -> None:

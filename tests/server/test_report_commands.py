@@ -142,9 +142,9 @@ async def test_statements_print_each_instance_and_the_conservation_check(
                                 "0.00", "EUR,", "in", "flight", "0.00", "EUR)", "received", "0.70", "EUR"]
     assert lines[3].split() == ["total", "2.00", "0.00", "0.70", "-1.30"]
     assert lines[-1] == ("conservation: funded 10.00 EUR + owed by instances 0.70 EUR + cleared in 0.00 EUR = "
-                         "wallets 4.00 EUR + creators 2.00 EUR + pending 0.70 EUR + fees 0.00 EUR + escrow 2.00 EUR "
-                         "+ awaiting agreements 0.00 EUR + in flight 0.00 EUR + owed to instances 2.00 EUR + "
-                         "cleared out 0.00 EUR: holds")
+                         "wallets 4.00 EUR + creators 2.00 EUR + to withdraw 0.00 EUR + pending 0.70 EUR + fees "
+                         "0.00 EUR + escrow 2.00 EUR + awaiting agreements 0.00 EUR + in flight 0.00 EUR + owed to "
+                         "instances 2.00 EUR + cleared out 0.00 EUR + paid out 0.00 EUR: holds")
 
     async with database(settings) as sessions, sessions() as session, session.begin():
         await ledger.post(session, kind="t", idempotency_key="stray", now=datetime.now(UTC), lines=[
