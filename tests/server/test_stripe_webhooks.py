@@ -156,3 +156,16 @@ async def test_an_event_of_the_other_mode_is_refused(federation: Federation, ins
         status, body = await side.send(side.intent("payment_intent.succeeded"))
         assert (status, body["error"]) == (400, "wrong_mode") and f"{mode}-mode" in body["reason"]
         assert await alice.wallet() == 0 and await events_kept(side) == 0
+
+
+async def test_a_failed_payment_is_said_and_a_later_success_of_it_still_credits(stripe_side: StripeSide) -> None:
+    failed = stripe_side.intent("payment_intent.payment_failed",
+                                last_payment_error={"message": "Your card has insufficient funds."})
+    assert (await stripe_side.send(failed))[1]["outcome"] == "applied"
+    row = await topup_row(stripe_side.donor.node, stripe_side.topup)
+    assert (row.state, row.failure) == ("failed", "Your card has insufficient funds.")
+    page = await stripe_side.donor.browser.get(f"/wallet/receipts/{stripe_side.topup}")
+    assert "insufficient funds" in page.html and await stripe_side.donor.wallet() == 0
+    assert (await stripe_side.send(stripe_side.intent("payment_intent.succeeded")))[1]["outcome"] == "applied"
+    assert (await topup_row(stripe_side.donor.node, stripe_side.topup)).state == "confirmed"
+    assert await stripe_side.donor.wallet() == 1000 and await came_in(stripe_side.donor.node, "stripe") == 1000
