@@ -50,13 +50,14 @@ def nodeinfo_links(base_url: str) -> dict[str, Any]:
     return {"links": [{"rel": NODEINFO_21_SCHEMA, "href": f"{base_url}/nodeinfo/2.1"}]}
 
 
-def nodeinfo(*, version: str, users: int, metadata: dict[str, Any]) -> dict[str, Any]:
+def nodeinfo(*, version: str, users: int, open_registrations: bool, metadata: dict[str, Any]) -> dict[str, Any]:
+    """`openRegistrations` says whether anyone may sign up: fediverse directories list instances by it."""
     return {
         "version": "2.1",
         "software": {"name": "mecene", "version": version},
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": False,
+        "openRegistrations": open_registrations,
         "usage": {
             "users": {"total": users},
             "localPosts": 0,

@@ -72,7 +72,8 @@ async def nodeinfo(request: web.Request) -> web.Response:
                    "bot": f"acct:{instance.settings.instance.bot_username}@{instance.urls.host}",
                    "instanceActor": instance.urls.actor(INSTANCE_ACTOR)},
     }
-    document = wellknown.nodeinfo(version=VERSION, users=users, metadata=metadata)
+    document = wellknown.nodeinfo(version=VERSION, users=users, metadata=metadata,
+                                  open_registrations=instance.settings.instance.open_registrations)
     profile = f'application/json; profile="{wellknown.NODEINFO_21_PROFILE}"'
     return web.Response(text=json.dumps(document), headers={"Content-Type": profile})
 

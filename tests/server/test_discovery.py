@@ -103,6 +103,10 @@ async def test_nodeinfo_advertises_mecene_and_currency(federation: Federation) -
     assert info["protocols"] == ["activitypub"]
     assert info["usage"]["users"]["total"] == 2
     assert info["metadata"]["mecene"]["currency"] == "CHF"
+    assert info["openRegistrations"] is True
+    closed = await federation.start("b", MECENE_INSTANCE_OPEN_REGISTRATIONS="false")
+    _, _, document = await get(f"{closed.base_url}/nodeinfo/2.1")
+    assert document["openRegistrations"] is False
 
 
 async def test_host_meta_points_at_webfinger(federation: Federation) -> None:
