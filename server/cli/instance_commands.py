@@ -13,8 +13,13 @@ from server.social import follow_account
 from server.storable import is_row_id
 
 
-async def init(data_dir: Path, domain: str) -> int:
-    """Write `mecene.toml` and create the database, keys and service actors."""
+async def init(data_dir: Path, domain: str | None) -> int:
+    """Write `mecene.toml` and create the database, keys and service actors.
+
+    Without `--domain`, the instance is a local one on the port it will serve on
+    (`MECENE_SERVER_PORT=9300 make run` makes `localhost:9300`).
+    """
+    domain = domain or f"localhost:{load(None).server.port}"
     config_file = data_dir / "mecene.toml"
     if config_file.exists():
         raise CommandError(f"an instance already lives in {data_dir}/ (remove it to start afresh)")
@@ -32,6 +37,9 @@ async def init(data_dir: Path, domain: str) -> int:
     async with opened(settings):
         pass
     print(f"Initialised {settings.base_url} in {data_dir}/ (configuration: {config_file}).")
+    print("Next: make yourself its operator with `mecene user add NAME --admin` and `mecene user password NAME`, "
+          f"then log in at {settings.base_url}/login; donors sign up at {settings.base_url}/signup "
+          "(docs/getting-started.md).")
     return 0
 
 

@@ -14,7 +14,7 @@ from server.cli.paths import data_dir, settings_of
 
 def add_instance_commands(sub: Any) -> None:
     init = sub.add_parser("init", help="create a new instance in the data folder")
-    init.add_argument("--domain", default="localhost:8080", help="public host[:port] of the instance")
+    init.add_argument("--domain", help="public host[:port] of the instance (default: localhost and server.port)")
     init.set_defaults(run=_init)
 
     serve = sub.add_parser("serve", help="serve the instance over HTTP")

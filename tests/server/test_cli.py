@@ -91,11 +91,14 @@ def test_retrying_an_id_no_row_can_have_says_there_is_none(env: dict[str, str], 
 @pytest.mark.usefixtures("initialised_instance")
 async def test_serve_answers_health_and_stops_cleanly(env: dict[str, str]) -> None:
     port = free_port()
-    process = subprocess.Popen([*MECENE, "serve", "--port", str(port)], env=env, cwd=ROOT,
+    process = subprocess.Popen([*MECENE, "serve"], env={**env, "MECENE_SERVER_PORT": str(port)}, cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         body = await _wait_for_health(port)
-        assert body["status"] == "ok"
+        assert body == {"status": "ok", "domain": f"localhost:{port}"}
+        taken = await asyncio.to_thread(mecene, env, "serve", "--port", str(port))
+        assert taken.returncode == 1 and f"port {port} on 127.0.0.1 is in use" in taken.stderr
+        assert "Traceback" not in taken.stderr and "serving" not in taken.stdout
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0, process.stderr.read() if process.stderr else ""
@@ -141,3 +144,10 @@ def test_money_commands_credit_budget_offer_and_flattr(env: dict[str, str]) -> N
     code = mecene(env, "link", "code", "alice")
     assert code.returncode == 0 and "direct message to @flattr@localhost:8080" in code.stdout
     assert mecene(env, "link", "code", "nobody").returncode == 1
+
+
+def test_init_names_a_local_instance_by_the_port_it_will_serve_on(env: dict[str, str], tmp_path: Path) -> None:
+    done = mecene({**env, "MECENE_SERVER_PORT": "9300"}, "init")
+    assert done.returncode == 0, done.stderr
+    assert 'domain = "localhost:9300"' in (tmp_path / "data" / "mecene.toml").read_text()
+    assert "Initialised http://localhost:9300" in done.stdout and "mecene user add NAME --admin" in done.stdout
