@@ -1,4 +1,5 @@
 # The README's commands: `make run`, `make demo` and `make test`. `make bench` measures.
+# `make demo DEMO_ARGS="--no-wait"` passes options to `mecene demo` (`mecene demo --help` lists them).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,6 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@echo "Installing Mecene and what it needs into $(VENV)/ (once; a minute or two)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -19,7 +21,7 @@ run: install
 	$(BIN)/mecene serve
 
 demo: install
-	$(BIN)/mecene demo
+	$(BIN)/mecene demo $(DEMO_ARGS)
 
 test: install
 	$(BIN)/ruff check common config federation server settlement tests bench
