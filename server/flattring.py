@@ -128,6 +128,31 @@ async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr) -
         await publish_undo(session, sender=record.donor, undo=undo, now=instance.clock())
 
 
+#: What went wrong with an address, said to the donor who typed it, with what to do: the protocol's own words
+#: (a peer unreachable, an object that is a Person) mean nothing to most people.
+PLAIN_WORDS = {
+    "unreachable": "its server did not answer. Check the address, or try again later.",
+    "timeout": "its server took too long to answer. Try again in a moment.",
+    "not_found": "there is nothing at that address (it may have been deleted). Check it in your browser.",
+    "gone": "it was deleted.",
+    "server_error": "its server had a problem answering. Try again later.",
+    "rate_limited": "its server asks us to slow down. Try again in a few minutes.",
+    "not_flattrable": "it is a profile (or a deleted post), not something made to flattr. Open one of its posts "
+                      "and flattr that post's address.",
+    "no_author": "it names no author, so nobody could be paid for it.",
+    "foreign_author": "it names an author on another server than its own, so Mecene cannot tell who made it.",
+    "unsupported_content_type": "it is an ordinary web page, not a fediverse post. Flattr the post's own address "
+                                "(in Mastodon: the post's date, then copy its link).",
+    "invalid_json": "its server sent something that is not a fediverse post.",
+    "too_large": "its server sent far more than a post.",
+    "too_many_redirects": "it sends browsers from one address to another too many times.",
+}
+
+
+def in_plain_words(error: FederationError) -> str:
+    return PLAIN_WORDS.get(error.code or "", error.safe_message)
+
+
 async def resolve_target(instance: Instance, url: str) -> Target:
     """What `url` shows and where its author hears of it; a `Refusal` when it is nothing one can flattr."""
     url = checked_text(url.strip(), "The address", URL_MAX)
@@ -139,7 +164,7 @@ async def resolve_target(instance: Instance, url: str) -> Target:
     try:
         resolved = await resolve_object(instance.client, url, signer=instance.keyring.cached(INSTANCE_ACTOR))
     except FederationError as exc:
-        raise Refusal(Kind.UNPROCESSABLE, exc.code, f"Could not flattr {url}: {exc.safe_message}") from exc
+        raise Refusal(Kind.UNPROCESSABLE, exc.code, f"Could not flattr {url}: {in_plain_words(exc)}") from exc
     if len(resolved.id) > URL_MAX or len(resolved.author) > URL_MAX:
         raise Refusal(Kind.UNPROCESSABLE, "too_long", f"Could not flattr {url}: its id or its author's is too long.")
     host = await _learn_host(instance, resolved.author)
@@ -162,7 +187,8 @@ async def _author_inbox(instance: Instance, author: str) -> str:
     try:
         return (await instance.actors.actor(author)).inbox
     except FederationError as exc:
-        raise Refusal(Kind.UNPROCESSABLE, exc.code, f"Could not reach the author {author}: {exc.safe_message}") from exc
+        raise Refusal(Kind.UNPROCESSABLE, exc.code,
+                      f"Could not reach the author {author}: {in_plain_words(exc)}") from exc
 
 
 async def _local_target(instance: Instance, url: str) -> Target:

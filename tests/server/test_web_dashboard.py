@@ -146,7 +146,9 @@ def _value_now(page: Page) -> str:
 @pytest.mark.parametrize(("url", "status", "message"), [
     ("ftp://example.org/x", 400, "Give the http(s) address of a post"),
     ("not a url", 400, "Give the http(s) address of a post"),
-    ("{b}/things/nothing-here", 422, "Could not flattr"),
+    ("{b}/things/nothing-here", 422, "there is nothing at that address"),
+    ("{b}/users/flattr", 422, "it is a profile (or a deleted post), not something made to flattr"),
+    ("http://127.0.0.1:9/notes/1", 422, "its server did not answer. Check the address, or try again later."),
     ("{a}/things/nothing-here", 404, "There is no such thing on this instance."),
 ])
 async def test_bad_flattrs_rerender_the_form_and_change_nothing(federation: Federation, url: str, status: int,
