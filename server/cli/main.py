@@ -26,6 +26,7 @@ from server.cli.payin_parser import add_payin_commands
 from server.cli.peer_parser import add_peer_commands
 from server.cli.period_parser import add_period_commands
 from server.cli.report_parser import add_report_commands
+from server.cli.withdrawal_parser import add_withdrawal_commands
 from server.refusal import Refusal
 from settlement.periods import PeriodError
 
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_instance_commands(sub)
     add_money_commands(sub)
     add_payin_commands(sub)
+    add_withdrawal_commands(sub)
     add_report_commands(sub)
     add_block_commands(sub)
     add_peer_commands(sub)

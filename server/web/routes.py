@@ -9,10 +9,12 @@ from server.web import (
     admin_pages,
     admin_peer_pages,
     admin_topup_pages,
+    admin_withdrawal_pages,
     button_pages,
     claim_pages,
     flattr_pages,
     home_pages,
+    payout_pages,
     rendering,
     settings_pages,
     wallet_pages,
@@ -27,3 +29,4 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(admin_pages.routes() + admin_federation_pages.routes() + admin_money_pages.routes())
     app.router.add_routes(admin_peer_pages.routes())
     app.router.add_routes(wallet_pages.routes() + admin_topup_pages.routes())
+    app.router.add_routes(payout_pages.routes() + admin_withdrawal_pages.routes())

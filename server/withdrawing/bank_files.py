@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from sepaxml import SepaTransfer
+from sepaxml.validation import ValidationError
 
 from config.settings import PaymentSettings
 from server.refusal import Kind, Refusal
@@ -38,7 +39,13 @@ def sepa_file(settings: PaymentSettings, name: str, made: WithdrawalBatch, lines
     transfer = SepaTransfer(_debtor(settings, name), schema=SCHEMA, clean=True)
     for row in paid:
         transfer.add_payment(_payment(row, made, execution_date))
-    return bytes(transfer.export(validate=True))
+    try:
+        return bytes(transfer.export(validate=True))
+    except ValidationError as invalid:
+        raise Refusal(Kind.UNPROCESSABLE, "invalid_sepa_file", f"Batch {made.public_id}'s SEPA file would not pass "
+                                                               "its schema: check payments.bank_bic, and return a "
+                                                               "line whose account holder has no Latin letter to "
+                                                               "write in it.") from invalid
 
 
 def _debtor(settings: PaymentSettings, name: str) -> dict[str, object]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import PaymentSettings
 from server.refusal import Kind, Refusal
+from server.storable import is_storable
 from settlement import payout_details, withdrawals
 from settlement.agreement_terms import TermsError, payment_details
 from settlement.models import PayoutDetails, Withdrawal, WithdrawalBatch
@@ -51,7 +52,7 @@ async def request(session: AsyncSession, settings: PaymentSettings, currency: st
 
 
 async def own(session: AsyncSession, username: str, public_id: str) -> Withdrawal:
-    row = await withdrawals.by_public_id(session, public_id)
+    row = await _withdrawal(session, public_id)
     if row is None or row.username != username:
         raise Refusal(Kind.NOT_FOUND, "not_found", "There is no such withdrawal of yours.")
     return row
@@ -71,7 +72,7 @@ async def batch(session: AsyncSession, currency: str, chosen: list[str] | None, 
 
 
 async def the_batch(session: AsyncSession, public_id: str) -> WithdrawalBatch:
-    found = await withdrawals.batch_by_public_id(session, public_id)
+    found = await withdrawals.batch_by_public_id(session, public_id) if is_storable(public_id) else None
     if found is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", f"No batch {public_id!r}.")
     return found
@@ -86,7 +87,7 @@ async def executed(session: AsyncSession, public_id: str, now: datetime) -> With
 
 
 async def return_line(session: AsyncSession, public_id: str, reason: str, now: datetime) -> Withdrawal:
-    row = await withdrawals.by_public_id(session, public_id)
+    row = await _withdrawal(session, public_id)
     if row is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", f"No withdrawal {public_id!r}.")
     with _refusals():
@@ -100,6 +101,11 @@ async def return_line(session: AsyncSession, public_id: str, reason: str, now: d
 async def to_wallet(session: AsyncSession, username: str, money: Money, key: str, now: datetime) -> bool:
     with _refusals():
         return await withdrawals.to_wallet(session, username, money, key, now)
+
+
+async def _withdrawal(session: AsyncSession, public_id: str) -> Withdrawal | None:
+    """None for an id no row can have, such as one with a NUL from a URL path, which PostgreSQL cannot even read."""
+    return await withdrawals.by_public_id(session, public_id) if is_storable(public_id) else None
 
 
 @contextmanager

@@ -135,12 +135,12 @@ async def test_a_form_posted_with_a_non_utf8_csrf_cookie_is_a_403_page(node: Nod
     assert answer.status == 403 and answer.is_page()
 
 
-TAKES_NO_BODY = {"/api/v1/links/codes"}
+TAKES_NO_BODY = {"/api/v1/links/codes", "/api/v1/withdrawals/{public_id}/cancel"}
 
 
 def body_routes() -> list[tuple[str, str]]:
     """Every API route that reads a body, its path variables filled in."""
-    return sorted((method, path.format(id="1", username="alice")) for method, path, _ in served()
+    return sorted((method, path.format(id="1", username="alice", public_id="W1")) for method, path, _ in served()
                   if method in ("POST", "PUT", "PATCH") and path.startswith("/api/") and path not in TAKES_NO_BODY)
 
 
