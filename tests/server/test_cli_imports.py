@@ -80,3 +80,10 @@ def test_a_command_at_the_newest_schema_loads_neither_migrations_nor_the_http_cl
     loaded('from server.cli.main import main\nassert main(["init"]) == 0', (), tmp_path)
     _, imported = loaded('from server.cli.main import main\nassert main(["user", "list"]) == 0', UNUSED, tmp_path)
     assert imported == []
+
+
+def test_listing_top_ups_loads_no_payment_service_sdk(tmp_path: Path) -> None:
+    loaded('from server.cli.main import main\nassert main(["init"]) == 0', (), tmp_path)
+    _, imported = loaded('from server.cli.main import main\nassert main(["topups", "list"]) == 0',
+                         ("stripe", "sepaxml", *UNUSED), tmp_path)
+    assert imported == []
