@@ -4,6 +4,7 @@ Shared by `mecene deliveries` and the operator pages, so both list and
 retry the same way.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +35,27 @@ async def counts(session: AsyncSession) -> QueueCounts:
         select(Delivery.state, func.count()).group_by(Delivery.state))}
     return QueueCounts(int(rows.get(QUEUED, 0)), int(rows.get(DEAD, 0)), int(rows.get(DELIVERED, 0)),
                        int(rows.get(NOT_UNDERSTOOD, 0)))
+
+
+#: Of an activity's deliveries (one per inbox), which one tells its sender best how it went: any inbox that
+#: took it, else one still trying, else one that could not read it, else a refusal.
+_BEST_FIRST = (DELIVERED, QUEUED, NOT_UNDERSTOOD, DEAD)
+#: Ids asked about in one statement, within the variables older SQLite allows.
+_CHUNK = 500
+
+
+async def outcome_of(session: AsyncSession, activity_ids: Collection[str]) -> dict[str, str]:
+    """How each activity's delivery went, for those queued at all (an activity kept here queues none)."""
+    found: dict[str, str] = {}
+    ids = list(activity_ids)
+    for start in range(0, len(ids), _CHUNK):
+        rows = await session.execute(select(Delivery.activity_id, Delivery.state).where(
+            Delivery.activity_id.in_(ids[start:start + _CHUNK])))
+        for activity_id, state in rows:
+            known = found.get(activity_id)
+            if known is None or _BEST_FIRST.index(state) < _BEST_FIRST.index(known):
+                found[activity_id] = state
+    return found
 
 
 async def undelivered(session: AsyncSession, *, state: str | None = None, limit: int | None = None) -> list[Delivery]:

@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from server import flattr_deliveries
 from server.api import representations as rep
 from server.api.auth import current_user
 from server.api.bodies import int_path, json_object, text_field
@@ -35,10 +36,12 @@ async def list_flattrs(request: web.Request) -> web.Response:
     period = period_param(request, instance)
     async with instance.sessions() as session:
         view = await donor_view(session, instance, user, period)
+        delivered = await flattr_deliveries.of(session, view.flattrs)
     live = period == instance.current_period()
     return web.json_response({
         "period": rep.period(period), "value_now": rep.value_rule(view) if live else None,
-        "flattrs": [rep.flattr(record, view.value_of(record) if live else None) for record in view.flattrs],
+        "flattrs": [rep.flattr(record, view.value_of(record) if live else None, delivered[record.id])
+                    for record in view.flattrs],
     })
 
 
@@ -51,8 +54,9 @@ async def get_flattr(request: web.Request) -> web.Response:
         if record is None or record.donor != user.username:
             raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no flattr {flattr_id}.")
         view = await donor_view(session, instance, user, instance.current_period())
+        delivered = await flattr_deliveries.of(session, [record])
     live = record.period == view.period.label
-    return web.json_response(rep.flattr(record, view.value_of(record) if live else None))
+    return web.json_response(rep.flattr(record, view.value_of(record) if live else None, delivered[record.id]))
 
 
 async def delete_flattr(request: web.Request) -> web.Response:

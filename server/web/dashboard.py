@@ -10,6 +10,7 @@ they earned as a creator, available or pending, from
 from dataclasses import dataclass
 from typing import Any
 
+from server import flattr_deliveries
 from server.donations import DonorView, donor_view
 from server.instance import Instance
 from server.models import User
@@ -46,13 +47,16 @@ async def dashboard(instance: Instance, user: User) -> dict[str, Any]:
         authors |= {line.author_uri for period in history for line in period.shares}
         labels = await actor_labels(session, instance.urls, authors)
         balances = await creator_balances.of_creator(session, user.username)
-    return {"view": view, "flattrs": _flattrs(view, labels), "balances": balances, "history": [
+        delivered = await flattr_deliveries.of(session, view.flattrs)
+    return {"view": view, "flattrs": _flattrs(view, labels, delivered), "balances": balances, "history": [
         _past(instance, period, labels) for period in history]}
 
 
-def _flattrs(view: DonorView, labels: dict[str, str]) -> list[dict[str, Any]]:
+def _flattrs(view: DonorView, labels: dict[str, str], delivered: dict[int, str]) -> list[dict[str, Any]]:
     return [{"id": record.id, "thing_uri": record.thing_uri, "author": labels[record.author_uri],
-             "value": view.value_of(record).amount, "created_at": record.created_at} for record in view.flattrs]
+             "value": view.value_of(record).amount, "created_at": record.created_at,
+             "delivery": delivered[record.id], "delivery_words": flattr_deliveries.WORDS[delivered[record.id]]}
+            for record in view.flattrs]
 
 
 def _past(instance: Instance, period: PeriodSpending, labels: dict[str, str]) -> PastPeriod:

@@ -1,0 +1,32 @@
+"""How each of a donor's flattrs reached its author's server, said to the donor.
+
+A flattr is recorded here whatever happens to its `Flattr` activity, and its
+share goes to the author at the close all the same (by Payout, or held in
+escrow); but a donor told only "you flattred" would not know that the author's
+server never heard of it. So the dashboard and the API say how the delivery
+went: a thing of this instance needs none.
+"""
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation import delivery_queue
+from settlement.models import Flattr
+
+#: A flattr of a thing of this instance: nothing to deliver.
+HERE = "here"
+WORDS = {
+    HERE: "recorded here",
+    delivery_queue.DELIVERED: "delivered",
+    delivery_queue.QUEUED: "on its way",
+    delivery_queue.NOT_UNDERSTOOD: "delivered; the author's server does not show flattrs",
+    delivery_queue.DEAD: "not delivered: the author's server refused it or never answered (your flattr still "
+                         "counts; the money waits for the author)",
+}
+
+
+async def of(session: AsyncSession, records: Sequence[Flattr]) -> dict[int, str]:
+    """Each flattr's delivery, by flattr id: a key of `WORDS`."""
+    outcomes = await delivery_queue.outcome_of(session, [record.activity_id for record in records])
+    return {record.id: outcomes.get(record.activity_id, HERE) for record in records}
