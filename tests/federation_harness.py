@@ -166,6 +166,11 @@ def _prefix() -> str:
     return f"mecene_test_{owner}"
 
 
+#: Seconds a node waits for a whole request to another: loopback answers in milliseconds, but on a two-core
+#: machine running four test workers, PostgreSQL and Chromium, a first request has been seen to take over five.
+REQUEST_TIMEOUT = "15"
+
+
 @dataclass
 class Node:
     """One running instance under test."""
@@ -200,7 +205,7 @@ class Node:
             "MECENE_DELIVERY_RETRY_BASE_SECONDS": "0.2",
             "MECENE_DELIVERY_POLL_SECONDS": "0.2",
             "MECENE_FEDERATION_INBOX_RETRY_BASE_SECONDS": "0.05",
-            "MECENE_FEDERATION_REQUEST_TIMEOUT": "5",
+            "MECENE_FEDERATION_REQUEST_TIMEOUT": REQUEST_TIMEOUT,
             "MECENE_SETTLEMENT_TICK_SECONDS": "0.3",
             "MECENE_SETTLEMENT_ALIAS_CHECK_MINUTES": "0",
             **self.overrides,
