@@ -1,4 +1,4 @@
-"""SQL that must behave the same on SQLite and PostgreSQL: a UTC column type and conflict-aware inserts.
+"""SQL that must behave the same on SQLite and PostgreSQL: a UTC column type, conflict-aware inserts, state moves.
 
 Every package's tables use them, so they live here rather than twice.
 """
@@ -6,10 +6,12 @@ Every package's tables use them, so they live here rather than twice.
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, DateTime, FromClause, Result, TableClause, TypeDecorator
+from sqlalchemy import CursorResult, DateTime, FromClause, Result, TableClause, TypeDecorator, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.states import Move
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -79,3 +81,20 @@ def dialect_insert(session: AsyncSession, table: FromClause) -> postgresql.Inser
     if session.bind.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+async def move_state(session: AsyncSession, row: Any, move: Move, **values: Any) -> bool:
+    """Move one mapped row (with `id` and `state` columns) along its graph, only from the move's source state.
+
+    A compare-and-set in one UPDATE, so of two callers racing for the same
+    move only one gets True (and books what the move means). A `row` this
+    session holds is refreshed either way, showing the state it is in now; one
+    read by another session (a refund written before its provider was asked)
+    is only moved.
+    """
+    model = type(row)
+    result = await session.execute(update(model).where(model.id == row.id, model.state == move.source)
+                                   .values(state=move.target, **values).execution_options(synchronize_session=False))
+    if row in session:
+        await session.refresh(row)
+    return bool(rowcount(result))

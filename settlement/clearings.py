@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.sql import insert_ignoring_duplicates, rowcount
+from common.sql import insert_ignoring_duplicates, move_state, rowcount
 from common.states import Move
 from settlement import held_shares, ledger, positions
 from settlement.accounts import CLEARED_IN, CLEARED_OUT, CREATOR, DUE_FROM, DUE_TO, PENDING
@@ -199,11 +199,8 @@ async def _move(session: AsyncSession, clearing: Clearing | None, move: Move,
                 **values: object) -> Clearing | None:
     if clearing is None:
         return None
-    result = await session.execute(update(Clearing).where(Clearing.id == clearing.id, Clearing.state == move.source)
-                                   .values(state=move.target, **values).execution_options(synchronize_session=False))
-    if not rowcount(result):
+    if not await move_state(session, clearing, move, **values):
         return None
-    await session.refresh(clearing)
     return clearing
 
 

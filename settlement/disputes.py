@@ -11,10 +11,10 @@ moves nothing.
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.sql import insert_ignoring_duplicates, rowcount
+from common.sql import insert_ignoring_duplicates, move_state
 from settlement import ledger, topups, wallets
 from settlement.models import DISPUTE_STATES, Dispute, TopUp
 from settlement.money import Money
@@ -45,11 +45,7 @@ async def open_dispute(session: AsyncSession, topup: TopUp, *, provider_referenc
 
 async def close(session: AsyncSession, dispute: Dispute, *, won: bool, now: datetime) -> bool:
     """Won: the wallet gets the amount back. Lost: the debit stays. False when it was closed already."""
-    move = WON if won else LOST
-    result = await session.execute(update(Dispute).where(Dispute.id == dispute.id, Dispute.state == move.source)
-                                   .values(state=move.target, closed_at=now)
-                                   .execution_options(synchronize_session=False))
-    if not rowcount(result):
+    if not await move_state(session, dispute, WON if won else LOST, closed_at=now):
         return False
     if won:
         await ledger.post(session, kind="dispute_won", idempotency_key=f"dispute-won:{dispute.provider}:"
@@ -57,7 +53,6 @@ async def close(session: AsyncSession, dispute: Dispute, *, won: bool, now: date
                           lines=[(wallets.wallet_key(dispute.username, dispute.currency), dispute.amount),
                                  (topups.payin_key(dispute.provider, dispute.currency), -dispute.amount)],
                           now=now, memo=dispute.public_id)
-    await session.refresh(dispute)
     return True
 
 

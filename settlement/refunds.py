@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.sql import rowcount
+from common.sql import move_state, rowcount
 from settlement import ledger, topups, wallets
 from settlement.models import REFUND_REQUEST_STATES, REFUND_STATES, Refund, RefundRequest, TopUp
 from settlement.money import Money, format_amount
@@ -100,18 +100,12 @@ async def record(session: AsyncSession, topup: TopUp, money: Money, now: datetim
 
 async def made(session: AsyncSession, refund: Refund, reference: str) -> bool:
     """The provider paid it: its reference kept for the receipt."""
-    result = await session.execute(update(Refund).where(Refund.id == refund.id, Refund.state == MADE.source)
-                                   .values(state=MADE.target, provider_reference=reference)
-                                   .execution_options(synchronize_session=False))
-    return bool(rowcount(result))
+    return await move_state(session, refund, MADE, provider_reference=reference)
 
 
 async def failed(session: AsyncSession, refund: Refund, failure: str, now: datetime) -> bool:
     """The provider refused it: the wallet and the top-up get the amount back, once."""
-    result = await session.execute(update(Refund).where(Refund.id == refund.id, Refund.state == FAILED.source)
-                                   .values(state=FAILED.target, failure=failure[:300])
-                                   .execution_options(synchronize_session=False))
-    if not rowcount(result):
+    if not await move_state(session, refund, FAILED, failure=failure[:300]):
         return False
     topup = await session.get_one(TopUp, refund.topup_id)
     await session.execute(update(TopUp).where(TopUp.id == topup.id).values(refunded=TopUp.refunded - refund.amount)

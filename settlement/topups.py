@@ -21,8 +21,7 @@ from typing import Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.sql import insert_ignoring_duplicates, rowcount
-from common.states import Move
+from common.sql import insert_ignoring_duplicates, move_state
 from settlement import accounts, ledger, wallets
 from settlement.ledger import AccountKey
 from settlement.models import TOPUP_STATES, TopUp
@@ -107,7 +106,7 @@ async def confirm(session: AsyncSession, topup: TopUp, now: datetime, *, receive
         _refuse_non_positive(received)
         if received.currency != topup.currency:
             raise MoneyError("currency_mismatch", f"This top-up is in {topup.currency}, not {received.currency}.")
-    if not await _move(session, topup, move, amount=amount, confirmed_at=now, failure=None):
+    if not await move_state(session, topup, move, amount=amount, confirmed_at=now, failure=None):
         return False
     await ledger.post(session, kind="topup", idempotency_key=f"topup:{topup.provider}:{topup.reference}",
                       lines=[(wallets.wallet_key(topup.username, topup.currency), amount),
@@ -118,7 +117,7 @@ async def confirm(session: AsyncSession, topup: TopUp, now: datetime, *, receive
 
 async def fail(session: AsyncSession, topup: TopUp, failure: str) -> bool:
     """The provider refused the payment; a later success of the same payment may still confirm it."""
-    return await _move(session, topup, FAIL, failure=failure[:MAX_FAILURE])
+    return await move_state(session, topup, FAIL, failure=failure[:MAX_FAILURE])
 
 
 async def credit_by_hand(session: AsyncSession, *, username: str, money: Money, reference: str,
@@ -157,13 +156,6 @@ async def listed(session: AsyncSession, *, state: str | None = None, limit: int 
 
 async def count_awaiting(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count(TopUp.id)).where(TopUp.state == AWAITING)) or 0)
-
-
-async def _move(session: AsyncSession, topup: TopUp, move: Move, **values: object) -> bool:
-    result = await session.execute(update(TopUp).where(TopUp.id == topup.id, TopUp.state == move.source)
-                                   .values(state=move.target, **values).execution_options(synchronize_session=False))
-    await session.refresh(topup)
-    return bool(rowcount(result))
 
 
 def _refuse_non_positive(money: Money) -> None:

@@ -21,8 +21,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.sql import rowcount
-from common.states import Move
+from common.sql import move_state, rowcount
 from settlement import accounts, ledger, topups, wallets
 from settlement.ledger import AccountKey
 from settlement.models import BATCH_STATES, WITHDRAWAL_STATES, PayoutDetails, Withdrawal, WithdrawalBatch
@@ -106,7 +105,7 @@ def _check_request(details: PayoutDetails | None, money: Money, minimum: Money, 
 
 async def cancel(session: AsyncSession, withdrawal: Withdrawal, now: datetime) -> bool:
     """The creator takes it back before it is batched: the money available again."""
-    if not await _move(session, withdrawal, CANCEL, updated_at=now):
+    if not await move_state(session, withdrawal, CANCEL, updated_at=now):
         return False
     await _back_to_available(session, withdrawal, "withdrawal_canceled", payable_key(withdrawal.username,
                                                                                       withdrawal.currency), now)
@@ -124,7 +123,7 @@ async def batch(session: AsyncSession, currency: str, chosen: Sequence[str] | No
     made = WithdrawalBatch(public_id=topups.new_public_id("B"), currency=currency, state=APPROVED, created_at=now)
     session.add(made)
     await session.flush()
-    taken = [row for row in waiting if await _move(session, row, BATCH, batch_id=made.id, updated_at=now)]
+    taken = [row for row in waiting if await move_state(session, row, BATCH, batch_id=made.id, updated_at=now)]
     if not taken:
         raise WithdrawalError("nothing_to_batch", "Those withdrawals were batched or canceled meanwhile.")
     return made
@@ -138,7 +137,7 @@ async def executed(session: AsyncSession, made: WithdrawalBatch, now: datetime) 
     if not rowcount(result):
         return False
     for row in await lines(session, made):
-        if await _move(session, row, PAY, updated_at=now):
+        if await move_state(session, row, PAY, updated_at=now):
             await ledger.post(session, kind="withdrawal_paid", idempotency_key=f"withdrawal-paid:{row.public_id}",
                               now=now, memo=row.public_id,
                               lines=[(payable_key(row.username, row.currency), -row.amount),
@@ -153,7 +152,7 @@ async def returned(session: AsyncSession, row: Withdrawal, reason: str, now: dat
         raise WithdrawalError("reason_needed", "Say why the line came back: the creator reads it.")
     move = RETURN_PAID if row.state == RETURN_PAID.source else RETURN_BATCHED
     source = _out_key(row) if move is RETURN_PAID else payable_key(row.username, row.currency)
-    if not await _move(session, row, move, reason=reason.strip()[:300], updated_at=now):
+    if not await move_state(session, row, move, reason=reason.strip()[:300], updated_at=now):
         return False
     await _back_to_available(session, row, "withdrawal_returned", source, now)
     return True
@@ -226,9 +225,3 @@ async def _back_to_available(session: AsyncSession, row: Withdrawal, kind: str, 
     await ledger.post(session, kind=kind, idempotency_key=f"{kind}:{row.public_id}", now=now, memo=row.public_id,
                       lines=[(source, -row.amount), (creator_key(row.username, row.currency), row.amount)])
 
-
-async def _move(session: AsyncSession, row: Withdrawal, move: Move, **values: object) -> bool:
-    result = await session.execute(update(Withdrawal).where(Withdrawal.id == row.id, Withdrawal.state == move.source)
-                                   .values(state=move.target, **values).execution_options(synchronize_session=False))
-    await session.refresh(row)
-    return bool(rowcount(result))
