@@ -246,8 +246,13 @@ class Federation:
         await self.databases.drop_all()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0, what: str = "condition") -> None:
-    """Wait until `check()` is true; background workers make federation asynchronous."""
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = "condition") -> None:
+    """Wait until `check()` is true; background workers make federation asynchronous.
+
+    The default is a ceiling, not a pace: a passing check returns at once, and
+    two loaded cores running four workers, PostgreSQL and Chromium were seen to
+    need more than 10 s for one Offer to cross between two instances.
+    """
     deadline = asyncio.get_running_loop().time() + timeout
     while not await check():
         if asyncio.get_running_loop().time() > deadline:

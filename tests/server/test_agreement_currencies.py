@@ -131,7 +131,7 @@ async def test_a_franc_instance_receives_euros_under_an_agreement_in_euros(pair:
     async def credited() -> bool:
         return [(row.currency, row.credited) for row in await rows(b, ReceivedPayout)] == [("EUR", 500)]
 
-    await eventually(credited, timeout=20, what="b credits the payout in euros")
+    await eventually(credited, what="b credits the payout in euros")
     assert await balances(b) == {"pending:bob": 500, f"due_from:{a.host}": -500}
     await eventually(lambda: _settled(a), what="a hears the payout accepted")
 

@@ -500,10 +500,9 @@ async def test_an_accept_given_up_while_the_proposer_was_down_comes_back_when_th
         async with b.live.sessions() as session:
             return bool(await session.scalar(select(func.count(Delivery.id)).where(Delivery.state == "dead")))
 
-    await eventually(accept_given_up, timeout=20, what="B giving its Accept up, A being down")
+    await eventually(accept_given_up, what="B giving its Accept up, A being down")
     a = await federation.start("a")
-    await eventually(lambda: _state_of(a, "in_force"), timeout=20,
-                     what="A sending its Offer again and hearing B's Accept again")
+    await eventually(lambda: _state_of(a, "in_force"), what="A sending its Offer again and hearing B's Accept again")
     [ours], [theirs] = await agreements_of(a), await agreements_of(b)
     assert (ours.credit_limit, ours.peer_credit_limit) == (theirs.peer_credit_limit, theirs.credit_limit) == (
         10000, 20000)

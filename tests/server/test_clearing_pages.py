@@ -41,7 +41,7 @@ async def paid_bob(federation: Federation) -> AsyncIterator[tuple[Node, Node, Br
     async def answered() -> bool:
         return [payout.state for payout in await rows(a, Payout)] == [SETTLED]
 
-    await eventually(answered, timeout=20, what="the period payout answered")
+    await eventually(answered, what="the period payout answered")
     bob = await signed_in(b, "bob")
     yield a, b, bob
     await bob.close()

@@ -98,7 +98,7 @@ async def test_only_the_creator_sees_their_earnings_chart(node: Node, visitor: B
     assert "1 flattr in " + period in (await visitor.get("/users/bob")).html
 
     node.clock.advance(days=40)
-    await eventually(lambda: _earned(node, "bob"), timeout=20, what="the period closed with bob's earnings")
+    await eventually(lambda: _earned(node, "bob"), what="the period closed with bob's earnings")
     await assert_ledger_balances(node)
 
     owner = await logged_in(node, "bob")

@@ -81,7 +81,7 @@ async def test_a_line_past_the_credit_limit_waits_for_a_clearing_and_then_is_pai
         label = await flattr(alice, note)
     await close_on(a, label, b)
 
-    await eventually(lambda: _all_settled(a), timeout=20, what="the period payout answered")
+    await eventually(lambda: _all_settled(a), what="the period payout answered")
     [received] = await rows(b, ReceivedPayout)
     [refusal] = received.refused
     assert refusal["reason"] == "credit_limit"
@@ -104,7 +104,7 @@ async def test_a_line_past_the_credit_limit_waits_for_a_clearing_and_then_is_pai
     async def resent() -> bool:
         return [payout.state for payout in await rows(a, AwaitedPayout)] == [SETTLED]
 
-    await eventually(resent, timeout=20, what="the held line sent again and answered")
+    await eventually(resent, what="the held line sent again and answered")
     on_a, on_b = await balances(a), await balances(b)
     assert on_a[f"due_to:{b.host}"] == held and on_a[f"cleared_out:{b.host}"] == first
     assert f"awaiting_peer:{b.host}" not in on_a
@@ -122,7 +122,7 @@ async def test_a_disputed_transfer_moves_nothing_and_a_stranger_cannot_notify(fe
     alice = await funded_donor(a, "alice", "10.00", "5.00")
     label = await flattr(alice, await thing_of(await account(b, "bob"), "A note by bob"))
     await close_on(a, label, b, stranger)
-    await eventually(lambda: _all_settled(a), timeout=20, what="the period payout answered")
+    await eventually(lambda: _all_settled(a), what="the period payout answered")
     before_a, before_b = await balances(a), await balances(b)
     assert before_a[f"due_to:{b.host}"] == 500
 
@@ -156,17 +156,16 @@ async def test_a_confirmation_lost_on_the_way_comes_back_when_the_notice_is_sent
     alice = await funded_donor(a, "alice", "10.00", "5.00")
     label = await flattr(alice, await thing_of(await account(b, "bob"), "A note by bob"))
     await close_on(a, label, b)
-    await eventually(lambda: _all_settled(a), timeout=20, what="the period payout answered")
+    await eventually(lambda: _all_settled(a), what="the period payout answered")
     owed = (await balances(a))[f"due_to:{b.host}"]
     await clearing.record_paid(a.live, b.host, eur(owed), "EUR", f"MECENE {a.host} 1")
     await eventually(lambda: _is(clearing_state(b, a), clearings.NOTIFIED), what="B told of A's transfer")
 
     await federation.stop("a")
     await clearing.confirm(b.live, a.host, "EUR")
-    await eventually(lambda: _answer_given_up(b), timeout=20, what="B giving its Accept up, A being down")
+    await eventually(lambda: _answer_given_up(b), what="B giving its Accept up, A being down")
     a = await federation.start("a")
-    await eventually(lambda: _is(clearing_state(a, b), "confirmed"), timeout=20,
-                     what="A sending its notice again and hearing B's answer again")
+    await eventually(lambda: _is(clearing_state(a, b), "confirmed"), what="A sending its notice again and hearing B's answer again")
     assert (await balances(a))[f"cleared_out:{b.host}"] == owed
     assert (await balances(b))[f"cleared_in:{a.host}"] == -owed
     await in_federation(a, b)
@@ -184,7 +183,7 @@ async def test_operators_clear_from_the_command_line(federation: Federation, tmp
     alice = await funded_donor(a, "alice", "10.00", "5.00")
     label = await flattr(alice, await thing_of(await account(b, "bob"), "A note by bob"))
     await close_on(a, label, b)
-    await eventually(lambda: _all_settled(a), timeout=20, what="the period payout answered")
+    await eventually(lambda: _all_settled(a), what="the period payout answered")
     on_a, on_b = await balances(a), await balances(b)
     owed = on_a[f"due_to:{b.host}"]
     a_env, b_env = cli_env(a, tmp_path), cli_env(b, tmp_path)

@@ -58,7 +58,7 @@ async def test_queued_delivery_survives_restart_and_reaches_a_late_peer(federati
         async with b.live.sessions() as session:
             return await session.scalar(select(Follower.follower_uri)) == f"{a.base_url}/users/alice"
 
-    await eventually(followed, timeout=20, what="the follow after restart")
+    await eventually(followed, what="the follow after restart")
 
     async def accepted() -> bool:
         async with a.live.sessions() as session:
@@ -138,7 +138,7 @@ async def test_a_process_started_again_takes_back_its_own_claims_at_once(federat
     async def followed() -> bool:
         return await followers(b) == [f"{a.base_url}/users/alice"]
 
-    await eventually(followed, timeout=15, what="the follow, its claim taken back by the restarted process")
+    await eventually(followed, what="the follow, its claim taken back by the restarted process")
     assert (await deliveries(a))[0].locked_by is None
 
 

@@ -58,7 +58,7 @@ async def test_the_dashboard_and_the_api_say_how_each_flattr_reached_its_author(
             notes.append(peer.add_note("zoe", "<p>A note</p>").id)
         for url in (local, *notes):
             assert (await flattr(browser, url)).status == 200
-        await eventually(lambda: finished(a, 3), timeout=20, what="every delivery finished")
+        await eventually(lambda: finished(a, 3), what="every delivery finished")
 
         page = (await browser.get("/")).html
         said = dict(re.findall(r'<td class="delivery-([a-z_]+)">([^<]+)</td>', page))

@@ -79,11 +79,11 @@ async def test_a_creator_withdraws_what_is_available_and_the_bank_file_pays_it(f
     for node in (a, b):
         node.clock.advance(days=40)
     for node in (a, b):
-        await eventually(lambda node=node: closed(node, label), timeout=20, what=f"{node.name} closes")
+        await eventually(lambda node=node: closed(node, label), what=f"{node.name} closes")
 
     async def paid_by_b() -> bool:
         return await money_of(carla) == (400, 300)
-    await eventually(paid_by_b, timeout=20, what="B's Payout credited, pending")
+    await eventually(paid_by_b, what="B's Payout credited, pending")
     await in_federation(a, b)
 
     saved = await carla.call("PUT", "/api/v1/payouts/details",

@@ -116,7 +116,7 @@ async def test_a_share_waits_for_an_agreement_and_is_paid_once_one_is_in_force(f
         sent = await rows(a, AwaitedPayout)
         return len(sent) == 1 and sent[0].state == SETTLED
 
-    await eventually(paid, timeout=20, what="the awaited payout sent and answered")
+    await eventually(paid, what="the awaited payout sent and answered")
     [awaited] = await rows(a, AwaitedPayout)
     assert awaited.payout_id == f"{a.base_url}/payouts/awaited/{label}/{quote(b.host, safe='')}"
     assert awaited.total == 500

@@ -400,7 +400,7 @@ async def _a_clearing_survives_both_ends_dying(processes: Processes) -> None:
     async def answer_lost() -> bool:
         return bool(await processes.scalar("b", dead_to_a) > given_up)
 
-    await eventually(answer_lost, timeout=10, what="B to give its Accept up")
+    await eventually(answer_lost, what="B to give its Accept up")
     await a.start(closes=True)
     await a.ready(processes.http)
     confirmed = select(Clearing).where(Clearing.state == clearings.CONFIRMED)
@@ -461,7 +461,7 @@ async def _agree_while_killed(processes: Processes) -> None:
     await _peers(b, "accept", a.host)
     await asyncio.wait_for(a_answered.sprung.wait(), 60)
     given_up = select(Delivery).where(Delivery.host == a.host, Delivery.state == DEAD)
-    await eventually(lambda: processes.holds("b", given_up), timeout=10, what="b to give its Accept up")
+    await eventually(lambda: processes.holds("b", given_up), what="b to give its Accept up")
     await a.start(closes=False)
     await a.ready(processes.http)
     await eventually(lambda: _agreement_is(processes, "a", b.host, agreements.IN_FORCE), timeout=30,
@@ -510,7 +510,7 @@ async def _a_pays_and_both_ends_die(processes: Processes) -> None:
     assert await processes.scalar("a", select(func.count(Payout.id)).where(Payout.state != SETTLED)) == 2
     assert await processes.holds("c", select(InboxItem).where(InboxItem.activity_id.like(f"{a.base_url}/payouts/%")))
     answer_lost = select(Delivery).where(Delivery.host == a.host, Delivery.state == DEAD)
-    await eventually(lambda: processes.holds("b", answer_lost), timeout=10, what="B to give its answer up")
+    await eventually(lambda: processes.holds("b", answer_lost), what="B to give its answer up")
 
 
 async def _c_pays_and_dies_when_b_first_asks_who_it_is(processes: Processes) -> None:
@@ -524,7 +524,7 @@ async def _c_pays_and_dies_when_b_first_asks_who_it_is(processes: Processes) -> 
     await asyncio.wait_for(b_asks.sprung.wait(), 60)
     payout = InboxItem.activity_id.like(f"{c.base_url}/payouts/%")
     failed = select(InboxItem).where(payout, InboxItem.attempts >= 1, InboxItem.error.is_not(None))
-    await eventually(lambda: processes.holds("b", failed), timeout=10, what="B to find C away")
+    await eventually(lambda: processes.holds("b", failed), what="B to find C away")
     assert not await processes.holds("b", select(KnownInstance).where(KnownInstance.host == c.host))
 
 

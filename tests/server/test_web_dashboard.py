@@ -122,7 +122,7 @@ async def test_flattr_undo_close_and_see_where_every_cent_went(federation: Feder
         label = me["period"]["label"]
         for node in (a, b):
             node.clock.advance(days=40)
-        await eventually(lambda: closed_and_paid(a, label), timeout=20, what="the period closed and paid")
+        await eventually(lambda: closed_and_paid(a, label), what="the period closed and paid")
         page = await browser.submit("/login", "/login", {"username": "alice", "password": "correct horse"})
         history = page.html.split('id="past"', 1)[1]
         assert f"<h3>{label}</h3>" in history and "Spent 4.00 EUR" in history and "fee\n          0.00 EUR" in history

@@ -48,7 +48,7 @@ async def follow_arrives(a: Node, b: Node) -> None:
         async with b.live.sessions() as session:
             return await session.scalar(select(Follower.follower_uri)) == f"{a.base_url}/users/alice"
 
-    await eventually(followed, timeout=20, what="the follow, after the worker's failures")
+    await eventually(followed, what="the follow, after the worker's failures")
 
 
 @pytest.mark.parametrize("worker", ["delivery", "processor"])
