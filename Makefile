@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Besides gettext's own names, the refusals whose English templates are translated where they are shown.
+KEYWORDS := -k MoneyError:2 -k CurrencyMismatch:1
 
-.PHONY: install run demo test bench clean
+.PHONY: install run demo test bench messages clean
 
 install: $(STAMP)
 
@@ -30,6 +32,13 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Gathers every message of the pages, the bot and the emails, and adds the new ones to the French catalogue
+# (server/i18n/locale/fr/LC_MESSAGES/messages.po) for a translator; `make test` fails until each has its French.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output -o server/i18n/messages.pot .
+	$(BIN)/pybabel update -i server/i18n/messages.pot -d server/i18n/locale -l fr --no-fuzzy-matching
+	rm server/i18n/messages.pot
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -32,18 +32,24 @@ _MINUS_SIGNS = ("-", "\u2212")
 
 
 class MoneyError(ValueError):
-    """A refused amount or currency; `code` is stable for programs, the message is for people."""
+    """A refused amount or currency; `code` is stable for programs, the message is for people.
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    The message is kept as its English template and the values put into it,
+    so that the page, bot or email showing it can translate the template first
+    (`server.i18n`); `str(error)` and `message` are the English sentence.
+    """
+
+    def __init__(self, code: str, template: str, params: dict[str, str | int] | None = None) -> None:
+        self.code, self.template, self.params = code, template, params or {}
+        self.message = template % self.params if params else template
+        super().__init__(self.message)
 
 
 class CurrencyMismatch(MoneyError):
     """Two currencies met where one was expected; amounts are never converted."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__("wrong_currency", message)
+    def __init__(self, template: str, params: dict[str, str | int] | None = None) -> None:
+        super().__init__("wrong_currency", template, params)
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,8 @@ class Money:
 
     def _same_currency(self, other: "Money") -> None:
         if self.currency != other.currency:
-            raise CurrencyMismatch(f"{self.currency} and {other.currency} amounts cannot be mixed.")
+            raise CurrencyMismatch("%(first)s and %(second)s amounts cannot be mixed.",
+                                   {"first": self.currency, "second": other.currency})
 
 
 @cache
@@ -84,7 +91,8 @@ def _known_currencies() -> frozenset[str]:
 def minor_digits(currency: str) -> int:
     """Decimals of the currency; Babel answers 2 for any code it does not know, so unknown codes are refused first."""
     if currency not in _known_currencies():
-        raise MoneyError("unknown_currency", f'"{currency}" is not a known ISO 4217 currency code (e.g. EUR, USD).')
+        raise MoneyError("unknown_currency", '"%(currency)s" is not a known ISO 4217 currency code (e.g. EUR, USD).',
+                         {"currency": currency})
     return get_currency_precision(currency)
 
 
@@ -95,11 +103,11 @@ def parse_amount(text: str, currency: str, *, allow_zero: bool = False) -> Money
     _refuse_malformed(typed, digits)
     match = _NUMBER.fullmatch(typed)
     if match is None:
-        raise MoneyError("invalid_amount", f'"{typed}" is not an amount; write digits with a dot for decimals, '
-                                           f'e.g. "{_example(digits)}".')
+        raise MoneyError("invalid_amount", '"%(typed)s" is not an amount; write digits with a dot for decimals, '
+                                           'e.g. "%(example)s".', {"typed": typed, "example": _example(digits)})
     whole, fraction = match.group(1).lstrip("0"), match.group(2) or ""
     if len(fraction) > digits:
-        raise MoneyError("too_many_decimals", _too_many_decimals(currency, digits))
+        raise _too_many_decimals(currency, digits)
     if len(whole) > len(str(MAX_MINOR_UNITS)):
         raise _too_large(currency)
     minor = int(whole or "0") * 10**digits + int(fraction.ljust(digits, "0") or "0")
@@ -121,33 +129,40 @@ def format_amount(money: Money) -> str:
 def check_currency(money: Money, currency: str) -> None:
     """An instance works in one currency; anything else is refused, never converted."""
     if money.currency != currency:
-        raise CurrencyMismatch(f"This instance works in {currency}; amounts in {money.currency} are not accepted.")
+        raise CurrencyMismatch("This instance works in %(ours)s; amounts in %(theirs)s are not accepted.",
+                               {"ours": currency, "theirs": money.currency})
 
 
 def _refuse_malformed(typed: str, digits: int) -> None:
     """The refusals that deserve a specific message rather than "not an amount"."""
     if not typed:
-        raise MoneyError("invalid_amount", f'Enter an amount, e.g. "{_example(digits)}".')
+        raise MoneyError("invalid_amount", 'Enter an amount, e.g. "%(example)s".', {"example": _example(digits)})
     if typed.startswith(_MINUS_SIGNS):
         raise MoneyError("negative_amount", "The amount cannot be negative.")
     comma = _DECIMAL_COMMA.fullmatch(typed)
     if comma and digits and len(comma.group(2)) <= digits:
         suggestion = f"{comma.group(1)}.{comma.group(2)}"
-        raise MoneyError("comma_decimal", f'Write decimals with a dot: "{suggestion}" rather than "{typed}".')
+        raise MoneyError("comma_decimal", 'Write decimals with a dot: "%(suggestion)s" rather than "%(typed)s".',
+                         {"suggestion": suggestion, "typed": typed})
     if "," in typed:
-        raise MoneyError("invalid_amount", f'Write the amount without thousands separators, e.g. "{_example(digits)}".')
+        raise MoneyError("invalid_amount", 'Write the amount without thousands separators, e.g. "%(example)s".',
+                         {"example": _example(digits)})
 
 
 def _example(digits: int) -> str:
     return "5." + "0" * digits if digits else "500"
 
 
-def _too_many_decimals(currency: str, digits: int) -> str:
+def _too_many_decimals(currency: str, digits: int) -> MoneyError:
     if not digits:
-        return f"{currency} amounts have no decimals."
-    return f"{currency} amounts have at most {digits} decimal{'s' if digits > 1 else ''}."
+        return MoneyError("too_many_decimals", "%(currency)s amounts have no decimals.", {"currency": currency})
+    if digits == 1:
+        return MoneyError("too_many_decimals", "%(currency)s amounts have at most 1 decimal.", {"currency": currency})
+    return MoneyError("too_many_decimals", "%(currency)s amounts have at most %(digits)s decimals.",
+                      {"currency": currency, "digits": digits})
 
 
 def _too_large(currency: str) -> MoneyError:
     limit = format_amount(Money(MAX_MINOR_UNITS, currency))
-    return MoneyError("amount_too_large", f"The amount cannot be more than {limit} {currency}.")
+    return MoneyError("amount_too_large", "The amount cannot be more than %(limit)s %(currency)s.",
+                      {"limit": limit, "currency": currency})

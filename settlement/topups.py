@@ -105,7 +105,8 @@ async def confirm(session: AsyncSession, topup: TopUp, now: datetime, *, receive
     if received is not None:
         _refuse_non_positive(received)
         if received.currency != topup.currency:
-            raise MoneyError("currency_mismatch", f"This top-up is in {topup.currency}, not {received.currency}.")
+            raise MoneyError("currency_mismatch", "This top-up is in %(ours)s, not %(theirs)s.",
+                             {"ours": topup.currency, "theirs": received.currency})
     if not await move_state(session, topup, move, amount=amount, confirmed_at=now, failure=None):
         return False
     await ledger.post(session, kind="topup", idempotency_key=f"topup:{topup.provider}:{topup.reference}",

@@ -13,6 +13,7 @@ class Page:
     status: int
     url: str
     html: str
+    language: str = ""
 
     def hidden(self, name: str) -> str:
         """The value of the first input called `name` on the page, e.g. the form's CSRF token."""
@@ -40,23 +41,33 @@ class Browser:
     """One visitor with a cookie jar; `submit` posts a form with the CSRF token of the page it came from."""
 
     node: Node
+    accept_language: str | None = None
     session: aiohttp.ClientSession = field(init=False)
 
     def __post_init__(self) -> None:
         self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
 
     async def get(self, path: str) -> Page:
-        async with self.session.get(self.node.base_url + path, headers={"Accept": "text/html"}) as response:
-            return Page(response.status, str(response.url), await response.text())
+        async with self.session.get(self.node.base_url + path, headers=self._headers()) as response:
+            return await _page(response)
 
     async def submit(self, form_page: str, action: str, data: dict[str, str]) -> Page:
         csrf = (await self.get(form_page)).hidden("csrf")
         return await self.post(action, {"csrf": csrf, **data})
 
     async def post(self, action: str, data: dict[str, str]) -> Page:
-        async with self.session.post(self.node.base_url + action, data=data,
-                                     headers={"Accept": "text/html"}) as response:
-            return Page(response.status, str(response.url), await response.text())
+        async with self.session.post(self.node.base_url + action, data=data, headers=self._headers()) as response:
+            return await _page(response)
+
+    def _headers(self) -> dict[str, str]:
+        wanted = {"Accept": "text/html"}
+        if self.accept_language:
+            wanted["Accept-Language"] = self.accept_language
+        return wanted
 
     async def close(self) -> None:
         await self.session.close()
+
+
+async def _page(response: aiohttp.ClientResponse) -> Page:
+    return Page(response.status, str(response.url), await response.text(), response.headers.get("Content-Language", ""))

@@ -21,6 +21,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from server.appkeys import instance_key, login_limits_key
+from server.i18n.jinja import speak
 from server.models import User
 from server.storable import is_encodable
 from server.web.links import external_link
@@ -55,7 +56,9 @@ VIEWER = web.RequestKey("viewer", Viewer)
 
 def setup(app: web.Application) -> None:
     environment = aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("server.web", "templates"),
-                                       autoescape=jinja2.select_autoescape(default=True))
+                                       autoescape=jinja2.select_autoescape(default=True),
+                                       extensions=["jinja2.ext.i18n"])
+    speak(environment)
     environment.filters["money"] = lambda amount, currency: format_amount(Money(int(amount), currency))
     environment.filters["external_link"] = external_link
     app.router.add_static("/static", STATIC)
@@ -182,6 +185,7 @@ async def render(request: web.Request, template: str, context: dict[str, Any], s
     instance = request.app[instance_key]
     response = aiohttp_jinja2.render_template(template, request, {
         "viewer": looking.user, "csrf": looking.csrf, "instance_name": instance.settings.instance.name,
+        "here": request.path_qs,
         "currency": instance.settings.instance.currency, **context}, status=status)
     if looking.new_anonymous_cookie:
         set_cookie(request, response, ANONYMOUS_COOKIE, looking.csrf, samesite="Strict")

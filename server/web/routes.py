@@ -14,6 +14,7 @@ from server.web import (
     claim_pages,
     flattr_pages,
     home_pages,
+    languages,
     payout_pages,
     rendering,
     settings_pages,
@@ -22,6 +23,7 @@ from server.web import (
 
 
 def setup(app: web.Application) -> None:
+    languages.setup(app)
     rendering.setup(app)
     app.router.add_routes(home_pages.routes() + account_pages.routes())
     app.router.add_routes(button_pages.routes())

@@ -165,7 +165,8 @@ async def test_a_confirmation_lost_on_the_way_comes_back_when_the_notice_is_sent
     await clearing.confirm(b.live, a.host, "EUR")
     await eventually(lambda: _answer_given_up(b), what="B giving its Accept up, A being down")
     a = await federation.start("a")
-    await eventually(lambda: _is(clearing_state(a, b), "confirmed"), what="A sending its notice again and hearing B's answer again")
+    await eventually(lambda: _is(clearing_state(a, b), "confirmed"),
+                     what="A sending its notice again and hearing B's answer again")
     assert (await balances(a))[f"cleared_out:{b.host}"] == owed
     assert (await balances(b))[f"cleared_in:{a.host}"] == -owed
     await in_federation(a, b)

@@ -1,0 +1,37 @@
+"""What a Jinja2 environment needs to write in the reader's language: gettext, amounts, dates.
+
+Shared by the pages and the emails, so both say a thing with the same words
+and the same figures. Templates use `{% trans %}`/`_()` for text,
+`value|amount(currency)` for money (minor units, or a `Money`) and
+`when|day` for dates; `locale()` names the language being written.
+"""
+
+from datetime import date, datetime
+
+import jinja2
+
+from server.i18n import current
+from server.i18n.formatting import amount_text, date_text
+from server.i18n.locales import NAMES, SUPPORTED
+from settlement.money import Money
+
+
+def speak(environment: jinja2.Environment) -> None:
+    environment.install_gettext_callables(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+        current.gettext, current.ngettext, newstyle=True, pgettext=current.pgettext, npgettext=current.npgettext)
+    environment.filters["amount"] = _amount
+    environment.filters["day"] = _day
+    environment.globals["locale"] = current.locale
+    environment.globals["languages"] = [(code, NAMES[code]) for code in SUPPORTED]
+
+
+def _amount(value: Money | int, currency: str | None = None) -> str:
+    if isinstance(value, Money):
+        return amount_text(value)
+    if currency is None:
+        raise ValueError("an amount in minor units needs its currency")
+    return amount_text(Money(int(value), currency))
+
+
+def _day(when: date | datetime | None) -> str:
+    return "" if when is None else date_text(when)
