@@ -37,7 +37,7 @@ bench: install
 # (server/i18n/locale/fr/LC_MESSAGES/messages.po) for a translator; `make test` fails until each has its French.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output -o server/i18n/messages.pot .
-	$(BIN)/pybabel update -i server/i18n/messages.pot -d server/i18n/locale -l fr --no-fuzzy-matching
+	$(BIN)/pybabel update -i server/i18n/messages.pot -d server/i18n/locale -l fr --no-fuzzy-matching --ignore-obsolete
 	rm server/i18n/messages.pot
 
 clean:

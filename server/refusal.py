@@ -9,6 +9,8 @@ pages to a status (`server.http_errors`), the CLI to a message and exit status
 
 from enum import StrEnum
 
+from settlement.money import MoneyError
+
 
 class Kind(StrEnum):
     """What went wrong, from the asker's side: each edge decides how to say it."""
@@ -24,6 +26,19 @@ class Kind(StrEnum):
 
 
 class Refusal(Exception):
-    def __init__(self, kind: Kind, code: str, message: str) -> None:
-        super().__init__(message)
-        self.kind, self.code, self.message = kind, code, message
+    """`template` is the English sentence with `%(name)s` placeholders and `params` what fills them.
+
+    Kept apart so that a page or the bot can translate the template before
+    filling it in (`server.i18n`), while the API and the CLI show `message`,
+    the English sentence, as they always have.
+    """
+
+    def __init__(self, kind: Kind, code: str, template: str, params: dict[str, str | int] | None = None) -> None:
+        self.kind, self.code, self.template, self.params = kind, code, template, params or {}
+        self.message = template % self.params if params else template
+        super().__init__(self.message)
+
+    @classmethod
+    def of_money(cls, error: MoneyError, kind: Kind = Kind.INVALID) -> "Refusal":
+        """A refused amount, its sentence still translatable."""
+        return cls(kind, error.code, error.template, error.params)

@@ -35,6 +35,11 @@ def speaking(chosen: str) -> Iterator[None]:
         _LOCALE.reset(token)
 
 
+def N_(message: str) -> str:
+    """Marks a message for `make messages` where it is defined (a constant); `gettext` translates it where shown."""
+    return message
+
+
 def gettext(message: str) -> str:
     return translations(_LOCALE.get()).gettext(message)
 

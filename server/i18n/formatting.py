@@ -51,6 +51,12 @@ def read_amount(text: str, currency: str, *, allow_zero: bool = False, locale: s
     return parse_amount(typed, currency, allow_zero=allow_zero)
 
 
+def typed_amount_pattern(locale: str | None = None) -> str:
+    """The HTML `pattern` of an amount field: a first check in the browser, by the rule `read_amount` applies."""
+    speaking = locale or current.locale()
+    return r"[0-9]+(\.[0-9]+)?" if speaking == ENGLISH else "[0-9][0-9 \u00a0\u202f]*([.,][0-9]+)?"
+
+
 def explain(error: MoneyError, locale: str | None = None) -> str:
     """The refusal's sentence in the reader's language (its English template translated, then filled in)."""
     with current.speaking(locale or current.locale()):

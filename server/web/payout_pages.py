@@ -20,23 +20,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.appkeys import instance_key, login_limits_key
 from server.http_errors import refusal_status
+from server.i18n.current import N_
+from server.i18n.current import gettext as _
+from server.i18n.formatting import amount_text, date_text
 from server.models import User
 from server.refusal import Kind, Refusal
 from server.storable import checked_text
 from server.web.client_address import client_address
 from server.web.notices import render_with_notice, see_other
 from server.web.passwords import verify_password
+from server.web.refusals import said
 from server.web.rendering import field, page, posted_form, render, signed_in
+from server.web.state_words import withdrawal_methods, withdrawal_states
+from server.web.typed_amounts import typed_amount
 from server.withdrawing import service
 from settlement import creator_balances, payout_details, withdrawals
 from settlement.agreement_terms import PaymentDetails
 from settlement.models import PayoutDetails, Withdrawal, WithdrawalBatch
-from settlement.money import Money, format_amount, parse_amount
+from settlement.money import Money, parse_amount
 
 #: The longest key of a move to the wallet, as the API takes it.
 MAX_MOVE_KEY = 64
 #: The password asked again counts against the login's limits: a borrowed session guesses no faster than a login.
-TOO_MANY_GUESSES = "Too many wrong passwords. Wait a quarter of an hour, then try again."
+TOO_MANY_GUESSES = N_("Too many wrong passwords. Wait a quarter of an hour, then try again.")
 
 
 @page
@@ -57,7 +63,8 @@ async def _context(request: web.Request, username: str, **overrides: Any) -> dic
             "held": details is not None and instance.clock() < details.held_until,
             "currencies": sorted({balance.currency for balance in balances} | {currency}),
             "minimum": parse_amount(instance.settings.payments.minimum_withdrawal, currency),
-            "withdrawals": asked, "batches": batches,
+            "withdrawals": asked, "batches": batches, "states": withdrawal_states(), "methods": withdrawal_methods(),
+            "requested": withdrawals.REQUESTED,
             "values": _typed(details), "move_key": secrets.token_urlsafe(16), "errors": {}, **overrides}
 
 
@@ -100,7 +107,7 @@ async def save_details(request: web.Request) -> web.StreamResponse:
     instance = request.app[instance_key]
     limits, address, admitted = request.app[login_limits_key], client_address(request), instance.clock()
     if not limits.admit(user.username, address, admitted):
-        return await _refused(request, user, "details", TOO_MANY_GUESSES, 429, **typed)
+        return await _refused(request, user, "details", _(TOO_MANY_GUESSES), 429, **typed)
     password_ok = await verify_password(user.password_hash, str(form.get("password", "")))
     if password_ok:
         limits.succeeded(user.username, address, admitted)
@@ -109,10 +116,10 @@ async def save_details(request: web.Request) -> web.StreamResponse:
             saved = await service.save_details(session, instance.settings.payments, user.username,
                                                password_ok=password_ok, now=instance.clock(), **typed)
     except Refusal as refused:
-        return await _refused(request, user, "details", refused.message, refusal_status(refused), **typed)
-    return await see_other(request, "/payouts", f"Your payout details changed. Withdrawals wait until "
-                                                f"{saved.held_until:%Y-%m-%d %H:%M} UTC. If you did not change "
-                                                "them, tell the operator at once.")
+        return await _refused(request, user, "details", said(refused), refusal_status(refused), **typed)
+    return await see_other(request, "/payouts", _(
+        "Your payout details changed. Withdrawals wait until %(day)s %(time)s UTC. If you did not change them, "
+        "tell the operator at once.") % {"day": date_text(saved.held_until), "time": f"{saved.held_until:%H:%M}"})
 
 
 @page
@@ -122,14 +129,15 @@ async def ask_withdrawal(request: web.Request) -> web.StreamResponse:
     typed = {"amount": field(form, "amount"), "currency": field(form, "currency").upper()}
     instance = request.app[instance_key]
     try:
-        money = service.amount(typed["amount"], typed["currency"])
+        money = typed_amount(typed["amount"], typed["currency"])
         async with instance.sessions() as session, session.begin():
             asked = await service.request(session, instance.settings.payments, instance.settings.instance.currency,
                                           user.username, money, instance.clock())
     except Refusal as refused:
-        return await _refused(request, user, "withdrawal", refused.message, refusal_status(refused), **typed)
-    return await see_other(request, "/payouts", f"Asked: {_money(asked)} set aside for the operator's next "
-                                                f"batch ({asked.public_id}). You may cancel it until then.")
+        return await _refused(request, user, "withdrawal", said(refused), refusal_status(refused), **typed)
+    return await see_other(request, "/payouts", _(
+        "Asked: %(amount)s set aside for the operator's next batch (%(id)s). You may cancel it until then.")
+        % {"amount": _money(asked), "id": asked.public_id})
 
 
 @page
@@ -142,9 +150,9 @@ async def cancel_withdrawal(request: web.Request) -> web.StreamResponse:
             canceled = await service.cancel(session, user.username, request.match_info["public_id"],
                                             instance.clock())
     except Refusal as refused:
-        return await _refused(request, user, "list", refused.message, refusal_status(refused))
-    return await see_other(request, "/payouts", f"Canceled {canceled.public_id}: {_money(canceled)} is available "
-                                                f"again.")
+        return await _refused(request, user, "list", said(refused), refusal_status(refused))
+    return await see_other(request, "/payouts", _("Canceled %(id)s: %(amount)s is available again.")
+                           % {"id": canceled.public_id, "amount": _money(canceled)})
 
 
 @page
@@ -155,26 +163,25 @@ async def move_to_wallet(request: web.Request) -> web.StreamResponse:
     instance = request.app[instance_key]
     try:
         key = _move_key(field(form, "key"))
-        money = service.amount(typed, instance.settings.instance.currency)
+        money = typed_amount(typed, instance.settings.instance.currency)
         async with instance.sessions() as session, session.begin():
             moved = await service.to_wallet(session, user.username, money, key, instance.clock())
     except Refusal as refused:
-        return await _refused(request, user, "wallet", refused.message, refusal_status(refused),
-                              move_amount=typed)
-    amount = f"{format_amount(money)} {money.currency}"
-    return await see_other(request, "/payouts", f"Moved {amount} to your wallet, to flattr others with." if moved
-                           else f"Those {amount} were moved to your wallet already; nothing changed.")
+        return await _refused(request, user, "wallet", said(refused), refusal_status(refused), move_amount=typed)
+    done = (_("Moved %(amount)s to your wallet, to flattr others with.") if moved
+            else _("Those %(amount)s were moved to your wallet already; nothing changed."))
+    return await see_other(request, "/payouts", done % {"amount": amount_text(money)})
 
 
 def _move_key(key: str) -> str:
     """The key the page made, so that the same form sent twice moves the money once."""
     if not key:
-        raise Refusal(Kind.INVALID, "invalid_field", "This form has no key: reload the page and send it again.")
+        raise Refusal(Kind.INVALID, "invalid_field", _("This form has no key: reload the page and send it again."))
     return checked_text(key, "The form's key", MAX_MOVE_KEY)
 
 
 def _money(row: Withdrawal) -> str:
-    return f"{format_amount(Money(row.amount, row.currency))} {row.currency}"
+    return amount_text(Money(row.amount, row.currency))
 
 
 def routes() -> list[web.RouteDef]:

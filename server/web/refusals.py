@@ -4,8 +4,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from server.http_errors import refusal_status
+from server.i18n.current import gettext
 from server.refusal import Refusal
 from server.web.rendering import PageError
+
+
+def said(refusal: Refusal) -> str:
+    """The refusal's sentence in the reader's language: its template translated, then filled in."""
+    return gettext(refusal.template) % refusal.params if refusal.params else gettext(refusal.template)
 
 
 @contextmanager
@@ -13,4 +19,4 @@ def as_page_error() -> Iterator[None]:
     try:
         yield
     except Refusal as refusal:
-        raise PageError(refusal_status(refusal), refusal.message) from refusal
+        raise PageError(refusal_status(refusal), said(refusal)) from refusal

@@ -15,14 +15,18 @@ from aiohttp import web
 
 from server.appkeys import instance_key, payments_key
 from server.http_errors import json_error, refusal_status
+from server.i18n.current import gettext as _
+from server.i18n.formatting import amount_text
 from server.payments import bank_transfers, receipts, stripe_gateway, wallet_service
 from server.payments.receipts import Receipt
 from server.refusal import Refusal
 from server.web.notices import render_with_notice, see_other
-from server.web.refusals import as_page_error
+from server.web.refusals import as_page_error, said
 from server.web.rendering import PageError, field, page, posted_form, render, signed_in
+from server.web.state_words import provider_names, receipt_kinds, receipt_states
+from server.web.typed_amounts import typed_amount
 from settlement import refunds, topups, wallets
-from settlement.money import format_amount
+from settlement.money import Money
 
 
 @page
@@ -39,7 +43,9 @@ async def _wallet_context(request: web.Request, username: str, **overrides: Any)
         history = await receipts.history(session, username)
         asked = await refunds.open_request(session, username, currency)
     return {"balance": balance, "history": history, "providers": payments.enabled, "refund_asked": asked,
-            "minimum": wallet_service.minimum(payments, currency), "amount": "", "errors": [], **overrides}
+            "minimum": wallet_service.minimum(payments, currency), "amount": "", "errors": [],
+            "receipt_kinds": receipt_kinds(), "receipt_states": receipt_states(), "providers_named": provider_names(),
+            **overrides}
 
 
 @page
@@ -49,12 +55,12 @@ async def add_money(request: web.Request) -> web.StreamResponse:
     instance, payments = request.app[instance_key], request.app[payments_key]
     typed, provider = field(form, "amount"), field(form, "provider")
     try:
-        money = wallet_service.topup_amount(payments, typed, instance.settings.instance.currency)
+        money = wallet_service.at_least_minimum(payments, typed_amount(typed, instance.settings.instance.currency))
         async with instance.sessions() as session, session.begin():
             topup = await wallet_service.start(session, payments, username=user.username, provider=provider,
                                                money=money, now=instance.clock())
     except Refusal as refused:
-        context = await _wallet_context(request, user.username, amount=typed, errors=[refused.message])
+        context = await _wallet_context(request, user.username, amount=typed, errors=[said(refused)])
         return await render(request, "wallet.html", context, status=refusal_status(refused))
     raise web.HTTPSeeOther(f"/wallet/receipts/{topup.public_id}")
 
@@ -66,10 +72,11 @@ async def receipt_page(request: web.Request) -> web.StreamResponse:
     async with instance.sessions() as session:
         found = await receipts.receipt(session, request.match_info["public_id"])
     if found is None or found.username != user.username:
-        raise PageError(404, "There is no such receipt of yours.")
+        raise PageError(404, _("There is no such receipt of yours."))
     waiting = found.provider == stripe_gateway.NAME and found.state == topups.AWAITING and bool(found.reference)
     card = _pays_by_card(found) and not waiting
     response = await render_with_notice(request, "receipt.html", {
+        "receipt_kinds": receipt_kinds(), "receipt_states": receipt_states(), "providers_named": provider_names(),
         "receipt": found, "card": card, "waiting": waiting, "settings": payments.settings,
         "bank": found.provider == bank_transfers.NAME and found.state == topups.AWAITING})
     if card:
@@ -111,13 +118,13 @@ async def pay_by_card(request: web.Request) -> web.Response:
     except PageError as refused:
         return json_error(refused.status, "refused", refused.message)
     except web.HTTPSeeOther:
-        return json_error(401, "unauthenticated", "Log in again, then pay.")
+        return json_error(401, "unauthenticated", _("Log in again, then pay."))
     instance, payments = request.app[instance_key], request.app[payments_key]
     try:
         outcome = await wallet_service.pay_by_card(instance.sessions, payments, user.username,
                                                    request.match_info["public_id"], field(form, "token"))
     except Refusal as refused:
-        return json_error(refusal_status(refused), refused.code, refused.message)
+        return json_error(refusal_status(refused), refused.code, said(refused))
     return web.json_response({"state": outcome.state, "client_secret": outcome.client_secret,
                               "message": outcome.message})
 
@@ -132,8 +139,8 @@ async def ask_refund(request: web.Request) -> web.StreamResponse:
         async with instance.sessions() as session, session.begin():
             asked = await wallet_service.ask_refund(session, user.username, currency, note, instance.clock())
             balance = await wallets.wallet_balance(session, user.username, currency)
-    return await see_other(request, "/wallet", f"Asked: the operator will refund up to "
-                                               f"{format_amount(balance)} {asked.currency} and tell you.")
+    return await see_other(request, "/wallet", _("Asked: the operator will refund up to %(amount)s and tell you.")
+                           % {"amount": amount_text(Money(balance.amount, asked.currency))})
 
 
 def routes() -> list[web.RouteDef]:

@@ -14,10 +14,15 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
-from federation_harness import Federation
+from federation_harness import Federation, Node
+from localstripe_process import LocalStripe
+from payments_helper import donor_at
 from server.i18n.catalogues import catalogue_path
 from server.i18n.formatting import amount_text, explain, read_amount
+from settlement import ledger
+from settlement.models import TopUp
 from settlement.money import Money, MoneyError
 from web_client import Browser
 
@@ -95,3 +100,26 @@ async def test_pages_speak_the_browsers_language_until_the_reader_chooses_anothe
         assert forged.status == 403 and (await browser.get("/")).language == "en"
     finally:
         await browser.close()
+
+
+async def _topups_of(node: Node) -> list[int]:
+    async with node.live.sessions() as session:
+        return list(await session.scalars(select(TopUp.amount).order_by(TopUp.id)))
+
+
+async def test_a_french_donor_adds_money_typed_the_french_way_and_reads_french_figures(
+        federation: Federation, localstripe_process: LocalStripe) -> None:
+    async with donor_at(federation, localstripe_process, webhooks=False) as alice:
+        alice.browser.accept_language = "fr-FR,fr;q=0.9"
+        wallet = await alice.browser.get("/wallet")
+        assert "Ajouter de l’argent" in wallet.html and "0,00\u00a0€" in wallet.html
+        receipt = await alice.add_money("12,50", "bank")
+        assert receipt.status == 200 and "Faites le virement" in receipt.html and "12,50\u00a0€" in receipt.html
+        refused = await alice.add_money("12,505", "bank")
+        assert refused.status == 400 and "Les montants en EUR ont au plus 2 décimales." in refused.html
+        alice.browser.accept_language = "en"
+        english = await alice.add_money("12,50", "bank")
+        assert english.status == 400 and "Write decimals with a dot" in english.html
+        assert await _topups_of(alice.node) == [1250]
+        async with alice.node.live.sessions() as session:
+            assert await ledger.check(session) == []

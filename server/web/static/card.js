@@ -11,6 +11,8 @@
   var card = stripe.elements().create("card");
   var status = document.getElementById("card-status");
   var button = document.getElementById("pay-button");
+  // What the script says, in the page's language: written by the server into the form's data attributes.
+  var words = form.dataset;
   card.mount("#card-element");
 
   function say(text) {
@@ -24,7 +26,7 @@
                                            credentials: "same-origin"});
     var outcome = await answer.json();
     if (!answer.ok) {
-      throw new Error(outcome.reason || "The payment could not be started.");
+      throw new Error(outcome.reason || words.notStarted);
     }
     return outcome;
   }
@@ -32,21 +34,21 @@
   async function authenticate(outcome) {
     var done = await stripe.confirmCardPayment(outcome.client_secret);
     if (done.error) {
-      throw new Error(done.error.message || "Your bank did not confirm the payment; nothing was charged.");
+      throw new Error(done.error.message || words.notConfirmed);
     }
     if (done.paymentIntent && done.paymentIntent.status === "requires_payment_method") {
-      throw new Error("The payment was not authenticated with your bank; nothing was charged. Try again.");
+      throw new Error(words.notAuthenticated);
     }
   }
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
     button.disabled = true;
-    status.textContent = "Paying…";
+    status.textContent = words.paying;
     try {
       var made = await stripe.createToken(card);
       if (made.error) {
-        throw new Error(made.error.message || "The card could not be read.");
+        throw new Error(made.error.message || words.unreadable);
       }
       var outcome = await charge(made.token.id);
       if (outcome.state === "failed") {
@@ -55,7 +57,7 @@
       if (outcome.state === "needs_action") {
         await authenticate(outcome);
       }
-      status.textContent = "Waiting for confirmation…";
+      status.textContent = words.waiting;
       window.location.reload();
     } catch (error) {
       say(error.message);
