@@ -38,9 +38,10 @@ def mecene_bot(base_url: str, username: str = "flattr") -> Account:
 
 class MastodonPeer(PlainPeer):
     async def direct_message(self, name: str, to: Account, text: str, *, actor: str | None = None,
-                             in_reply_to: str | None = None) -> int:
+                             in_reply_to: str | None = None, language: str = "en") -> int:
         """A private mention of `to`, delivered to their own inbox; `actor` forges the claimed sender."""
-        activity = self._create(name, to, text, audience=([to.actor], []), in_reply_to=in_reply_to)
+        activity = self._create(name, to, text, audience=([to.actor], []), in_reply_to=in_reply_to,
+                                language=language)
         if actor is not None:
             activity["actor"] = activity["object"]["attributedTo"] = actor
         return await self.deliver(name, to.inbox, activity)
@@ -82,7 +83,7 @@ class MastodonPeer(PlainPeer):
                 if r.verified and r.inbox == f"/users/{name}/inbox" and r.activity.get("type") == "Create"]
 
     def _create(self, name: str, to: Account, text: str, *, audience: tuple[list[str], list[str]],
-                in_reply_to: str | None) -> dict[str, Any]:
+                in_reply_to: str | None, language: str = "en") -> dict[str, Any]:
         n = next(self._ids)
         actor = self.actor_uri(name)
         note_id, published = f"{actor}/statuses/{n}", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -95,7 +96,7 @@ class MastodonPeer(PlainPeer):
             "url": f"{self.base_url}/@{name}/{n}", "attributedTo": actor, "to": to_list, "cc": cc_list,
             "sensitive": False, "atomUri": note_id, "inReplyToAtomUri": in_reply_to,
             "conversation": f"tag:{self.host},2026-01-01:objectId={n}:objectType=Conversation",
-            "content": content, "contentMap": {"en": content}, "attachment": [],
+            "content": content, "contentMap": {language: content}, "attachment": [],
             "tag": [{"type": "Mention", "href": to.actor, "name": to.handle}],
         }
         return {"@context": NOTE_CONTEXT, "id": f"{note_id}/activity", "type": "Create", "actor": actor,

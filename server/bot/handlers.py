@@ -30,9 +30,12 @@ from federation.vocab import PUBLIC, object_id
 from server.bot import boosts, code_tries, codes, links, opt_outs, replies
 from server.bot.messages import Message, audience, read
 from server.bot.replies import Recipient
+from server.i18n import current
+from server.i18n.formatting import amount_text
+from server.i18n.locales import ENGLISH
 from server.models import BOT_TASK_STATES, BotNotice, BotTask, LinkedAccount
 from settlement import escrow
-from settlement.money import Money, format_amount
+from settlement.money import Money
 
 EXPLAIN_EVERY = timedelta(days=1)
 HOW_TO_LINK = "how_to_link"
@@ -56,7 +59,8 @@ class BotHandlers:
             return
         sender = await replies.recipient(session, message.author)
         if sender is not None:
-            await self._answer(session, activity["id"], message, sender, now)
+            with current.speaking(message.language or ENGLISH):
+                await self._answer(session, activity["id"], message, sender, now)
 
     async def on_announce(self, session: AsyncSession, announce: dict[str, Any], now: datetime) -> None:
         """A boost addressed to Public, by a linked account whose user opted in: flattred, without a DM."""
@@ -117,7 +121,7 @@ class BotHandlers:
             await code_tries.record(session, message.author, now)
             return replies.bad_code()
         if not await links.link(session, username=username, actor_uri=message.author, now=now):
-            return replies.already_linked("another account here")
+            return replies.already_linked_here()
         claimed = await escrow.claim(session, author_uri=message.author, username=username, now=now)
         text = replies.linked(self._account(username))
         return f"{text} {replies.claimed(self._money(claimed))}" if claimed else text
@@ -154,7 +158,7 @@ class BotHandlers:
         await replies.send(session, self._urls, self._bot, sender, text, in_reply_to=message.note_id, now=now)
 
     def _money(self, minor_units: int) -> str:
-        return f"{format_amount(Money(minor_units, self._currency))} {self._currency}"
+        return amount_text(Money(minor_units, self._currency))
 
     def _account(self, username: str) -> str:
         return f"{username}@{self._urls.host}"

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from federation.vocab import PUBLIC, object_id
+from server.i18n.locales import supported
 
 CODE_SHAPE = re.compile(r"\b[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}\b")
 #: The HTML of a Note the bot reads, at most: a DM is a few hundred characters; 200 KB held the processor a minute.
@@ -31,6 +32,8 @@ class Message:
     mentions: frozenset[str]
     in_reply_to: str | None
     direct: bool
+    #: The language of the Note (Mastodon's `contentMap` key) when it is one we speak, so the answer is in it too.
+    language: str | None = None
 
     def code_candidates(self) -> list[str]:
         """Words shaped like a code (8 letters or digits of the code alphabet, maybe split 4-4), URLs left out.
@@ -58,7 +61,15 @@ def read(activity: dict[str, Any]) -> Message | None:
     urls = list(dict.fromkeys([*parser.links, *PLAIN_URL.findall(text)]))
     addressed = audience(note)
     return Message(note["id"], object_id(note.get("attributedTo")) or "", text, urls, mentions,
-                   object_id(note.get("inReplyTo")), PUBLIC not in addressed and addressed <= mentions)
+                   object_id(note.get("inReplyTo")), PUBLIC not in addressed and addressed <= mentions,
+                   _language(note.get("contentMap")))
+
+
+def _language(content_map: Any) -> str | None:
+    """The first language of the Note's `contentMap` that we speak (Mastodon gives one: the post's language)."""
+    if not isinstance(content_map, dict):
+        return None
+    return next((found for found in map(supported, content_map) if found), None)
 
 
 def _mentions(tags: Any) -> list[str]:

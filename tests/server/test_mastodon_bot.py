@@ -265,3 +265,20 @@ async def test_unlink_from_mastodon_and_from_the_api(federation: Federation, pee
     [*_, answer] = await answers(peer, "zoe", 5)
     assert "link code" in answer["content"]
     assert (await alice.call("GET", "/api/v1/flattrs")).body["flattrs"] == []
+
+
+async def test_the_bot_answers_in_the_language_of_the_message_when_it_speaks_it(federation: Federation,
+                                                                               peer: MastodonPeer) -> None:
+    a = await federation.start("a")
+    alice, bot = await donor(a), mecene_bot(a.base_url)
+    peer.add_account("zoe")
+    assert await peer.direct_message("zoe", bot, "ABCD-EFGH", language="fr") == 202
+    [french] = await answers(peer, "zoe", 1)
+    assert "Désolé, ce code n’a pas fonctionné" in french["content"] and set(french["contentMap"]) == {"fr"}
+    assert await peer.direct_message("zoe", bot, "ABCD-EFGJ", language="es") == 202
+    [_, spanish] = await answers(peer, "zoe", 2)
+    assert "Sorry, that code did not work" in spanish["content"] and set(spanish["contentMap"]) == {"en"}
+    assert await peer.direct_message("zoe", bot, await new_code(alice), language="fr") == 202
+    [*_, linked] = await answers(peer, "zoe", 3)
+    assert f"Lié : ce compte flattre désormais pour alice@{a.host}" in linked["content"]
+    assert await links_of(alice) == [peer.actor_uri("zoe")]
