@@ -22,6 +22,7 @@ from federation import clearing_vocab
 from federation.outbox import new_activity_id, publish
 from server.accounts import INSTANCE_ACTOR
 from server.events import event
+from server.i18n.current import N_
 from server.instance import Instance
 from server.peering import checked_currency, instance_actor, peer_host
 from server.refusal import Kind, Refusal
@@ -129,15 +130,18 @@ async def _answer(instance: Instance, typed_host: str, typed_currency: str, reas
     if waiting is None or waiting.state != clearings.NOTIFIED:
         verb = "dispute" if reason else "confirm"
         raise Refusal(Kind.NOT_FOUND, f"nothing_to_{verb}",
-                      f"No transfer from {host} in {currency} waits for you to {verb} it (see `mecene clearing list`).")
+                      N_("No transfer from %(host)s in %(currency)s waits for you to %(verb)s it (see `mecene "
+                         "clearing list`)."),
+                      {"host": host, "currency": currency, "verb": verb})
     recipient, inbox = await instance_actor(instance, host)
     answer_id, now = new_activity_id(instance.urls), instance.clock()
     async with instance.sessions() as session, session.begin():
         clearing = await clearings.open_clearing(session, host, currency)
         moved = None if clearing is None else await _move(session, clearing, reason, answer_id, now)
         if moved is None:
-            raise Refusal(Kind.CONFLICT, "clearing_changed", f"The clearing with {host} changed meanwhile; "
-                                                             "nothing was sent. Look again.")
+            raise Refusal(Kind.CONFLICT, "clearing_changed", N_("The clearing with %(host)s changed meanwhile; "
+                                                                "nothing was sent. Look again."),
+                                                             {"host": host})
         document = clearing_vocab.answer(answer_id, instance.urls.actor(INSTANCE_ACTOR), recipient, moved.uri,
                                          reason, now)
         await publish(session, sender=INSTANCE_ACTOR, activity=document, inboxes=[inbox], now=now)
@@ -167,8 +171,9 @@ def _reference(typed: str) -> str:
     text = typed.strip()
     if not 0 < len(text) <= clearing_vocab.MAX_REFERENCE_LENGTH or any(
             unicodedata.category(char).startswith("C") for char in text):
-        raise Refusal(Kind.INVALID, "invalid_reference", f"The reference is one line of 1 to "
-                                                         f"{clearing_vocab.MAX_REFERENCE_LENGTH} characters.")
+        raise Refusal(Kind.INVALID, "invalid_reference", N_("The reference is one line of 1 to "
+                                                            "%(max_reference_length)s characters."),
+                                                         {"max_reference_length": clearing_vocab.MAX_REFERENCE_LENGTH})
     return text
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.errors import FederationError
 from server.bot import boosts, links, replies
+from server.i18n.current import N_
 from server.instance import Instance
 from server.models import LinkedAccount
 from server.refusal import Kind, Refusal
@@ -25,7 +26,8 @@ async def unlink(instance: Instance, username: str, link_id: int) -> LinkedAccou
     async with instance.sessions() as session, session.begin():
         row = await links.unlink_for_user(session, username=username, link_id=link_id) if is_row_id(link_id) else None
         if row is None:
-            raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no linked account {link_id}.")
+            raise Refusal(Kind.NOT_FOUND, "not_found", N_("You have no linked account %(link_id)s."),
+                                                       {"link_id": link_id})
         recipient = await replies.recipient(session, row.actor_uri)
         if recipient is not None:
             await boosts.stop_following(session, instance.urls, instance.settings.instance.bot_username,
@@ -58,7 +60,8 @@ async def _owned(session: AsyncSession, username: str, link_id: int) -> LinkedAc
     row = None if not is_row_id(link_id) else await session.scalar(select(LinkedAccount).where(
         LinkedAccount.id == link_id, LinkedAccount.username == username))
     if row is None:
-        raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no linked account {link_id}.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", N_("You have no linked account %(link_id)s."),
+                                                   {"link_id": link_id})
     return row
 
 
@@ -67,4 +70,5 @@ async def _inbox_of(instance: Instance, actor_uri: str) -> str:
     try:
         return (await instance.actors.actor(actor_uri)).inbox
     except FederationError as exc:
-        raise Refusal(Kind.UPSTREAM, exc.code, f"Could not reach {actor_uri}: {exc.safe_message}") from exc
+        raise Refusal(Kind.UPSTREAM, exc.code, N_("Could not reach %(actor_uri)s: %(safe_message)s"),
+                                               {"actor_uri": actor_uri, "safe_message": exc.safe_message}) from exc

@@ -20,6 +20,7 @@ from federation.errors import FederationError
 from federation.outbox import new_activity_id, publish
 from server.accounts import INSTANCE_ACTOR
 from server.events import event
+from server.i18n.current import N_
 from server.instance import Instance
 from server.refusal import Kind, Refusal
 from settlement import agreement_terms, agreements
@@ -160,10 +161,11 @@ def peer_host(instance: Instance, typed: str) -> str:
     try:
         host = domain_blocks.normalize_domain(typed)
     except ValueError:
-        raise Refusal(Kind.INVALID, "invalid_host", f"{typed.strip()[:300]!r} is not a host: write it as "
-                                                    "example.org, or example.org:8443.") from None
+        raise Refusal(Kind.INVALID, "invalid_host", N_("%(typed)s is not a host: write it as example.org, or "
+                                                       "example.org:8443."),
+                                                    {"typed": repr(typed.strip()[:300])}) from None
     if host == instance.urls.host:
-        raise Refusal(Kind.INVALID, "invalid_host", "That is this instance: an agreement is with another one.")
+        raise Refusal(Kind.INVALID, "invalid_host", N_("That is this instance: an agreement is with another one."))
     return host
 
 
@@ -180,8 +182,9 @@ def _accepted_by_us(instance: Instance, currency: str) -> str:
     accepted = instance.settings.instance.accepted_currencies
     if currency not in accepted:
         raise Refusal(Kind.INVALID, "currency_not_accepted",
-                      f"This instance accepts {', '.join(accepted)} only, not {currency}: add it to "
-                      "instance.accepted_currencies in the configuration to agree in it.")
+                      N_("This instance accepts %(accepted)s only, not %(currency)s: add it to "
+                         "instance.accepted_currencies in the configuration to agree in it."),
+                      {"accepted": ", ".join(accepted), "currency": currency})
     return currency
 
 
@@ -199,7 +202,9 @@ async def _require(instance: Instance, host: str, currency: str, states: frozens
     if found is None or found.state not in states:
         shown = "none" if found is None else f"one {found.state}"
         raise Refusal(Kind.NOT_FOUND, "nothing_to_" + verb,
-                      f"There is nothing to {verb} with {host} in {currency}: {shown} (see `mecene peers list`).")
+                      N_("There is nothing to %(verb)s with %(host)s in %(currency)s: %(shown)s (see `mecene peers "
+                         "list`)."),
+                      {"verb": verb, "host": host, "currency": currency, "shown": shown})
 
 
 async def _open(session: AsyncSession, host: str, currency: str) -> Agreement:
@@ -221,14 +226,18 @@ async def instance_actor(instance: Instance, host: str, *, accepting: str | None
         info = await instance.directory.info(host, ask=accepting is not None)
         if not info.mecene or info.instance_actor is None:
             raise Refusal(Kind.UNPROCESSABLE, "not_mecene",
-                          f"{host} does not run Mecene (its NodeInfo names no Mecene instance actor).")
+                          N_("%(host)s does not run Mecene (its NodeInfo names no Mecene instance actor)."),
+                          {"host": host})
         if accepting is not None and not info.accepts(accepting):
             raise Refusal(Kind.UNPROCESSABLE, "peer_does_not_accept",
-                          f"{host} accepts {', '.join(info.accepted_currencies)} only, not {accepting} "
-                          "(by its NodeInfo): propose in one of those.")
+                          N_("%(host)s accepts %(accepted_currencies)s only, not %(accepting)s (by its NodeInfo): "
+                             "propose in one of those."),
+                          {"host": host, "accepted_currencies": ", ".join(info.accepted_currencies),
+                           "accepting": accepting})
         actor = await instance.actors.actor(info.instance_actor)
     except FederationError as exc:
-        raise Refusal(Kind.UPSTREAM, "peer_unreachable", f"Could not ask {host}: {exc.safe_message}") from None
+        raise Refusal(Kind.UPSTREAM, "peer_unreachable", N_("Could not ask %(host)s: %(safe_message)s"),
+                                                         {"host": host, "safe_message": exc.safe_message}) from None
     return info.instance_actor, actor.inbox
 
 
@@ -249,9 +258,11 @@ def _sent(instance: Instance, agreement: Agreement) -> Agreement:
 
 def _unfinished(host: str, currency: str) -> Refusal:
     return Refusal(Kind.CONFLICT, "agreement_exists",
-                   f"An agreement with {host} in {currency} is not finished yet (see `mecene peers list`).")
+                   N_("An agreement with %(host)s in %(currency)s is not finished yet (see `mecene peers list`)."),
+                   {"host": host, "currency": currency})
 
 
 def _changed(host: str, currency: str) -> Refusal:
     return Refusal(Kind.CONFLICT, "agreement_changed",
-                   f"The agreement with {host} in {currency} changed meanwhile; nothing was sent. Look again.")
+                   N_("The agreement with %(host)s in %(currency)s changed meanwhile; nothing was sent. Look again."),
+                   {"host": host, "currency": currency})
