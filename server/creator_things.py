@@ -1,4 +1,4 @@
-"""What a creator's public page shows of their things: the live ones, and how often each was flattred this period."""
+"""What a creator's public pages show of their things: the live ones, and who flattred each this period."""
 
 from dataclasses import dataclass
 
@@ -22,3 +22,11 @@ async def live_things(session: AsyncSession, creator: str, period: str) -> list[
         select(Thing, func.coalesce(counts.c.flattrs, 0)).outerjoin(counts, counts.c.thing_id == Thing.id)
         .where(Thing.creator == creator, Thing.deleted_at.is_(None)).order_by(Thing.id.desc()))
     return [ShownThing(thing, int(flattrs)) for thing, flattrs in rows]
+
+
+async def donors_of(session: AsyncSession, thing_id: int, period: str) -> list[str]:
+    """The actors who flattred one thing in a period, first flattr first: what its page lists."""
+    rows = await session.scalars(select(ReceivedFlattr.donor_uri)
+                                 .where(ReceivedFlattr.thing_id == thing_id, ReceivedFlattr.period == period)
+                                 .order_by(ReceivedFlattr.id))
+    return list(rows)

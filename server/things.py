@@ -1,8 +1,9 @@
 """Things local creators offer for flattring, published to the fediverse as Page or Note objects.
 
 A thing is created and its `Create` queued for the creator's followers in one
-transaction; deleting it keeps the row as a tombstone, so its id keeps
-answering 410 and flattrs already received still name it.
+transaction; an edit queues an `Update` the same way; deleting it keeps the row
+as a tombstone, so its id keeps answering 410 and flattrs already received still
+name it.
 """
 
 import secrets
@@ -68,6 +69,23 @@ async def create_thing(session: AsyncSession, urls: InstanceUrls, creator: User,
     session.add(thing)
     await session.flush()
     await _announce(session, urls, thing, "Create", document(urls, thing), now)
+    return thing
+
+
+async def update_thing(session: AsyncSession, urls: InstanceUrls, creator: User, thing_id: int, wanted: ThingInput,
+                       now: datetime) -> Thing:
+    """New words for a live thing of the creator's; its kind stays, since servers that stored it keep its type."""
+    thing = await find_own(session, creator, thing_id)
+    if thing.deleted_at is not None:
+        raise Refusal(Kind.CONFLICT, "deleted", "This thing was deleted: it can no longer be changed.")
+    wanted = wanted.validated()
+    if (wanted.url is not None) != (thing.kind == "Page"):
+        raise Refusal(Kind.INVALID, "kind_fixed", "A thing offered as a web address keeps one, and a note stays "
+                                                  "a note: offer a new thing to change which it is.")
+    if (thing.url, thing.title, thing.summary) != (wanted.url, wanted.title, wanted.text):
+        thing.url, thing.title, thing.summary = wanted.url, wanted.title, wanted.text
+        await session.flush()
+        await _announce(session, urls, thing, "Update", document(urls, thing), now)
     return thing
 
 

@@ -1,4 +1,8 @@
-"""Things as ActivityPub objects at their own ids; a deleted thing answers 410 with its Tombstone."""
+"""Things as ActivityPub objects at their own ids; a deleted thing answers 410 with its Tombstone.
+
+A browser asking for HTML at the same address gets the thing's page
+(`server/web/thing_pages.py`), or a 410 page once it is deleted.
+"""
 
 from aiohttp import web
 from sqlalchemy import select
@@ -8,11 +12,16 @@ from server.appkeys import instance_key
 from server.models import Thing
 from server.refusal import Kind, Refusal
 from server.storable import is_storable
-from server.views.negotiation import activitypub_response
+from server.views.negotiation import activitypub_response, wants_activitypub
+from server.web.thing_pages import thing_page
 
 
-async def thing_object(request: web.Request) -> web.Response:
+async def thing_object(request: web.Request) -> web.StreamResponse:
     """The thing a token names; a token no database can store names nothing, like any unknown one."""
+    if not wants_activitypub(request):
+        page = await thing_page(request)
+        page.headers["Vary"] = "Accept"
+        return page
     instance = request.app[instance_key]
     token, thing = request.match_info["token"], None
     if is_storable(token):

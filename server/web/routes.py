@@ -18,6 +18,7 @@ from server.web import (
     payout_pages,
     rendering,
     settings_pages,
+    thing_pages,
     wallet_pages,
 )
 
@@ -32,3 +33,4 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(admin_peer_pages.routes())
     app.router.add_routes(wallet_pages.routes() + admin_topup_pages.routes())
     app.router.add_routes(payout_pages.routes() + admin_withdrawal_pages.routes())
+    app.router.add_routes(thing_pages.routes())

@@ -2,10 +2,11 @@
 
 Each form is posted with the viewer's valid CSRF token, so every post reaches
 its handler's own validation: a visitor's (log in, sign up, the Flattr
-button), alice's (settings, flattring by URL, undoing a flattr) and the
-operator's (top-ups, domain blocks, dead letters), with fields of any text,
-urlencoded or multipart, as Hypothesis tries them. Every table is read before
-and after each post (`rows`, shared with the API's fuzz). Addresses point only
+button), alice's (settings, flattring by URL, undoing a flattr, offering,
+editing and deleting things) and the operator's (top-ups, domain blocks, dead
+letters), with fields of any text, urlencoded or multipart, as Hypothesis
+tries them. Every table is read before and after each post (`rows`, shared
+with the API's fuzz). Addresses point only
 at this instance or at a closed local port, never at a host to look up.
 Bounded in examples, it stays in the default suite.
 """
@@ -138,6 +139,8 @@ async def test_no_form_of_a_donor_gets_a_5xx_and_a_refused_one_changes_nothing(s
     urls = url_strategy(site.shop)
     link_id = quote(data.draw(st.just("1") | IDS, label="link id"), safe="")
     flattr_id = quote(data.draw(st.just("1") | IDS, label="flattr id"), safe="")
+    token = quote(data.draw(st.sampled_from(site.shop.tokens) | TEXT, label="thing token"), safe="")
+    thing = fields_of({"url": urls | FIELD_TEXT, "title": FIELD_TEXT, "text": FIELD_TEXT})
     path, fields = data.draw(st.sampled_from([
         ("/settings/budget", fields_of({"amount": AMOUNTS | FIELD_TEXT})),
         ("/settings/like", fields_of({"also_send_like": FIELD_TEXT})),
@@ -147,6 +150,9 @@ async def test_no_form_of_a_donor_gets_a_5xx_and_a_refused_one_changes_nothing(s
         ("/settings/aliases", fields_of({"aliases": urls | FIELD_TEXT | st.lists(urls, max_size=11).map(" ".join)})),
         ("/flattr", fields_of({"url": urls | FIELD_TEXT})),
         (f"/flattrs/{flattr_id}/undo", fields_of({})),
+        ("/things/new", thing),
+        (f"/things/{token}/edit", thing),
+        (f"/things/{token}/delete", fields_of({})),
     ]).flatmap(lambda form: st.tuples(st.just(form[0]), form[1])), label="form")
     await check(site, site.alice, path, fields, data.draw(st.booleans(), label="multipart"))
 

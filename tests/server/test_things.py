@@ -16,7 +16,7 @@ LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
 async def fetch(url: str, accept: str) -> tuple[int, str, Any]:
     async with aiohttp.ClientSession() as http, http.get(url, headers={"Accept": accept}) as resp:
-        body = await resp.json(content_type=None) if resp.status != 406 else None
+        body = await resp.json(content_type=None)
         return resp.status, resp.headers.get("Content-Type", ""), body
 
 
@@ -47,7 +47,6 @@ async def test_a_thing_is_federated_served_and_deleted_with_a_tombstone(federati
     status, media_type, document = await fetch(note["object_id"], LD)
     assert (status, media_type) == (200, LD)
     assert document is not None and document["content"] == "<p>Line one</p><p>Line two</p>"
-    assert (await fetch(note["object_id"], "text/html"))[0] == 406
 
     status, _, outbox = await fetch(f"{a.base_url}/users/bob/outbox", AP)
     assert [item["object"]["id"] for item in outbox["orderedItems"]] == [note["object_id"], page["object_id"]]
