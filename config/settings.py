@@ -114,6 +114,24 @@ class PaymentSettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    enabled: bool
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_username: str
+    smtp_password: str
+    from_address: str
+    timeout_seconds: float
+    retry_base_seconds: float
+    max_attempts: int
+    poll_seconds: float
+    lease_seconds: float
+    verify_hours: int
+    reset_minutes: int
+
+
+@dataclass(frozen=True)
 class DevSettings:
     insecure: bool
 
@@ -127,6 +145,7 @@ class Settings:
     delivery: DeliverySettings
     settlement: SettlementSettings
     payments: PaymentSettings
+    mail: MailSettings
     dev: DevSettings
 
     @property
@@ -307,7 +326,7 @@ def _validate(s: Settings) -> None:
         ("settlement.payout_resend_minutes", s.settlement.payout_resend_minutes > 0, "more than zero"),
         ("settlement.alias_check_minutes", s.settlement.alias_check_minutes >= 0, "zero or more"),
     ]
-    for key, ok, expected in checks + _payment_checks(s.payments):
+    for key, ok, expected in checks + _payment_checks(s.payments) + _mail_checks(s.mail):
         if not ok:
             raise ConfigError(key, f"must be {expected}")
 
@@ -337,6 +356,26 @@ def _payment_checks(p: PaymentSettings) -> list[tuple[str, bool, str]]:
         ("payments.bank_iban", not bank or _is_iban(p.bank_iban), "a valid IBAN when bank is enabled"),
         ("payments.bank_account_holder", not bank or bool(p.bank_account_holder.strip()),
          "the account holder's name when bank is enabled"),
+    ]
+
+
+SMTP_SECURITY = ("none", "starttls", "tls")
+
+
+def _mail_checks(m: MailSettings) -> list[tuple[str, bool, str]]:
+    """Checked whether mail is on or not, so that turning it on later meets no surprise."""
+    return [
+        ("mail.smtp_port", 1 <= m.smtp_port <= 65535, "a TCP port between 1 and 65535"),
+        ("mail.smtp_security", m.smtp_security in SMTP_SECURITY, '"none", "starttls" or "tls"'),
+        ("mail.from_address", bool(re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", m.from_address)),
+         "an email address such as mecene@example.org"),
+        ("mail.timeout_seconds", m.timeout_seconds > 0, "more than zero"),
+        ("mail.retry_base_seconds", m.retry_base_seconds > 0, "more than zero"),
+        ("mail.max_attempts", m.max_attempts >= 1, "at least 1"),
+        ("mail.poll_seconds", m.poll_seconds > 0, "more than zero"),
+        ("mail.lease_seconds", m.lease_seconds > 0, "more than zero"),
+        ("mail.verify_hours", m.verify_hours >= 1, "at least 1"),
+        ("mail.reset_minutes", m.reset_minutes >= 1, "at least 1"),
     ]
 
 

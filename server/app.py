@@ -13,6 +13,7 @@ from server.appkeys import instance_key, payments_key
 from server.bot.tasks import BotTaskWorker
 from server.http_errors import error_middleware
 from server.instance import Instance
+from server.mail import sender as mail_sender
 from server.metrics_site import metrics_context
 from server.payments.providers import Payments
 from server.settling.tick import SettlementWorker
@@ -70,7 +71,8 @@ def _instance_context(instance: Instance,
 
 def _workers(instance: Instance) -> list[Coroutine[Any, Any, None]]:
     poll = instance.settings.delivery.poll_seconds
-    return [instance.delivery.run(poll), instance.processor.run(poll), BotTaskWorker(instance).run(poll)]
+    mail = [mail_sender.for_instance(instance).run()] if instance.settings.mail.enabled else []
+    return [instance.delivery.run(poll), instance.processor.run(poll), BotTaskWorker(instance).run(poll), *mail]
 
 
 async def health(request: web.Request) -> web.Response:

@@ -30,6 +30,16 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Argon2id hash; None for accounts made on the command line until a password is set.
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
+    #: An address its owner confirmed by a link sent to it; None until then, and for accounts without one.
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True, default=None)
+    #: The language of the pages and emails this person reads (a BCP 47 tag).
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    #: The monthly "where your money went" and "what you earned" emails.
+    mail_summaries: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: Every other email that is not a receipt (withdrawal notices, changed payout details, operator alerts).
+    mail_notices: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: In the unsubscribe link of every email but receipts: it turns both of the above off, without a login.
+    unsubscribe_token: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True, default=None)
 
 
 class WebSession(Base):
@@ -175,3 +185,57 @@ class BotOptOut(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     actor_uri: Mapped[str] = mapped_column(String(2048), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+MAIL_STATES = StateGraph("mail_outbox", born=["queued"], final=["sent", "dead"], moves={
+    ("queued", "sent"): "the SMTP server accepted it",
+    ("queued", "queued"): "the SMTP server was away or answered a transient error: tried again after a growing wait",
+    ("queued", "dead"): "the SMTP server refused it for good (5xx), or mail.max_attempts tries failed",
+}, waits={"queued": Wait("a mail worker claims it once next_attempt_at has come",
+                         timeout="mail.lease_seconds", after_timeout="queued")})
+
+
+class MailMessage(Base):
+    """An email in the outbox: the row is the queue, written in the transaction of the event it tells of.
+
+    `key` names that event (a top-up's receipt, a period's summary for one
+    person), so the same event never queues two; the message is rendered from
+    `kind`'s templates and `context` when it is sent.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(16))
+    #: JSON: what the templates show (amounts as minor units and currency, links' tokens).
+    context: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=MAIL_STATES.birth("queued"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The process that claimed it (host and process id), for an operator reading the table.
+    locked_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class MailToken(Base):
+    """A single-use link sent by email: to confirm an address, or to set a new password; only its SHA-256 is kept."""
+
+    __tablename__ = "mail_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    #: The address being confirmed (for a password reset, the one the link went to).
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.mail import notices as mail_notices
 from server.models import User
 from server.storable import is_storable
 from settlement import topups, wallets
@@ -51,6 +52,8 @@ async def top_up(session: AsyncSession, username: str, credit: Money, reference:
         raise UnknownAccount(f"No account {username!r} here.")
     topup, created = await topups.credit_by_hand(session, username=username, money=credit, reference=reference,
                                                  now=now)
+    if created:
+        await mail_notices.topup_confirmed(session, topup, now)
     transaction_id = await session.scalar(select(Transaction.id).where(Transaction.memo == topup.public_id))
     balance = await wallets.wallet_balance(session, username, credit.currency)
     return TopUp(int(transaction_id or 0), reference, credit, balance, created, topup.public_id)

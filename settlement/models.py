@@ -88,6 +88,7 @@ class Flattr(Base):
     donor: Mapped[str] = mapped_column(String(64))
     thing_uri: Mapped[str] = mapped_column(String(2048))
     author_uri: Mapped[str] = mapped_column(String(2048))
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     period: Mapped[str] = mapped_column(String(16))
     activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
     like_activity_id: Mapped[str | None] = mapped_column(String(2048), nullable=True)

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.mail import notices as mail_notices
 from settlement import topups
 from settlement.models import TopUp
 from settlement.money import Money, MoneyError, parse_amount
@@ -70,6 +71,7 @@ async def record(session: AsyncSession, text: str, money: Money, now: datetime) 
         await topups.confirm(session, topup, now, received=money)
     except MoneyError as refused:
         return Received(reference, REFUSED, str(refused), topup)
+    await mail_notices.topup_confirmed(session, topup, now)
     return Received(reference, CREDITED, f"credited to {topup.username}", topup)
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.mail import alerts as mail_alerts
+from server.mail import notices as mail_notices
 from server.payments.stripe_gateway import NAME
 from settlement import disputes, provider_events, topups
 from settlement.models import TopUp
@@ -62,7 +64,8 @@ async def _succeeded(session: AsyncSession, intent: dict[str, Any], now: datetim
         topup = await topups.start(session, username=topup.username, provider=NAME, money=received,
                                    reference=intent_id, now=now)
     await topups.set_reference(session, topup, intent_id)
-    await topups.confirm(session, topup, now)
+    if await topups.confirm(session, topup, now):
+        await mail_notices.topup_confirmed(session, topup, now)
     return APPLIED
 
 
@@ -86,9 +89,11 @@ async def _dispute_created(session: AsyncSession, dispute: dict[str, Any], now: 
     if topup.state != topups.CONFIRMED:
         raise TooEarly(f"dispute {dispute_id} on a payment whose success has not arrived yet")
     reason = dispute.get("reason")
-    await disputes.open_dispute(session, topup, provider_reference=dispute_id,
-                                money=_money(dispute.get("amount"), dispute.get("currency")),
-                                reason=reason if isinstance(reason, str) else "", now=now)
+    opened = await disputes.open_dispute(session, topup, provider_reference=dispute_id,
+                                         money=_money(dispute.get("amount"), dispute.get("currency")),
+                                         reason=reason if isinstance(reason, str) else "", now=now)
+    if opened is not None:
+        await mail_alerts.dispute_opened(session, opened, reason if isinstance(reason, str) else "", now)
     return APPLIED
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.mail import notices as mail_notices
 from server.payments import bank_transfers, stripe_gateway
 from server.payments.providers import Payments
 from server.payments.stripe_gateway import CardOutcome, StripeRefused, StripeUnavailable
@@ -140,6 +141,7 @@ async def send_refund(sessions: Sessions, payments: Payments, made: Refund, oper
                       "written and is sent again by `mecene topups retry-refunds`.") from error
     async with sessions() as session, session.begin():
         await refunds.made(session, made, reference)
+        await mail_notices.refund_made(session, made, topup, now())
         await refunds.answer_request(session, made.username, made.currency, refunded=True,
                                      answer=f"{format_amount(money)} {money.currency} refunded", now=now())
         return await session.get_one(Refund, made.id)

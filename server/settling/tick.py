@@ -16,6 +16,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from common.supervision import supervise
 from server.bot.escrow_notices import send_escrow_notices
 from server.instance import Instance
+from server.mail import alerts as mail_alerts
+from server.mail import summaries as mail_summaries
 from server.settling.agreement_resends import send_unanswered_again as send_offers_again
 from server.settling.alias_claims import claim_by_alias
 from server.settling.clearing_resends import send_unanswered_again as send_clearings_again
@@ -88,7 +90,11 @@ class SettlementWorker:
 
 async def settlement_tick(instance: Instance, check_aliases: bool = True) -> None:
     for period in await due_periods(instance):
-        report = await close_period(instance, period)
+        try:
+            report = await close_period(instance, period)
+        except Exception as error:
+            await mail_alerts.close_failed(instance, period.label, error)
+            raise
         log.info("period %s: %s, %d donors, %d spent, %d payouts", report.period, report.state, report.donors,
                  report.spent, report.payouts)
     await forward_awaiting(instance)
@@ -105,3 +111,5 @@ async def settlement_tick(instance: Instance, check_aliases: bool = True) -> Non
     if claimed:
         log.info("escrow claimed by linked and aliased accounts: %d minor units", claimed)
     await send_escrow_notices(instance)
+    await mail_summaries.catch_up(instance)
+    await mail_alerts.dead_letters(instance)

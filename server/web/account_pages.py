@@ -10,9 +10,12 @@ from sqlalchemy.exc import IntegrityError
 
 from server.accounts import AccountError, create_user
 from server.appkeys import instance_key, login_limits_key
+from server.mail import addresses
 from server.models import User
+from server.refusal import Refusal
 from server.storable import is_storable
 from server.web.client_address import client_address
+from server.web.notices import render_with_notice
 from server.web.passwords import PasswordError, check_strength, hash_password, verify_password
 from server.web.rendering import PageError, field, local_target, page, posted_form, render, set_cookie, viewer
 from server.web.sessions import COOKIE, LIFETIME, close_session, open_session
@@ -22,7 +25,8 @@ from server.web.signup_limits import signup_limits_key
 @page
 async def signup_form(request: web.Request) -> web.StreamResponse:
     _registrations_open(request)
-    return await render(request, "signup.html", {"username": "", "errors": []})
+    return await render(request, "signup.html", {"username": "", "email": "", "errors": [],
+                                                 "mail_enabled": _mail_enabled(request)})
 
 
 @page
@@ -30,11 +34,13 @@ async def signup(request: web.Request) -> web.StreamResponse:
     _registrations_open(request)
     form = await posted_form(request)
     username, password = field(form, "username").lower(), str(form.get("password", ""))
-    errors = _password_errors(password, str(form.get("confirm", "")))
+    email = field(form, "email") if _mail_enabled(request) else ""
+    errors = _password_errors(password, str(form.get("confirm", ""))) + _email_errors(email)
     instance, limits, address = request.app[instance_key], request.app[signup_limits_key], client_address(request)
+    typed = {"username": username, "email": email, "mail_enabled": _mail_enabled(request)}
     admitted = instance.clock()
     if not errors and not limits.admit(address, admitted):
-        return await render(request, "signup.html", {"username": username, "errors": [
+        return await render(request, "signup.html", {**typed, "errors": [
             "Too many accounts were made from your address lately. Try again later."]}, status=429)
     if not errors:
         password_hash = await hash_password(password)
@@ -43,6 +49,8 @@ async def signup(request: web.Request) -> web.StreamResponse:
                 user = await create_user(session, username, bot_username=instance.settings.instance.bot_username,
                                          now=instance.clock(), display_name=field(form, "display_name"))
                 user.password_hash = password_hash
+                if email:
+                    await addresses.ask_to_confirm(session, instance.settings.mail, user, email, instance.clock())
                 token = await open_session(session, username, instance.clock())
         except AccountError as error:
             limits.forgive(address, admitted)
@@ -51,13 +59,14 @@ async def signup(request: web.Request) -> web.StreamResponse:
             limits.forgive(address, admitted)
             errors.append(f"The username {username!r} is taken.")
     if errors:
-        return await render(request, "signup.html", {"username": username, "errors": errors}, status=400)
+        return await render(request, "signup.html", {**typed, "errors": errors}, status=400)
     return _signed_in_redirect(request, token, "/")
 
 
 @page
 async def login_form(request: web.Request) -> web.StreamResponse:
-    return await render(request, "login.html", {"username": "", "next": local_target(request.query.get("next"))})
+    return await render_with_notice(request, "login.html", {
+        "username": "", "next": local_target(request.query.get("next")), "mail_enabled": _mail_enabled(request)})
 
 
 @page
@@ -67,11 +76,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     instance, limits, address = request.app[instance_key], request.app[login_limits_key], client_address(request)
     admitted = instance.clock()
     if not limits.admit(username, address, admitted):
-        return await render(request, "login.html", {"username": username, "next": target, "error": (
-            "Too many failed attempts. Wait a quarter of an hour, then try again.")}, status=429)
+        return await _login_refused(request, username, target, (
+            "Too many failed attempts. Wait a quarter of an hour, then try again."), 429)
     if not await verify_password(await _password_hash(request, username), str(form.get("password", ""))):
-        return await render(request, "login.html", {"username": username, "next": target,
-                                                    "error": "Wrong username or password."}, status=400)
+        return await _login_refused(request, username, target, "Wrong username or password.", 400)
     limits.succeeded(username, address, admitted)
     async with instance.sessions() as session, session.begin():
         token = await open_session(session, username, instance.clock())
@@ -102,6 +110,25 @@ async def _password_hash(request: web.Request, username: str) -> str | None:
 def _registrations_open(request: web.Request) -> None:
     if not request.app[instance_key].settings.instance.open_registrations:
         raise PageError(403, "This instance does not take sign-ups; ask its operator for an account.")
+
+
+async def _login_refused(request: web.Request, username: str, target: str, error: str, status: int) -> web.Response:
+    return await render(request, "login.html", {"username": username, "next": target, "error": error,
+                                                "mail_enabled": _mail_enabled(request)}, status=status)
+
+
+def _mail_enabled(request: web.Request) -> bool:
+    return request.app[instance_key].settings.mail.enabled
+
+
+def _email_errors(email: str) -> list[str]:
+    """An address is optional; one that was given must look like one (the link sent to it is the real check)."""
+    try:
+        if email:
+            addresses.checked(email)
+    except Refusal as refusal:
+        return [refusal.message]
+    return []
 
 
 def _password_errors(password: str, confirm: str) -> list[str]:

@@ -15,6 +15,7 @@ from server.web import (
     flattr_pages,
     home_pages,
     languages,
+    mail_pages,
     payout_pages,
     rendering,
     settings_pages,
@@ -34,3 +35,4 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(wallet_pages.routes() + admin_topup_pages.routes())
     app.router.add_routes(payout_pages.routes() + admin_withdrawal_pages.routes())
     app.router.add_routes(thing_pages.routes())
+    mail_pages.setup(app)

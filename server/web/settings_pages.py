@@ -1,4 +1,4 @@
-"""Settings: budget, also-send-Like, linked Mastodon accounts and their boosts, aliases for escrow claims.
+"""Settings: budget, also-send-Like, linked Mastodon accounts and their boosts, aliases for escrow claims, email.
 
 Each setting is its own small form posting to its own address: a refusal
 re-renders the page with the message beside that form and changes nothing;
@@ -13,11 +13,13 @@ from server import aliases, link_settings
 from server.appkeys import instance_key
 from server.bot import codes, links
 from server.bot.replies import how_to_send
+from server.mail import addresses
 from server.models import User
 from server.refusal import Refusal
 from server.storable import path_id
 from server.web.labels import actor_labels
 from server.web.notices import render_with_notice, see_other
+from server.web.passwords import verify_password
 from server.web.refusals import as_page_error
 from server.web.rendering import PageError, field, local_target, page, posted_form, signed_in
 from settlement import wallets
@@ -43,7 +45,8 @@ async def settings_context(request: web.Request, user: User, **overrides: Any) -
         named = await aliases.aliases_of(session, user.username)
     return {"budget_text": format_amount(budget), "links": [(row, labels[row.actor_uri]) for row in linked],
             "aliases_text": "\n".join(named), "bot_handle": link_settings.bot_handle(instance),
-            "actor": instance.urls.actor(user.username), "errors": {}, **overrides}
+            "actor": instance.urls.actor(user.username), "mail_enabled": instance.settings.mail.enabled,
+            "email_text": "", "errors": {}, **overrides}
 
 
 @page
@@ -119,6 +122,42 @@ async def save_aliases(request: web.Request) -> web.StreamResponse:
     return await see_other(request, "/settings", f"Aliases saved: {len(wanted)} account(s).")
 
 
+@page
+async def save_email(request: web.Request) -> web.StreamResponse:
+    """A new address is used once confirmed by the link sent to it; the password guards a stolen session."""
+    user = await signed_in(request)
+    form = await posted_form(request)
+    typed, instance = field(form, "email"), request.app[instance_key]
+    if not instance.settings.mail.enabled:
+        raise PageError(404, "This instance sends no email.")
+    if not await verify_password(user.password_hash, str(form.get("password", ""))):
+        return await _refused(request, user, "email", "Wrong password: your address is unchanged.",
+                              email_text=typed)
+    async with instance.sessions() as session, session.begin():
+        row = await session.get_one(User, user.id)
+        if not typed:
+            addresses.remove(row)
+            return await see_other(request, "/settings", "Your email address is removed: we send you no email.")
+        try:
+            address = await addresses.ask_to_confirm(session, instance.settings.mail, row, typed, instance.clock())
+        except Refusal as refusal:
+            return await _refused(request, user, "email", refusal.message, email_text=typed)
+    return await see_other(request, "/settings", f"A link to confirm {address} is on its way. Your address "
+                                                 "changes when you open it.")
+
+
+@page
+async def save_mail_choices(request: web.Request) -> web.StreamResponse:
+    user = await signed_in(request)
+    form = await posted_form(request)
+    instance = request.app[instance_key]
+    async with instance.sessions() as session, session.begin():
+        row = await session.get_one(User, user.id)
+        row.mail_summaries = field(form, "mail_summaries") == "on"
+        row.mail_notices = field(form, "mail_notices") == "on"
+    return await see_other(request, "/settings", "Saved: what we email you.")
+
+
 async def _refused(request: web.Request, user: User, form: str, message: str, **typed: str) -> web.Response:
     context = await settings_context(request, user, errors={form: message}, **typed)
     return await render_with_notice(request, "settings.html", context, status=400)
@@ -135,4 +174,5 @@ def routes() -> list[web.RouteDef]:
     return [web.get("/settings", settings_page), web.post("/settings/budget", save_budget),
             web.post("/settings/like", save_like), web.post("/settings/link-code", new_code),
             web.post("/settings/links/{id}/unlink", unlink), web.post("/settings/links/{id}/boosts", save_boosts),
-            web.post("/settings/aliases", save_aliases)]
+            web.post("/settings/aliases", save_aliases), web.post("/settings/email", save_email),
+            web.post("/settings/mail", save_mail_choices)]

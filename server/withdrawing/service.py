@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import PaymentSettings
+from server.mail import notices as mail_notices
 from server.refusal import Kind, Refusal
 from server.storable import is_storable
 from settlement import payout_details, withdrawals
@@ -39,8 +40,10 @@ async def save_details(session: AsyncSession, settings: PaymentSettings, usernam
         details = payment_details(iban=iban, account_holder=account_holder, instructions=instructions)
     except TermsError as refused:
         raise Refusal(Kind.INVALID, refused.code, str(refused)) from refused
-    return await payout_details.save(session, username, details, now=now,
-                                     cooling_off=timedelta(hours=settings.payout_cooling_off_hours))
+    saved = await payout_details.save(session, username, details, now=now,
+                                      cooling_off=timedelta(hours=settings.payout_cooling_off_hours))
+    await mail_notices.payout_details_changed(session, username, saved.held_until, now)
+    return saved
 
 
 async def request(session: AsyncSession, settings: PaymentSettings, currency: str, username: str, money: Money,
@@ -83,6 +86,9 @@ async def executed(session: AsyncSession, public_id: str, now: datetime) -> With
     found = await the_batch(session, public_id)
     if not await withdrawals.executed(session, found, now):
         raise Refusal(Kind.CONFLICT, "already_executed", f"Batch {public_id} was marked executed already.")
+    for line in await withdrawals.lines(session, found):
+        if line.state == withdrawals.PAY.target:
+            await mail_notices.withdrawal_paid(session, line, now)
     return found
 
 
@@ -95,6 +101,7 @@ async def return_line(session: AsyncSession, public_id: str, reason: str, now: d
     if not moved:
         raise Refusal(Kind.CONFLICT, "not_returnable", f"Withdrawal {public_id} is {row.state}: only a batched or "
                                                        "paid line can come back.")
+    await mail_notices.withdrawal_returned(session, row, reason, now)
     return row
 
 
