@@ -5,6 +5,7 @@ from aiohttp import web
 from federation import delivery_queue, domain_blocks
 from federation.domain_blocks import InvalidBlock
 from server.appkeys import instance_key
+from server.i18n.current import gettext as _
 from server.storable import path_id
 from server.web.admin_pages import operator
 from server.web.rendering import PageError, field, page, posted_form, render
@@ -34,7 +35,7 @@ async def retry(request: web.Request) -> web.StreamResponse:
     async with instance.sessions() as session, session.begin():
         found = delivery_id is not None and await delivery_queue.retry_dead(session, delivery_id, instance.clock())
     if not found:
-        raise PageError(404, f"There is no dead letter {raw}: it may have been retried already.")
+        raise PageError(404, _("There is no dead letter %(id)s: it may have been retried already.") % {"id": raw})
     instance.delivery.wakeup.set()
     raise web.HTTPSeeOther(f"/admin/deliveries?retried={delivery_id}")
 
@@ -71,7 +72,7 @@ async def remove_block(request: web.Request) -> web.StreamResponse:
     except InvalidBlock:
         removed = False
     if not removed:
-        raise PageError(404, "That domain is not blocked.")
+        raise PageError(404, _("That domain is not blocked."))
     instance.blocks.forget()
     raise web.HTTPSeeOther("/admin/blocks")
 

@@ -8,6 +8,7 @@ and a visitor is sent to log in first. Admin accounts are made with
 from aiohttp import web
 
 from server.appkeys import instance_key
+from server.i18n.current import gettext as _
 from server.instance_stats import instance_stats
 from server.models import User
 from server.web.rendering import PageError, page, render, signed_in
@@ -16,7 +17,7 @@ from server.web.rendering import PageError, page, render, signed_in
 async def operator(request: web.Request) -> User:
     user = await signed_in(request)
     if not user.is_admin:
-        raise PageError(403, "Only the operators of this instance may open its operator pages.")
+        raise PageError(403, _("Only the operators of this instance may open its operator pages."))
     return user
 
 

@@ -18,14 +18,16 @@ from federation.clearing_vocab import MAX_REFERENCE_LENGTH
 from server import clearing, peering
 from server.appkeys import instance_key
 from server.http_errors import refusal_status
+from server.i18n.current import gettext as _
+from server.i18n.formatting import amount_text
 from server.peering import Typed
 from server.refusal import Refusal
 from server.web.admin_pages import operator
 from server.web.notices import render_with_notice, see_other
 from server.web.rendering import field, page, posted_form
 from settlement import agreements
-from settlement.models import Clearing
-from settlement.money import Money, format_amount
+from settlement.models import Agreement, Clearing
+from settlement.money import Money
 
 TYPED_FIELDS = ("host", "currency", "credit_limit", "iban", "holder", "instructions", "amount", "reference")
 Form = MultiDictProxy[str | bytes | bytearray | web.FileField]
@@ -45,8 +47,8 @@ async def propose(request: web.Request) -> web.StreamResponse:
         done = await peering.propose(request.app[instance_key], field(form, "host"), _typed(form))
     except Refusal as refusal:
         return await _refused(request, refusal, form, "propose")
-    return await see_other(request, "/admin/peers", f"Proposed to {done.peer_host} in {done.currency}; "
-                                                    "waiting for their answer.")
+    return await see_other(request, "/admin/peers", _("Proposed to %(host)s in %(currency)s; waiting for their "
+                                                      "answer.") % _agreed(done))
 
 
 @page
@@ -57,8 +59,8 @@ async def accept(request: web.Request) -> web.StreamResponse:
         done = await peering.accept(request.app[instance_key], field(form, "host"), _typed(form))
     except Refusal as refusal:
         return await _refused(request, refusal, form, f"{field(form, 'host')} {field(form, 'currency')}")
-    return await see_other(request, "/admin/peers", f"The agreement with {done.peer_host} in {done.currency} "
-                                                    "is in force.")
+    return await see_other(request, "/admin/peers",
+                           _("The agreement with %(host)s in %(currency)s is in force.") % _agreed(done))
 
 
 @page
@@ -69,7 +71,8 @@ async def decline(request: web.Request) -> web.StreamResponse:
         done = await peering.decline(request.app[instance_key], field(form, "host"), field(form, "currency"))
     except Refusal as refusal:
         return await _refused(request, refusal, form, "")
-    return await see_other(request, "/admin/peers", f"Declined the offer of {done.peer_host} in {done.currency}.")
+    return await see_other(request, "/admin/peers",
+                           _("Declined the offer of %(host)s in %(currency)s.") % _agreed(done))
 
 
 @page
@@ -80,9 +83,10 @@ async def end(request: web.Request) -> web.StreamResponse:
         done = await peering.end(request.app[instance_key], field(form, "host"), field(form, "currency"))
     except Refusal as refusal:
         return await _refused(request, refusal, form, "")
-    said = "Ended the agreement with" if done.state == agreements.ENDED else "Withdrew the proposal to"
-    return await see_other(request, "/admin/peers", f"{said} {done.peer_host} in {done.currency}; what is owed "
-                                                    "stays owed until cleared.")
+    said = (_("Ended the agreement with %(host)s in %(currency)s; what is owed stays owed until cleared.")
+            if done.state == agreements.ENDED else
+            _("Withdrew the proposal to %(host)s in %(currency)s; what is owed stays owed until cleared."))
+    return await see_other(request, "/admin/peers", said % _agreed(done))
 
 
 @page
@@ -95,8 +99,8 @@ async def record_paid(request: web.Request) -> web.StreamResponse:
                                           field(form, "reference"))
     except Refusal as refusal:
         return await _refused(request, refusal, form, f"clearing {host} {currency}")
-    return await see_other(request, "/admin/peers", f"Recorded your transfer of {_amount(done)} to "
-                                                    f"{done.peer_host}; waiting for them to confirm it arrived.")
+    return await see_other(request, "/admin/peers", _("Recorded your transfer of %(amount)s to %(host)s; waiting "
+                                                      "for them to confirm it arrived.") % _cleared(done))
 
 
 @page
@@ -107,8 +111,8 @@ async def confirm_clearing(request: web.Request) -> web.StreamResponse:
         done = await clearing.confirm(request.app[instance_key], field(form, "host"), field(form, "currency"))
     except Refusal as refusal:
         return await _refused(request, refusal, form, "")
-    return await see_other(request, "/admin/peers", f"Confirmed the transfer of {_amount(done)} from "
-                                                    f"{done.peer_host}: both books have moved.")
+    return await see_other(request, "/admin/peers", _("Confirmed the transfer of %(amount)s from %(host)s: both "
+                                                      "books have moved.") % _cleared(done))
 
 
 @page
@@ -119,12 +123,18 @@ async def dispute_clearing(request: web.Request) -> web.StreamResponse:
         done = await clearing.dispute(request.app[instance_key], field(form, "host"), field(form, "currency"))
     except Refusal as refusal:
         return await _refused(request, refusal, form, "")
-    return await see_other(request, "/admin/peers", f"Disputed the transfer of {_amount(done)} from "
-                                                    f"{done.peer_host}: nothing was booked, and they were told.")
+    return await see_other(request, "/admin/peers", _("Disputed the transfer of %(amount)s from %(host)s: nothing "
+                                                      "was booked, and they were told.") % _cleared(done))
 
 
-def _amount(done: Clearing) -> str:
-    return f"{format_amount(Money(done.amount, done.currency))} {done.currency}"
+def _agreed(done: Agreement) -> dict[str, str]:
+    """What a notice about an agreement names: the peer and the currency."""
+    return {"host": done.peer_host, "currency": done.currency}
+
+
+def _cleared(done: Clearing) -> dict[str, str]:
+    """What a notice about a clearing names: the peer and the amount, written in the reader's language."""
+    return {"host": done.peer_host, "amount": amount_text(Money(done.amount, done.currency))}
 
 
 def _typed(form: Form) -> Typed:

@@ -15,6 +15,8 @@ from aiohttp import web
 
 from server.appkeys import instance_key, payments_key
 from server.http_errors import refusal_status
+from server.i18n.current import gettext as _
+from server.i18n.formatting import amount_text, explain, read_amount
 from server.payments import receipts, wallet_service
 from server.payments.bank_transfers import CREDITED, Received
 from server.refusal import Refusal
@@ -23,7 +25,7 @@ from server.web.admin_pages import operator
 from server.web.notices import render_with_notice, see_other
 from server.web.rendering import field, page, posted_form, render
 from settlement import disputes, refunds, topups
-from settlement.money import Money, MoneyError, check_currency, format_amount, parse_amount
+from settlement.money import Money, MoneyError, check_currency
 
 #: The largest bank export the page accepts; a month of a community's account is far smaller.
 MAX_STATEMENT_BYTES = 1024 * 1024
@@ -61,17 +63,19 @@ async def credit_by_hand(request: web.Request) -> web.StreamResponse:
     instance = request.app[instance_key]
     values = {name: field(form, name) for name in ("username", "amount", "reference")}
     try:
-        credit = parse_amount(values["amount"], instance.settings.instance.currency)
+        credit = read_amount(values["amount"], instance.settings.instance.currency)
         check_currency(credit, instance.settings.instance.currency)
         async with instance.sessions() as session, session.begin():
             done = await top_up(session, values["username"].lower(), credit, values["reference"], instance.clock())
-    except (MoneyError, UnknownAccount, InvalidReference) as error:
+    except MoneyError as error:
+        return await _refused(request, explain(error), **values)
+    except (UnknownAccount, InvalidReference) as error:
         return await _refused(request, str(error), **values)
-    amount, wallet = format_amount(done.credited), format_amount(done.wallet)
-    notice = (f"Credited {amount} {credit.currency} to {values['username']}" if done.created else
-              f"Reference {done.reference} was already credited; nothing changed")
-    return await see_other(request, "/admin/topups",
-                           f"{notice}. Wallet of {values['username']}: {wallet} {done.wallet.currency}.")
+    said = {"amount": amount_text(done.credited), "username": values["username"], "reference": done.reference,
+            "wallet": amount_text(done.wallet)}
+    notice = (_("Credited %(amount)s to %(username)s. Wallet of %(username)s: %(wallet)s.") if done.created else
+              _("Reference %(reference)s was already credited; nothing changed. Wallet of %(username)s: %(wallet)s."))
+    return await see_other(request, "/admin/topups", notice % said)
 
 
 @page
@@ -96,24 +100,25 @@ async def statement_imported(request: web.Request) -> web.StreamResponse:
     form = await posted_form(request)
     upload = form.get("statement")
     if not isinstance(upload, web.FileField):
-        return await _refused(request, "Choose the CSV file your bank exported.")
+        return await _refused(request, _("Choose the CSV file your bank exported."))
     content = upload.file.read(MAX_STATEMENT_BYTES + 1)
     if len(content) > MAX_STATEMENT_BYTES:
-        return await _refused(request, "This file is larger than a bank export of one month; split it.")
+        return await _refused(request, _("This file is larger than a bank export of one month; split it."))
     instance = request.app[instance_key]
     try:
         done = await wallet_service.import_statement(instance.sessions, content.decode("utf-8-sig"),
                                                      instance.settings.instance.currency, instance.clock())
     except (Refusal, UnicodeDecodeError) as refused:
-        return await _refused(request, refused if isinstance(refused, Refusal) else "The file is not UTF-8 text.")
+        return await _refused(request, refused if isinstance(refused, Refusal) else _("The file is not UTF-8 text."))
     results = [_result_line(line.line, line.text, received, line.error) for line, received in done]
     return await render(request, "admin_topups.html", await _context(request, results=results))
 
 
 def _result_line(number: int, text: str, received: Received | None, error: str) -> str:
     if received is None:
-        return f"line {number}: {error or 'not a credit'}, nothing recorded"
-    return f"line {number}: {received.reference}: {received.message}"
+        return _("line %(number)s: %(why)s, nothing recorded") % {"number": number, "why": error or _("not a credit")}
+    return _("line %(number)s: %(reference)s: %(outcome)s") % {"number": number, "reference": received.reference,
+                                                             "outcome": received.message}
 
 
 @page
@@ -127,9 +132,9 @@ async def refund(request: web.Request) -> web.StreamResponse:
                                            instance.clock)
     except Refusal as refused:
         return await _refused(request, refused)
-    return await see_other(request, "/admin/topups", f"Refunded {format_amount(Money(made.amount, made.currency))} "
-                                                     f"{made.currency} of "
-                                                     f"{request.match_info['public_id']} ({made.public_id}).")
+    return await see_other(request, "/admin/topups", _("Refunded %(amount)s of %(topup)s (%(refund)s).") % {
+        "amount": amount_text(Money(made.amount, made.currency)), "topup": request.match_info["public_id"],
+        "refund": made.public_id})
 
 
 @page
@@ -144,7 +149,8 @@ async def decline(request: web.Request) -> web.StreamResponse:
                                                  instance.clock())
     except Refusal as refused:
         return await _refused(request, refused)
-    return await see_other(request, "/admin/topups", f"Declined the refund request of {field(form, 'username')}.")
+    return await see_other(request, "/admin/topups",
+                           _("Declined the refund request of %(username)s.") % {"username": field(form, "username")})
 
 
 def routes() -> list[web.RouteDef]:

@@ -18,6 +18,9 @@ from aiohttp import web
 
 from server.appkeys import instance_key
 from server.http_errors import refusal_status
+from server.i18n.current import gettext as _
+from server.i18n.current import ngettext
+from server.i18n.formatting import amount_text, explain
 from server.refusal import Kind, Refusal
 from server.storable import checked_text
 from server.web.admin_pages import operator
@@ -28,7 +31,7 @@ from server.web.rendering import field, page, posted_form, render
 from server.withdrawing import bank_files, service
 from settlement import withdrawals
 from settlement.models import Withdrawal, WithdrawalBatch
-from settlement.money import Money, MoneyError, format_amount, minor_digits
+from settlement.money import Money, MoneyError, minor_digits
 
 #: The longest reason a returned line keeps, as `settlement.withdrawals` stores it.
 MAX_REASON = 300
@@ -84,16 +87,18 @@ async def approve(request: web.Request) -> web.StreamResponse:
     except Refusal as refused:
         return await _refused(request, refused)
     total = Money(sum(line.amount for line in lines), currency)
-    return await see_other(request, "/admin/withdrawals", (
-        f"Batch {made.public_id} approved: {len(lines)} withdrawal{'' if len(lines) == 1 else 's'}, "
-        f"{format_amount(total)} {currency}. Pay it, then mark it executed."))
+    said = ngettext("Batch %(batch)s approved: %(count)s withdrawal, %(amount)s. Pay it, then mark it executed.",
+                    "Batch %(batch)s approved: %(count)s withdrawals, %(amount)s. Pay it, then mark it executed.",
+                    len(lines))
+    return await see_other(request, "/admin/withdrawals",
+                           said % {"batch": made.public_id, "count": len(lines), "amount": amount_text(total)})
 
 
 def _check_currency(currency: str) -> None:
     try:
         minor_digits(currency)
     except MoneyError as refused:
-        raise Refusal(Kind.INVALID, refused.code, str(refused)) from refused
+        raise Refusal(Kind.INVALID, refused.code, explain(refused)) from refused
 
 
 @page
@@ -106,8 +111,9 @@ async def mark_executed(request: web.Request) -> web.StreamResponse:
             made = await service.executed(session, request.match_info["public_id"], instance.clock())
     except Refusal as refused:
         return await _refused(request, refused)
-    return await see_other(request, "/admin/withdrawals", f"Batch {made.public_id} marked executed: its lines are "
-                                                          "paid and their money has left the books.")
+    return await see_other(request, "/admin/withdrawals", _("Batch %(batch)s marked executed: its lines are paid "
+                                                            "and their money has left the books.") % {
+        "batch": made.public_id})
 
 
 @page
@@ -121,9 +127,10 @@ async def return_line(request: web.Request) -> web.StreamResponse:
             row = await service.return_line(session, request.match_info["public_id"], reason, instance.clock())
     except Refusal as refused:
         return await _refused(request, refused)
-    return await see_other(request, "/admin/withdrawals", (
-        f"Returned {row.public_id}: {format_amount(Money(row.amount, row.currency))} {row.currency} is available "
-        f"to {row.username} again, who reads why."))
+    return await see_other(request, "/admin/withdrawals", _(
+        "Returned %(withdrawal)s: %(amount)s is available to %(username)s again, who reads why.") % {
+        "withdrawal": row.public_id, "amount": amount_text(Money(row.amount, row.currency)),
+        "username": row.username})
 
 
 @page
