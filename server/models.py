@@ -170,6 +170,8 @@ class BotTask(Base):
     url: Mapped[str] = mapped_column(String(2048))
     #: False for a boost flattred automatically: a DM for every boost would be noise.
     answer: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: The language of the message that asked, when we speak it: the answer is written in it.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     state: Mapped[str] = mapped_column(String(16), default=BOT_TASK_STATES.birth("pending"), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

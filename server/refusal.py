@@ -9,6 +9,7 @@ pages to a status (`server.http_errors`), the CLI to a message and exit status
 
 from enum import StrEnum
 
+from server.i18n.current import gettext
 from settlement.money import MoneyError
 
 
@@ -42,3 +43,8 @@ class Refusal(Exception):
     def of_money(cls, error: MoneyError, kind: Kind = Kind.INVALID) -> "Refusal":
         """A refused amount, its sentence still translatable."""
         return cls(kind, error.code, error.template, error.params)
+
+
+def said(refusal: Refusal) -> str:
+    """The refusal's sentence in the reader's language (`server.i18n.current`): its template translated, then filled."""
+    return gettext(refusal.template) % refusal.params if refusal.params else gettext(refusal.template)

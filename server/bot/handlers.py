@@ -83,7 +83,7 @@ class BotHandlers:
             await self._unlink(session, message, sender, link, now)
         elif target is not None and link is not None:
             await self._record_task(session, activity_id, link.username, message.author, note_id=message.note_id,
-                                    target=target, answer=True, now=now)
+                                    target=target, answer=True, now=now, language=message.language)
         elif target is None and message.direct and message.code_candidates():
             await self._link(session, message, sender, link, now)
         elif link is not None and message.direct:
@@ -135,11 +135,11 @@ class BotHandlers:
         await self._reply(session, sender, message, text, now)
 
     async def _record_task(self, session: AsyncSession, activity_id: str, username: str, actor_uri: str, *,
-                           note_id: str, target: str, answer: bool, now: datetime) -> None:
+                           note_id: str, target: str, answer: bool, now: datetime, language: str | None = None) -> None:
         await insert_ignoring_duplicates(session, BotTask.__table__, {
             "activity_id": activity_id, "username": username, "actor_uri": actor_uri, "note_id": note_id,
-            "url": target, "answer": answer, "state": BOT_TASK_STATES.birth("pending"), "attempts": 0,
-            "created_at": now})
+            "url": target, "answer": answer, "language": language, "state": BOT_TASK_STATES.birth("pending"),
+            "attempts": 0, "created_at": now})
 
     async def _explain(self, session: AsyncSession, sender: Recipient, message: Message, now: datetime) -> None:
         """At most once a day per account; the row is claimed atomically so two processes cannot both send."""

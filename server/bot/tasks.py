@@ -21,10 +21,12 @@ from federation.wakeup import sleep_until_woken
 from server.bot import replies
 from server.donations import donor_view
 from server.flattring import flattr_url
+from server.i18n import current
+from server.i18n.formatting import amount_text
+from server.i18n.locales import ENGLISH
 from server.instance import Instance
 from server.models import BOT_TASK_ATTEMPTS, BOT_TASK_STATES, BotTask, User
-from server.refusal import Refusal
-from settlement.money import format_amount
+from server.refusal import Refusal, said
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +61,16 @@ class BotTaskWorker:
         instance = self._instance
         async with instance.sessions() as session:
             user = (await session.scalars(select(User).where(User.username == task.username))).one()
-        try:
-            record, created = await flattr_url(instance, user, task.url)
-            async with instance.sessions() as session:
-                view = await donor_view(session, instance, user, instance.current_period())
-            value = view.value_of(record)
-            text = replies.flattred(record.thing_uri, created, len(view.flattrs),
-                                    f"{format_amount(value)} {value.currency}")
-        except Refusal as exc:
-            text = replies.not_flattred(task.url, exc.message)
-        await self._finish(task, text)
+        with current.speaking(task.language or ENGLISH):
+            try:
+                record, created = await flattr_url(instance, user, task.url)
+                async with instance.sessions() as session:
+                    view = await donor_view(session, instance, user, instance.current_period())
+                text = replies.flattred(record.thing_uri, created, len(view.flattrs),
+                                        amount_text(view.value_of(record)))
+            except Refusal as exc:
+                text = replies.not_flattred(task.url, said(exc))
+            await self._finish(task, text)
 
     async def _finish(self, task: BotTask, text: str) -> None:
         instance, now = self._instance, self._instance.clock()

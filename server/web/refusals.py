@@ -4,14 +4,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from server.http_errors import refusal_status
-from server.i18n.current import gettext
-from server.refusal import Refusal
+from server.refusal import Refusal, said
 from server.web.rendering import PageError
-
-
-def said(refusal: Refusal) -> str:
-    """The refusal's sentence in the reader's language: its template translated, then filled in."""
-    return gettext(refusal.template) % refusal.params if refusal.params else gettext(refusal.template)
 
 
 @contextmanager

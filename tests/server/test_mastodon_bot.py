@@ -282,3 +282,17 @@ async def test_the_bot_answers_in_the_language_of_the_message_when_it_speaks_it(
     [*_, linked] = await answers(peer, "zoe", 3)
     assert f"Lié : ce compte flattre désormais pour alice@{a.host}" in linked["content"]
     assert await links_of(alice) == [peer.actor_uri("zoe")]
+
+
+async def test_a_flattr_asked_in_french_is_answered_in_french(federation: Federation, peer: MastodonPeer) -> None:
+    a = await federation.start("a")
+    alice, bot = await donor(a), mecene_bot(a.base_url)
+    peer.add_account("zoe")
+    peer.add_account("yan")
+    await link(peer, "zoe", bot, alice)
+    post = peer.add_note("yan", "<p>Bonjour</p>")
+    assert await peer.direct_message("zoe", bot, post.url, language="fr") == 202
+    [*_, answer] = await answers(peer, "zoe", 2)
+    assert "est flattré. Flattrs ce mois-ci : 1 ; un flattr vaut 5,00\u00a0€" in answer["content"]
+    assert set(answer["contentMap"]) == {"fr"}
+    await assert_ledger_balances(a)
