@@ -129,8 +129,9 @@ async def _ledgers(cast: Cast, say: Say) -> bool:
         balanced = balanced and not flaws
         say(f"  {site.name:6} ledger {'balances' if not flaws else 'DOES NOT BALANCE'} ({count} transactions)")
     conserved = total.funded == total.held and total.owed_to == total.owed_by
-    parts = {"wallets": total.wallets, "creators": total.creators, "escrow": total.escrow,
-             "awaiting agreements": total.awaiting, "fees": total.fees, "in flight": total.in_flight}
+    parts = {"wallets": total.wallets, "creators": total.creators, "pending until cleared": total.pending,
+             "escrow": total.escrow, "awaiting agreements": total.awaiting, "fees": total.fees,
+             "in flight": total.in_flight}
     say(f"  all    {cast.money(total.funded)} topped up {'=' if conserved else '≠'} "
         + " + ".join(f"{name} {format_amount(Money(amount, cast.currency))}" for name, amount in parts.items()))
     return balanced and conserved

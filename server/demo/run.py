@@ -5,7 +5,9 @@ as `mecene user add` and `mecene token create` make them, top-ups, budgets,
 things and flattrs through the JSON API over HTTP, federation with signed
 requests, agreements between the instances proposed and accepted as their
 operators would (`mecene peers`), and the close by each instance's own
-scheduler once the shared clock has moved past the end of the period.
+scheduler. The story is told on a shared clock set back to a day that has
+already ended; it then catches up with real time, which lets that day close
+and leaves instances that any other server's signatures, dated now, reach.
 """
 
 import asyncio
@@ -23,11 +25,12 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, select
 
+from config.settings import load
 from server import peering
 from server.accounts import create_user
 from server.demo.plain_peer import PlainPeer
 from server.demo.report import Cast, where_the_money_went
-from server.demo.sites import ShiftedClock, Site, serving
+from server.demo.sites import ShiftedClock, Site, clock_in_an_ended_day, serving
 from server.peering import Typed
 from server.tokens import create_token
 from server.web.passwords import hash_password
@@ -42,11 +45,15 @@ SITES = {
     "beta": ("bert", "10.00", "3.00", "bob", "Bob's field recordings from the harbour"),
     "gamma": ("cleo", "2.00", "5.00", "carol", "Carol's sock knitting pattern"),
 }
+#: Each instance's loopback address: one host each, so a browser keeps each one's login cookie apart.
+ADDRESSES = {"alpha": "127.0.0.1", "beta": "127.0.0.2", "gamma": "127.0.0.3"}
 PLAIN_CREATOR = "zoe"
 #: Who flattrs whom: a creator on the same instance, on the others, and on the server without Mecene.
 FLATTRS = {"alice": ["ada", "bob", "carol", PLAIN_CREATOR], "bert": ["ada", "carol", PLAIN_CREATOR],
            "cleo": ["ada", "bob"]}
 WAIT_SECONDS = 60.0
+#: How long an interrupted demo keeps trying to remove its temporary folder.
+REMOVE_SECONDS = 5.0
 #: The most each instance lets each other one owe it, in every agreement of the demo.
 CREDIT_LIMIT = "100.00"
 #: Every sample account's password, for the web pages; the demo lives on loopback and in a throwaway folder.
@@ -78,18 +85,38 @@ async def run(data: Path | None, wait: bool) -> int:
     root = _data_root(data)
     try:
         async with AsyncExitStack() as stack:
-            clock = ShiftedClock()
-            sites = [await stack.enter_async_context(serving(root, name, clock)) for name in SITES]
+            clock = clock_in_an_ended_day(timedelta(minutes=load(None, {}).settlement.close_delay_minutes))
+            say(f"Mecene demo: three instances and a plain fediverse server on loopback (data in {root})\n"
+                f"Their clocks are set back to {clock():%Y-%m-%d %H:%M} UTC, a day that has already ended, "
+                "until its period closes.\n")
+            sites = [await _start(stack, root, name, address, clock) for name, address in ADDRESSES.items()]
             peer = await stack.enter_async_context(await PlainPeer.start())
             peer.clock = clock
-            await _play(sites, peer, clock, root)
+            await _play(sites, peer, clock)
             if wait:
                 say("\nRunning until Ctrl-C: click around the URLs above.")
                 await _until_interrupted()
     finally:
         if data is None:
-            shutil.rmtree(root, ignore_errors=True)
+            await _remove(root)
     return 0
+
+
+async def _start(stack: AsyncExitStack, root: Path, name: str, address: str, clock: ShiftedClock) -> Site:
+    """Said before it starts: migrating a new database takes a few seconds, which would otherwise pass in silence."""
+    say(f"  starting {name} on {address} ...")
+    return await stack.enter_async_context(serving(root, name, address, clock))
+
+
+async def _remove(root: Path) -> None:
+    """The temporary folder, removed even when Ctrl-C cut a database statement short while an instance started:
+    its SQLite thread may write a journal beside the removed files a moment longer, and keep the folder alive.
+    """
+    deadline = asyncio.get_running_loop().time() + REMOVE_SECONDS
+    shutil.rmtree(root, ignore_errors=True)
+    while root.exists() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _data_root(data: Path | None) -> Path:
@@ -102,8 +129,8 @@ def _data_root(data: Path | None) -> Path:
     return data
 
 
-async def _play(sites: list[Site], peer: PlainPeer, clock: ShiftedClock, root: Path) -> None:
-    _print_sites(sites, peer, root)
+async def _play(sites: list[Site], peer: PlainPeer, clock: ShiftedClock) -> None:
+    _print_sites(sites, peer)
     await _agree_all(sites)
     async with aiohttp.ClientSession() as http:
         members = await _enrol_all(http, sites)
@@ -130,13 +157,14 @@ class Members:
 
 
 async def _enrol_all(http: aiohttp.ClientSession, sites: list[Site]) -> Members:
-    members = Members({}, [], {})
+    say("\nCreating the sample accounts, topping up the donors' wallets and offering the creators' things ...")
+    members, password_hash = Members({}, [], {}), await hash_password(PASSWORD)
     for site in sites:
         donor, wallet, budget, creator, text = SITES[site.name]
-        operator = await _enrol(site, "operator", "Operator", admin=True)
+        operator = await _enrol(site, "operator", "Operator", password_hash, admin=True)
         members.operators.append(operator)
-        members.people[donor] = await _enrol(site, donor, donor.capitalize())
-        members.people[creator] = await _enrol(site, creator, creator.capitalize())
+        members.people[donor] = await _enrol(site, donor, donor.capitalize(), password_hash)
+        members.people[creator] = await _enrol(site, creator, creator.capitalize(), password_hash)
         await _call(http, operator, "POST", f"/api/v1/admin/users/{donor}/topups",
                     {"amount": wallet, "reference": "demo-topup"})
         await _call(http, members.people[donor], "PUT", "/api/v1/me/budget", {"amount": budget})
@@ -145,9 +173,9 @@ async def _enrol_all(http: aiohttp.ClientSession, sites: list[Site]) -> Members:
     return members
 
 
-async def _enrol(site: Site, name: str, display_name: str, admin: bool = False) -> Member:
+async def _enrol(site: Site, name: str, display_name: str, password_hash: str, admin: bool = False) -> Member:
     """As `mecene user add` and `mecene token create` do it, with the sign-up page's password hash."""
-    instance, password_hash = site.instance, await hash_password(PASSWORD)
+    instance = site.instance
     async with instance.sessions() as session, session.begin():
         user = await create_user(session, name, bot_username=instance.settings.instance.bot_username,
                                  now=instance.clock(), display_name=display_name)
@@ -187,6 +215,7 @@ async def _all_received(http: aiohttp.ClientSession, members: Members, peer: Pla
 async def _agree_all(sites: list[Site]) -> None:
     """Every pair of instances agrees, as two operators would: Payouts flow only under an agreement in force."""
     currency = sites[0].instance.settings.instance.currency
+    say("\nEvery pair of instances makes an agreement, as their operators would with `mecene peers` ...")
     for first, second in itertools.combinations(sites, 2):
         await _agree(first, second, currency)
     pairs = ", ".join(f"{first.name}–{second.name}" for first, second in itertools.combinations(sites, 2))
@@ -209,13 +238,14 @@ async def _agreement_is(site: Site, peer: Site, state: str) -> bool:
 
 
 async def _close(sites: list[Site], clock: ShiftedClock) -> str:
-    """Move the shared clock just past the period's end and its close delay; the schedulers do the rest."""
-    instance = sites[0].instance
-    period = instance.current_period()
-    delay = timedelta(minutes=instance.settings.settlement.close_delay_minutes)
-    jump = clock.move_to(period.end + delay + timedelta(seconds=1))
-    say(f"\nClosing period {period.label} as if it had ended: the instances' clocks jump {_duration(jump)} ahead "
-        f"to {clock():%Y-%m-%d %H:%M} UTC,\nso each instance's scheduler closes the period and sends its Payouts.")
+    """The shared clock catches up with real time, past the period's end and its close delay; the schedulers do
+    the rest, and the instances keep real time afterwards.
+    """
+    period = sites[0].instance.current_period()
+    jump = clock.catch_up()
+    say(f"\nClosing period {period.label}, which has ended: the instances' clocks catch up {_duration(jump)} "
+        f"with real time ({clock():%Y-%m-%d %H:%M} UTC),\nso each instance's scheduler closes the period and "
+        "sends its Payouts.")
     await _until(lambda: _settled(sites, period.label), f"period {period.label} to close and its payouts to settle")
     say(f"  period {period.label} closed on every instance; every Payout answered")
     return period.label
@@ -257,8 +287,8 @@ def _duration(span: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def _print_sites(sites: list[Site], peer: PlainPeer, root: Path) -> None:
-    say(f"Mecene demo: three instances and a plain fediverse server on 127.0.0.1 (data in {root})\n")
+def _print_sites(sites: list[Site], peer: PlainPeer) -> None:
+    say("")
     for site in sites:
         say(f"  {site.name:6} {site.base_url}/   mecene --config {site.config_file} ...")
     say(f"  {'plain':6} {peer.base_url}/   a fediverse server without Mecene, like a Mastodon")

@@ -6,6 +6,8 @@ cookie), this instance finds that instance's flattr intent through WebFinger
 with the federation client (private addresses refused unless dev.insecure),
 and answers 303 to it. The lookup is a POST carrying the form's CSRF token,
 so a crafted link can fill the form in but never sends anyone elsewhere.
+The donor's home instance then shows what they are about to flattr and what
+it is worth (`flattr_confirmation.py`).
 """
 
 from typing import Any
@@ -18,6 +20,7 @@ from federation.fetch_errors import FetchError
 from federation.intents import HomeAddress, IntentError, discover_flattr_intent, fill, parse_home
 from server import things
 from server.appkeys import instance_key
+from server.web.flattr_confirmation import already_flattred
 from server.web.rendering import PageError, field, page, posted_form, render, set_cookie, viewer
 
 HOME_COOKIE = "mecene_home"
@@ -91,11 +94,14 @@ def _is_account(typed: str) -> bool:
 
 async def _form(request: web.Request, target: str, home: str, error: str | None,
                 status: int = 200) -> web.Response:
-    instance = request.app[instance_key]
+    """Someone signed in here who already flattred the thing this period is told so, and offered no second flattr."""
+    instance, looking = request.app[instance_key], (await viewer(request)).user
     async with instance.sessions() as session:
         thing = await things.by_object_id(session, instance.urls, target)
+        already = bool(looking and thing and await already_flattred(session, instance, looking.username,
+                                                                    instance.urls.thing(thing.token)))
     context: dict[str, Any] = {"target": target, "home": home, "error": error, "thing": thing,
-                               "signed_in_here": (await viewer(request)).user is not None}
+                               "signed_in_here": looking is not None, "already": already}
     return await render(request, "flattr_button.html", context, status=status)
 
 

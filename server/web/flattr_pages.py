@@ -13,6 +13,7 @@ from server.http_errors import refusal_status
 from server.models import User
 from server.refusal import Kind, Refusal
 from server.storable import path_id
+from server.web.flattr_confirmation import confirmation
 from server.web.labels import actor_labels
 from server.web.notices import see_other
 from server.web.refusals import as_page_error
@@ -23,8 +24,15 @@ MAX_URL = 2048
 
 @page
 async def flattr_form(request: web.Request) -> web.StreamResponse:
-    await signed_in(request)
-    return await render(request, "flattr.html", {"url": request.query.get("url", "")[:MAX_URL], "error": None})
+    """An address given (a button, a bookmarklet) is shown resolved, to confirm; none, the form to paste one."""
+    user, url = await signed_in(request), request.query.get("url", "")[:MAX_URL]
+    if not url.strip():
+        return await render(request, "flattr.html", {"url": url, "error": None})
+    try:
+        confirm = await confirmation(request.app[instance_key], user, url)
+    except Refusal as refusal:
+        return await _refused(request, url, refusal.message, refusal_status(refusal))
+    return await render(request, "flattr.html", {"url": url, "error": None, "confirm": confirm})
 
 
 @page

@@ -6,13 +6,17 @@ import re
 import signal
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 from sqlalchemy import func, select
 
+from api_client import account
 from cli_process import MECENE, ROOT
 from config.settings import load
+from federation_harness import Federation, eventually
 from server import db
+from server.demo.run import PASSWORD
 from settlement import ledger, statements
 from settlement.ledger import AccountKey
 from settlement.models import DonorClose, Earning
@@ -23,7 +27,8 @@ FLATTRED = re.compile(r"^  \w+@\w+ +flattrs \w+@\w+ +http://", re.MULTILINE)
 SPENT = re.compile(r"^  (\w+)@(\w+) spent (\d+)\.(\d\d) EUR", re.MULTILINE)
 EARNED = re.compile(r"^  (\w+)@(\w+) earned (\d+)\.(\d\d) EUR$", re.MULTILINE)
 ESCROWED = re.compile(r"^  zoe@plain has no Mecene: (\d+)\.(\d\d) EUR held in escrow", re.MULTILINE)
-URL = re.compile(r"^  (alpha|beta|gamma|plain)\s+(http://127\.0\.0\.1:\d+)/", re.MULTILINE)
+URL = re.compile(r"^  (alpha|beta|gamma|plain)\s+(http://127\.0\.0\.\d+:\d+)/", re.MULTILINE)
+ADA = re.compile(r"^  ada@alpha +creator +(\S+) +\(thing (\S+)\)$", re.MULTILINE)
 
 
 def environment() -> dict[str, str]:
@@ -87,19 +92,24 @@ async def test_demo_runs_to_completion_and_prints_what_the_databases_hold(tmp_pa
         assert check.returncode == 0 and "ledger balances" in check.stdout, check.stderr
 
 
-async def test_demo_serves_until_interrupted_then_stops_cleanly() -> None:
+async def test_demo_serves_until_interrupted_then_stops_cleanly(federation: Federation) -> None:
+    """Handed over, the instances live on hosts of their own and keep real time, as any other server does."""
     process = await asyncio.create_subprocess_exec(*MECENE, "demo", env=environment(), cwd=ROOT,
                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         out = await asyncio.wait_for(_read_until(process, "Running until Ctrl-C"), timeout=120)
+        assert out.startswith("Mecene demo: ")
         urls = dict(URL.findall(out))
         assert set(urls) == {*SITES, "plain"}
+        assert [urlsplit(urls[site]).hostname for site in SITES] == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
         async with aiohttp.ClientSession() as http:
             for site in SITES:
                 async with http.get(f"{urls[site]}/health") as response:
                     assert response.status == 200 and (await response.json())["status"] == "ok"
             async with http.get(f"{urls['plain']}/users/zoe", headers={"Accept": "application/activity+json"}) as r:
                 assert r.status == 200
+        await _logged_in_to_two_at_once(urls["alpha"], urls["beta"])
+        await _flattred_from_an_ordinary_instance(federation, out)
         process.send_signal(signal.SIGINT)
         rest, errors = await asyncio.wait_for(process.communicate(), timeout=30)
     finally:
@@ -136,6 +146,41 @@ async def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "not an empty folder" in done.stderr
     assert [path.name for path in tmp_path.iterdir()] == ["notes.txt"]
+
+
+async def _logged_in_to_two_at_once(alpha: str, beta: str) -> None:
+    """One browser's cookie jar: logging in to beta leaves alice logged in to alpha."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        for url, name in ((alpha, "alice"), (beta, "bert")):
+            async with browser.get(f"{url}/login") as form:
+                csrf = re.search(r'name="csrf" value="([^"]+)"', await form.text())
+            assert csrf is not None
+            data = {"csrf": csrf.group(1), "next": "/", "username": name, "password": PASSWORD}
+            async with browser.post(f"{url}/login", data=data, allow_redirects=False) as answer:
+                assert answer.status == 303
+        for url, name in ((alpha, "alice"), (beta, "bert")):
+            async with browser.get(f"{url}/settings", allow_redirects=False) as page:
+                assert page.status == 200 and name in await page.text()
+
+
+async def _flattred_from_an_ordinary_instance(federation: Federation, out: str) -> None:
+    """A server on real time (and the demo's daily periods) flattrs ada's thing: alpha takes its signature, dated
+    now, and ada receives it in today's period.
+    """
+    found = ADA.search(out)
+    assert found is not None
+    ada_token, thing = found.groups()
+    olga = await account(await federation.start("ordinary", MECENE_SETTLEMENT_PERIOD="daily"), "olga")
+    assert (await olga.call("POST", "/api/v1/flattrs", {"url": thing})).status == 201
+
+    async def received() -> bool:
+        async with aiohttp.ClientSession() as http, http.get(
+                thing.split("/things/")[0] + "/api/v1/received", headers={"Authorization": f"Bearer {ada_token}"}
+        ) as response:
+            flattrs = (await response.json())["flattrs"]
+        return any("olga" in flattr["donor"] for flattr in flattrs)
+
+    await eventually(received, what="olga's flattr to reach ada on alpha")
 
 
 async def _read_until(process: asyncio.subprocess.Process, marker: str) -> str:

@@ -8,8 +8,9 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
+from sqlalchemy import func, select
 
-from api_client import account
+from api_client import Api, account
 from federation.client import ClientOptions, FederationClient, UnsafeAddress
 from federation.intents import (
     FLATTR_INTENT_REL,
@@ -23,9 +24,14 @@ from federation.urls import InstanceUrls
 from federation.vocab import payment_link
 from federation_harness import Federation, Node
 from plain_peer import PlainPeer
+from server.accounts import create_user
+from server.tokens import create_token
 from server.web.button_pages import HOME_COOKIE
 from server.web.creator_pages import creator_flattr_url
+from settlement.flattrs import Flattr
 from web_client import Browser, Page
+
+PASSWORD = "correct horse"
 
 
 @pytest.fixture
@@ -38,10 +44,22 @@ async def peer() -> AsyncIterator[PlainPeer]:
 async def sites(federation: Federation) -> tuple[Node, Node, str]:
     """A, the creator's instance with bob's thing; B, the donor's home with alice."""
     a, b = await federation.start("a"), await federation.start("b")
-    bob = await account(a, "bob")
+    async with a.live.sessions() as session, session.begin():
+        user = await create_user(session, "bob", bot_username="flattr", now=a.live.clock(), display_name="Bob Singer")
+        bob = Api(a, await create_token(session, user, "tests", a.live.clock()))
     thing = (await bob.call("POST", "/api/v1/things", {"text": "A song"})).body["object_id"]
     await account(b, "alice")
     return a, b, thing
+
+
+async def donor(node: Node, name: str, budget: str = "3.00") -> Browser:
+    """Someone signed up on `node` through its pages, with money in their wallet and a monthly budget."""
+    browser = Browser(node)
+    await browser.submit("/signup", "/signup", {"username": name, "password": PASSWORD, "confirm": PASSWORD})
+    operator = await account(node, f"op{name}", admin=True)
+    assert (await operator.call("POST", f"/api/v1/admin/users/{name}/topups", {"amount": "10.00"})).status == 201
+    assert "Budget saved" in (await browser.submit("/settings", "/settings/budget", {"amount": budget})).html
+    return browser
 
 
 @pytest.fixture
@@ -124,11 +142,81 @@ async def test_a_button_without_a_web_address_or_a_forged_post_is_refused(sites:
 
 async def test_someone_signed_in_here_may_flattr_from_this_account(sites: tuple[Node, Node, str],
                                                                    visitor: Browser) -> None:
-    await visitor.submit("/signup", "/signup", {"username": "dora", "password": "correct horse",
-                                                "confirm": "correct horse"})
+    await visitor.submit("/signup", "/signup", {"username": "dora", "password": PASSWORD, "confirm": PASSWORD})
     thing = sites[2]
     page = await visitor.get(f"/flattr-button?url={quote(thing, safe='')}")
     assert 'href="/flattr?url=' in page.html and "your account here" in page.html
+
+
+async def test_the_confirm_page_shows_the_thing_its_author_and_what_one_flattr_is_worth_now(
+        sites: tuple[Node, Node, str], visitor: Browser) -> None:
+    a, b, thing = sites
+    carl = await account(a, "carl")
+    earlier = (await carl.call("POST", "/api/v1/things", {"text": "Carl's poem"})).body["object_id"]
+    dora = await donor(b, "dora")
+    try:
+        assert "You flattred" in (await dora.submit("/flattr", "/flattr", {"url": earlier})).html
+        status, location, _ = await press(visitor, thing, f"dora@{b.host}")
+        assert status == 303
+        confirm = await dora.get(location.removeprefix(b.base_url))
+        assert confirm.status == 200 and confirm.hidden("url") == thing
+        assert "<h1>Flattr “A song”</h1>" in confirm.html
+        assert f'By Bob Singer <span class="handle">@bob@{a.host}</span>' in confirm.html
+        assert "one flattr is worth 1.50 EUR now" in confirm.html and "among your 2 flattrs" in confirm.html
+        assert "estimate until the period closes" in confirm.html and 'type="submit">Flattr it<' in confirm.html
+
+        flattred = await dora.post("/flattr", {"url": thing, "csrf": confirm.hidden("csrf")})
+        assert "You flattred “A song”" in flattred.html
+        again = await dora.get(location.removeprefix(b.base_url))
+        assert again.status == 200 and "You already flattred it this period" in again.html
+        assert "worth 1.50 EUR now" in again.html and 'type="submit">Flattr it<' not in again.html
+        refused = await dora.post("/flattr", {"url": thing, "csrf": again.hidden("csrf")})
+        assert refused.status == 409 and await flattrs_of(b, "dora") == 2
+    finally:
+        await dora.close()
+
+
+async def test_the_confirm_page_says_why_an_address_cannot_be_flattred(sites: tuple[Node, Node, str],
+                                                                       visitor: Browser) -> None:
+    _, b, thing = sites
+    dora = await donor(b, "dora")
+    try:
+        gone = "http://127.0.0.1:1/notes/1"
+        page = await dora.get(f"/flattr?url={quote(gone, safe='')}")
+        assert page.status == 422 and "its server did not answer" in page.html and 'role="alert"' in page.html
+        assert page.hidden("url") == gone and await flattrs_of(b, "dora") == 0
+    finally:
+        await dora.close()
+    fay = Browser(b)
+    try:
+        await fay.submit("/signup", "/signup", {"username": "fay", "password": PASSWORD, "confirm": PASSWORD})
+        page = await fay.get(f"/flattr?url={quote(thing, safe='')}")
+        assert page.status == 200 and "<h1>Flattr “A song”</h1>" in page.html
+        assert "Set a monthly budget" in page.html and 'type="submit">Flattr it<' not in page.html
+    finally:
+        await fay.close()
+
+
+async def test_the_button_tells_someone_signed_in_here_that_they_already_flattred_it(
+        sites: tuple[Node, Node, str]) -> None:
+    a, _, thing = sites
+    erin = await donor(a, "erin")
+    try:
+        button = f"/flattr-button?url={quote(thing, safe='')}"
+        assert "You already flattred" not in (await erin.get(button)).html
+        assert "You flattred" in (await erin.submit(f"/flattr?url={quote(thing, safe='')}", "/flattr",
+                                                    {"url": thing})).html
+        page = await erin.get(button)
+        assert "You already flattred it this period from your account here" in page.html
+        assert "your account here</a>" not in page.html and page.hidden("url") == thing
+    finally:
+        await erin.close()
+
+
+async def flattrs_of(node: Node, donor_name: str) -> int:
+    async with node.live.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Flattr).where(Flattr.donor == donor_name))
+                   or 0)
 
 
 async def test_private_addresses_are_refused_unless_insecure(sites: tuple[Node, Node, str]) -> None:
