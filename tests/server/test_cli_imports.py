@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from cli_process import ROOT
@@ -87,3 +88,27 @@ def test_listing_top_ups_loads_no_payment_service_sdk(tmp_path: Path) -> None:
     _, imported = loaded('from server.cli.main import main\nassert main(["topups", "list"]) == 0',
                          ("stripe", "sepaxml", *UNUSED), tmp_path)
     assert imported == []
+
+
+def _fastest(argv: list[str], tries: int = 5) -> float:
+    """The quickest of a few runs: what the command costs, with the machine's other work mostly left out."""
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("MECENE_")}
+    environ.update(PYTHONPATH=str(ROOT))
+    times = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        done = subprocess.run(argv, env=environ, cwd=ROOT, capture_output=True, timeout=60)
+        times.append(time.perf_counter() - started)
+        assert done.returncode == 0, done.stderr
+    return min(times)
+
+
+def test_help_answers_within_a_second_and_a_few_interpreter_starts() -> None:
+    """Measured against `python -c pass` on the same machine, so a slow machine does not fail it and a slow import does.
+
+    An interpreter starts in 10 to 30 ms; `mecene --help` took 90 ms here (2026-12-03), importing argparse and the
+    parsers only. Fifteen starts leave room for a loaded machine and none for importing the server (a second or more).
+    """
+    interpreter = _fastest([sys.executable, "-c", "pass"])
+    helped = _fastest([sys.executable, "-m", "server.cli", "--help"])
+    assert helped < 1.0 and helped / interpreter < 15, (helped, interpreter)
