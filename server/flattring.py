@@ -65,7 +65,7 @@ async def flattr_target(instance: Instance, user: User, target: Target) -> tuple
     async with instance.sessions() as session, session.begin():
         record, created = await flattrs.record(
             session, donor=user.username, thing_uri=target.object_id, author_uri=target.author, period=period,
-            activity_id=flattr_id, now=now, like_activity_id=like_id)
+            activity_id=flattr_id, now=now, like_activity_id=like_id, title=target.title)
         if created:
             await _tell_author(instance, session, record, target)
     instance.delivery.wakeup.set()

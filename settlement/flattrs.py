@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.sql import insert_ignoring_duplicates, rowcount
 from settlement.models import Flattr as Flattr
 
+#: The length of the column a flattr's title is kept in.
+TITLE_MAX = 200
+
 
 async def record(
     session: AsyncSession,
@@ -23,9 +26,12 @@ async def record(
     activity_id: str,
     now: datetime,
     like_activity_id: str | None = None,
+    title: str = "",
 ) -> tuple[Flattr, bool]:
     """The donor's flattr of the thing in the period, and whether this call created it.
 
+    `title` is what the donor saw when flattring (a post's first words), kept so that their
+    history can name the thing after its own server is gone; it is cut to fit its column.
     A second flattr of the same thing returns the first one untouched (even when both
     race), so a double click is harmless. An activity id already used by another flattr
     is a ValueError: ids are minted fresh by the caller.
@@ -33,6 +39,7 @@ async def record(
     created = await insert_ignoring_duplicates(session, Flattr.__table__, {
         "donor": donor, "thing_uri": thing_uri, "author_uri": author_uri, "period": period,
         "activity_id": activity_id, "like_activity_id": like_activity_id, "created_at": now,
+        "title": title[:TITLE_MAX],
     })
     flattr = await session.scalar(select(Flattr).where(
         Flattr.donor == donor, Flattr.thing_uri == thing_uri, Flattr.period == period))
@@ -67,3 +74,15 @@ async def for_period(session: AsyncSession, donor: str, period: str) -> list[Fla
 async def count_for_period(session: AsyncSession, donor: str, period: str) -> int:
     return await session.scalar(
         select(func.count()).select_from(Flattr).where(Flattr.donor == donor, Flattr.period == period)) or 0
+
+
+async def titles(session: AsyncSession, donor: str, periods: list[str]) -> dict[tuple[str, str], str]:
+    """The titles the donor's flattrs of these periods were recorded with, by (period, thing), empty ones left out.
+
+    A close keeps the flattrs, so a past period's shares can be named as the donor knew them.
+    """
+    if not periods:
+        return {}
+    rows = await session.execute(select(Flattr.period, Flattr.thing_uri, Flattr.title).where(
+        Flattr.donor == donor, Flattr.period.in_(periods), Flattr.title != ""))
+    return {(period, thing): title for period, thing, title in rows}

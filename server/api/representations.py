@@ -42,8 +42,8 @@ def thing(urls: InstanceUrls, row: Thing) -> dict[str, Any]:
 def flattr(record: Flattr, value: Money | None, delivery: str | None = None) -> dict[str, Any]:
     """`delivery`: how the Flattr activity reached the author's server (`server.flattr_deliveries`), when asked."""
     return {
-        "id": record.id, "url": record.thing_uri, "author": record.author_uri, "period": record.period,
-        "activity_id": record.activity_id, "created_at": record.created_at.isoformat(),
+        "id": record.id, "url": record.thing_uri, "title": record.title, "author": record.author_uri,
+        "period": record.period, "activity_id": record.activity_id, "created_at": record.created_at.isoformat(),
         "value_now": money(value) if value is not None else None, "delivery": delivery,
     }
 

@@ -188,7 +188,7 @@ async def test_money_added_by_card_is_given_when_the_period_closes(federation: F
     await dora.page.get_by_label("Address").fill(song)
     await dora.page.get_by_role("button", name="Flattr it").click()
     await dora.visit(node, "/")
-    await expect(dora.page.get_by_role("row", name=song)).to_contain_text("4.00 EUR")
+    await expect(dora.page.get_by_role("row", name="Carla's song")).to_contain_text("4.00 EUR")
     await dora.shot("flattred")
 
     node.clock.advance(days=40)

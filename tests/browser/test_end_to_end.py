@@ -69,7 +69,7 @@ async def test_sign_up_top_up_flattr_close_and_see_the_chart(federation: Federat
     await dora.page.get_by_role("button", name="Flattr it").click()
     await dora.shot("flattred")
     await dora.visit(a, "/")
-    await expect(dora.page.get_by_role("row", name=note)).to_contain_text("10.00 EUR")
+    await expect(dora.page.get_by_role("row", name="Carla's first note")).to_contain_text("10.00 EUR")
     await dora.shot("dashboard")
     period = a.live.current_period().label
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from agreement_helper import agree
@@ -25,6 +26,8 @@ from web_client import Browser, Page
 
 SIGNUP = {"username": "alice", "display_name": "Alice", "password": "correct horse", "confirm": "correct horse"}
 UNDO = re.compile(r'action="/flattrs/(\d+)/undo"')
+#: What the dashboard names the things flattred in the test by: the titles recorded with the flattrs.
+TITLES = ["Bob's first", "Bob's second", "Carl's note"]
 
 
 @pytest.fixture
@@ -117,6 +120,10 @@ async def test_flattr_undo_close_and_see_where_every_cent_went(federation: Feder
         assert len(UNDO.findall(page.html)) == 4 and "1.00 EUR" in _value_now(page)
         listed = (await alice.call("GET", "/api/v1/flattrs")).body
         assert {f["value_now"]["amount"] for f in listed["flattrs"]} == {"1.00"}
+        assert [f["title"] for f in listed["flattrs"]] == [*TITLES, "Zoe has no Mecene"]
+        for listed_flattr in listed["flattrs"]:
+            assert f'<a href="{listed_flattr["url"]}" rel="nofollow noopener">{escape(listed_flattr["title"])}</a>' \
+                in page.html
         await received(bob, 2)
 
         label = me["period"]["label"]
@@ -130,6 +137,8 @@ async def test_flattr_undo_close_and_see_where_every_cent_went(federation: Feder
         assert f"credited to @carl@{a.host} on this instance" in history
         assert f"held in escrow for @zoe@{peer.host} until" in history
         assert history.count("1.00 EUR") == 4
+        for title in [*TITLES, "Zoe has no Mecene"]:
+            assert f'rel="nofollow noopener">{escape(title)}</a>' in history
         assert 'id="wallet">6.00 EUR' in page.html and not UNDO.findall(page.html)
         for node in (a, b):
             await assert_ledger_balances(node)
