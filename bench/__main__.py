@@ -1,8 +1,7 @@
 """`python -m bench [case ...]`: run the cases, print and save the figures.
 
-Targets are reported, not enforced: the exit status is 0 whatever the ratios,
-and non-zero only when a case fails outright (a broken invariant, a server
-that would not start).
+The exit status is 1 when a figure misses its target, and non-zero too when
+a case fails outright (a broken invariant, a server that would not start).
 """
 
 import importlib

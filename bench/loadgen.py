@@ -113,26 +113,33 @@ async def _answer(reader: asyncio.StreamReader) -> int:
     return int(head[9:12])
 
 
-async def _send_all(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...]) -> Load:
+async def _send_all(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...],
+                    rate: float | None = None) -> Load:
     """`concurrency` keep-alive connections, each sending its next request when the last is answered.
 
     A bare asyncio client, several times cheaper per request than aiohttp's, so the
     server rather than the generator sets the pace. The connections take `ports` in
     turn (the url's own port when empty); the requests keep the url's Host header, as
-    behind a load balancer in front of several processes of one instance.
+    behind a load balancer in front of several processes of one instance. With
+    `rate`, the n-th request leaves no sooner than n/rate seconds after the start,
+    whichever connection sends it: the same offered load whatever serves it, as
+    long as the servers keep up.
     """
-    loop, pending = asyncio.get_running_loop(), iter(_encoded(url, pool))
+    loop, pending = asyncio.get_running_loop(), enumerate(_encoded(url, pool))
     parts = urlsplit(url)
     ports = ports or (parts.port or 80,)
     statuses: Counter[int] = Counter()
     ok_by_port: Counter[int] = Counter()
     latencies: list[float] = []
-    deadline = loop.time() + duration
+    opened = loop.time()
+    deadline = opened + duration
 
     async def connection(port: int) -> None:
         reader, writer = await asyncio.open_connection(parts.hostname, port)
         try:
-            for request in pending:
+            for n, request in pending:
+                if rate is not None:
+                    await asyncio.sleep(max(0.0, opened + n / rate - loop.time()))
                 if loop.time() >= deadline:
                     return
                 start = time.perf_counter()
@@ -160,18 +167,20 @@ async def _send_all(url: str, pool: list[Signed], concurrency: int, duration: fl
 
 
 def _generate(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...],
-              results: Connection) -> None:
-    results.send(asyncio.run(_send_all(url, pool, concurrency, duration, ports)))
+              rate: float | None, results: Connection) -> None:
+    results.send(asyncio.run(_send_all(url, pool, concurrency, duration, ports, rate)))
 
 
-def generate(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...] = ()) -> Load:
+def generate(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...] = (),
+             rate: float | None = None) -> Load:
     """Send from a separate process, so the load does not share the server's interpreter.
 
-    `ports`: spread the connections over these ports of the url's host (see `_send_all`).
+    `ports`: spread the connections over these ports of the url's host; `rate`: requests
+    per second offered, at most (see `_send_all`).
     """
     context = multiprocessing.get_context("spawn")
     receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_generate, args=(url, pool, concurrency, duration, ports, sending),
+    process = context.Process(target=_generate, args=(url, pool, concurrency, duration, ports, rate, sending),
                               daemon=True)
     process.start()
     try:
