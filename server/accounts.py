@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.sql import insert_ignoring_duplicates
 from federation.httpsig import dump_private_key, dump_public_key, generate_private_key
 from federation.models import LocalActor
+from server.i18n.current import N_
 from server.models import User
 from server.storable import is_storable
 
@@ -20,28 +21,36 @@ INSTANCE_ACTOR = "instance"
 USERNAME = re.compile(r"[a-z0-9_]{1,30}")
 DISPLAY_NAME_MAX = 200
 RESERVED = frozenset({INSTANCE_ACTOR, "admin", "root", "mecene", "actor", "inbox", "api", "www"})
+#: Said when another account has the name, here or when two sign-ups race for it.
+TAKEN = N_("The username '%(username)s' is taken.")
 
 
 class AccountError(ValueError):
-    """Bad input for an account; the message is meant for the person who typed it."""
+    """Bad input for an account, meant for the person who typed it.
 
-    def __init__(self, message: str, code: str = "invalid_username") -> None:
-        super().__init__(message)
-        self.code = code
+    Like a `Refusal`, it keeps its English `template` and the `params` that
+    fill it apart, so a page translates the sentence before filling it in;
+    its message (the API's and the CLI's) is the English sentence.
+    """
+
+    def __init__(self, template: str, code: str = "invalid_username",
+                 params: dict[str, str | int] | None = None) -> None:
+        self.template, self.params, self.code = template, params or {}, code
+        super().__init__(template % self.params if params else template)
 
 
 async def create_user(session: AsyncSession, username: str, *, bot_username: str, now: datetime,
                       display_name: str = "") -> User:
     """Create an account and its actor; refuses taken, reserved or malformed names."""
     if not USERNAME.fullmatch(username):
-        raise AccountError("A username is 1 to 30 lower-case letters, digits or underscores.")
+        raise AccountError(N_("A username is 1 to 30 lower-case letters, digits or underscores."))
     if not is_storable(display_name) or len(display_name) > DISPLAY_NAME_MAX:
-        raise AccountError(f"A display name is at most {DISPLAY_NAME_MAX} characters, without NUL or lone surrogates.",
-                           code="invalid_display_name")
+        raise AccountError(N_("A display name is at most %(most)s characters, without NUL or lone surrogates."),
+                           "invalid_display_name", {"most": DISPLAY_NAME_MAX})
     if username in RESERVED or username == bot_username:
-        raise AccountError(f"The username {username!r} is reserved.", code="reserved_username")
+        raise AccountError(N_("The username '%(username)s' is reserved."), "reserved_username", {"username": username})
     if await session.scalar(select(LocalActor.id).where(LocalActor.username == username)) is not None:
-        raise AccountError(f"The username {username!r} is taken.", code="username_taken")
+        raise AccountError(TAKEN, "username_taken", {"username": username})
     user = User(username=username, display_name=display_name, created_at=now)
     session.add(user)
     session.add(_new_actor(username, "Person", display_name, now))

@@ -32,8 +32,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
     #: An address its owner confirmed by a link sent to it; None until then, and for accounts without one.
     email: Mapped[str | None] = mapped_column(String(320), nullable=True, default=None)
-    #: The language of the pages and emails this person reads (a BCP 47 tag).
-    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    #: The language this person chose for their pages and emails ("en", "fr"); None until they choose,
+    #: when pages follow their browser and emails are in English.
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
     #: The monthly "where your money went" and "what you earned" emails.
     mail_summaries: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     #: Every other email that is not a receipt (withdrawal notices, changed payout details, operator alerts).

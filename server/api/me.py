@@ -20,8 +20,8 @@ async def get_me(request: web.Request) -> web.Response:
         view = await donor_view(session, instance, user, instance.current_period())
     return web.json_response({
         "username": user.username, "actor": instance.urls.actor(user.username), "is_admin": user.is_admin,
-        "also_send_like": user.also_send_like, "wallet": rep.money(view.wallet), "budget": rep.money(view.budget),
-        "period": rep.period(view.period), "value_now": rep.value_rule(view),
+        "also_send_like": user.also_send_like, "language": user.language, "wallet": rep.money(view.wallet),
+        "budget": rep.money(view.budget), "period": rep.period(view.period), "value_now": rep.value_rule(view),
     })
 
 

@@ -10,12 +10,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.i18n.current import N_
 from server.mail import kinds, outbox
 from server.mail.outbox import amount
 from settlement.models import Refund, TopUp, Withdrawal
 
-#: How each way of paying is named in a receipt.
-PROVIDERS = {"stripe": "card (Stripe)", "bank": "bank transfer", "manual": "the operator, by hand"}
+#: How each way of paying is named in a receipt: its English name, which the receipt translates for its reader.
+PROVIDERS = {"stripe": N_("card (Stripe)"), "bank": N_("bank transfer"), "manual": N_("the operator, by hand")}
 
 
 def when(now: datetime) -> str:
@@ -38,7 +39,7 @@ async def refund_made(session: AsyncSession, refund: Refund, topup: TopUp, now: 
 async def withdrawal_paid(session: AsyncSession, row: Withdrawal, now: datetime) -> bool:
     return await outbox.to_user(session, row.username, kinds.WITHDRAWAL_PAID, f"withdrawal-paid:{row.public_id}", {
         "username": row.username, "withdrawal": row.public_id, "amount": amount(row.amount, row.currency),
-        "account": _account(row), "at": when(now)}, now)
+        **_account(row), "at": when(now)}, now)
 
 
 async def withdrawal_returned(session: AsyncSession, row: Withdrawal, reason: str, now: datetime) -> bool:
@@ -55,8 +56,9 @@ async def payout_details_changed(session: AsyncSession, username: str, held_unti
                                 {"username": username, "at": when(now), "held_until": when(held_until)}, now)
 
 
-def _account(row: Withdrawal) -> str:
-    """The account paid, as a person recognises it without the whole number in an email: its last four digits."""
-    if row.iban:
-        return f"{row.account_holder}, IBAN ending {row.iban[-4:]}"
-    return row.account_holder or "the account in your payout details"
+def _account(row: Withdrawal) -> dict[str, str]:
+    """The account paid, as a person recognises it without the whole number in an email: its last four digits.
+
+    Kept as its parts, so that the email names it in its reader's language.
+    """
+    return {"holder": row.account_holder or "", "iban_end": row.iban[-4:] if row.iban else ""}

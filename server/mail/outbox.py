@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sql import insert_ignoring_duplicates
+from server.i18n.locales import ENGLISH
 from server.mail import kinds
 from server.models import MailMessage, User
 
@@ -36,8 +37,8 @@ async def to_user(session: AsyncSession, username: str, kind: str, key: str, con
         return False
     if kind not in kinds.ALWAYS_SENT:
         context = {**context, "unsubscribe": user.unsubscribe_token}
-    return await queue(session, key=key, kind=kind, username=username, to=user.email, language=user.language,
-                       context=context, now=now)
+    return await queue(session, key=key, kind=kind, username=username, to=user.email,
+                       language=user.language or ENGLISH, context=context, now=now)
 
 
 def wants(user: User, kind: str) -> bool:
@@ -47,5 +48,5 @@ def wants(user: User, kind: str) -> bool:
 
 
 def amount(minor: int, currency: str) -> dict[str, Any]:
-    """An amount as the templates take it (their `money` filter formats it)."""
+    """An amount as the outbox keeps it; `messages` gives it back to the templates as a `Money`."""
     return {"minor": minor, "currency": currency}

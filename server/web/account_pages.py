@@ -1,5 +1,9 @@
 """Signing up, logging in and out.
 
+An account is made in the language its sign-up page was shown in, and
+logging in brings the account's language to the browser (its cookie), so the
+account's choice holds on every device it logs in from.
+
 A failed login says the same thing for an unknown name as for a wrong
 password, and costs the same time, so the form tells nobody which names exist.
 """
@@ -8,15 +12,19 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server.accounts import AccountError, create_user
+from server.accounts import TAKEN, AccountError, create_user
 from server.appkeys import instance_key, login_limits_key
+from server.i18n import current
+from server.i18n.current import gettext as _
 from server.mail import addresses
 from server.models import User
 from server.refusal import Refusal
 from server.storable import is_storable
+from server.web import languages
 from server.web.client_address import client_address
 from server.web.notices import render_with_notice
 from server.web.passwords import PasswordError, check_strength, hash_password, verify_password
+from server.web.refusals import said
 from server.web.rendering import PageError, field, local_target, page, posted_form, render, set_cookie, viewer
 from server.web.sessions import COOKIE, LIFETIME, close_session, open_session
 from server.web.signup_limits import signup_limits_key
@@ -41,7 +49,7 @@ async def signup(request: web.Request) -> web.StreamResponse:
     admitted = instance.clock()
     if not errors and not limits.admit(address, admitted):
         return await render(request, "signup.html", {**typed, "errors": [
-            "Too many accounts were made from your address lately. Try again later."]}, status=429)
+            _("Too many accounts were made from your address lately. Try again later.")]}, status=429)
     if not errors:
         password_hash = await hash_password(password)
         try:
@@ -49,15 +57,16 @@ async def signup(request: web.Request) -> web.StreamResponse:
                 user = await create_user(session, username, bot_username=instance.settings.instance.bot_username,
                                          now=instance.clock(), display_name=field(form, "display_name"))
                 user.password_hash = password_hash
+                user.language = current.locale()
                 if email:
                     await addresses.ask_to_confirm(session, instance.settings.mail, user, email, instance.clock())
                 token = await open_session(session, username, instance.clock())
         except AccountError as error:
             limits.forgive(address, admitted)
-            errors.append(str(error))
+            errors.append(_(error.template) % error.params if error.params else _(error.template))
         except IntegrityError:
             limits.forgive(address, admitted)
-            errors.append(f"The username {username!r} is taken.")
+            errors.append(_(TAKEN) % {"username": username})
     if errors:
         return await render(request, "signup.html", {**typed, "errors": errors}, status=400)
     return _signed_in_redirect(request, token, "/")
@@ -76,14 +85,18 @@ async def login(request: web.Request) -> web.StreamResponse:
     instance, limits, address = request.app[instance_key], request.app[login_limits_key], client_address(request)
     admitted = instance.clock()
     if not limits.admit(username, address, admitted):
-        return await _login_refused(request, username, target, (
+        return await _login_refused(request, username, target, _(
             "Too many failed attempts. Wait a quarter of an hour, then try again."), 429)
     if not await verify_password(await _password_hash(request, username), str(form.get("password", ""))):
-        return await _login_refused(request, username, target, "Wrong username or password.", 400)
+        return await _login_refused(request, username, target, _("Wrong username or password."), 400)
     limits.succeeded(username, address, admitted)
     async with instance.sessions() as session, session.begin():
         token = await open_session(session, username, instance.clock())
-    return _signed_in_redirect(request, token, target)
+        chosen = await session.scalar(select(User.language).where(User.username == username))
+    response = _signed_in_redirect(request, token, target)
+    if chosen is not None:
+        languages.remember(request, response, chosen)
+    return response
 
 
 @page
@@ -109,7 +122,7 @@ async def _password_hash(request: web.Request, username: str) -> str | None:
 
 def _registrations_open(request: web.Request) -> None:
     if not request.app[instance_key].settings.instance.open_registrations:
-        raise PageError(403, "This instance does not take sign-ups; ask its operator for an account.")
+        raise PageError(403, _("This instance does not take sign-ups; ask its operator for an account."))
 
 
 async def _login_refused(request: web.Request, username: str, target: str, error: str, status: int) -> web.Response:
@@ -127,7 +140,7 @@ def _email_errors(email: str) -> list[str]:
         if email:
             addresses.checked(email)
     except Refusal as refusal:
-        return [refusal.message]
+        return [said(refusal)]
     return []
 
 
@@ -136,7 +149,7 @@ def _password_errors(password: str, confirm: str) -> list[str]:
         check_strength(password)
     except PasswordError as error:
         return [str(error)]
-    return [] if password == confirm else ["The two passwords differ."]
+    return [] if password == confirm else [_("The two passwords differ.")]
 
 
 def _signed_in_redirect(request: web.Request, token: str, target: str) -> web.StreamResponse:

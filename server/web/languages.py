@@ -3,17 +3,21 @@
 The choice lives in a cookie rather than behind the session, so that it is
 known before any database is read, holds for a visitor without an account
 (the sign-up page is the first a newcomer reads), and costs the API and the
-inboxes nothing. The answer says which language it is in and that it
-depends on both (`Content-Language`, `Vary`), so no cache hands a French
-page to an English reader.
+inboxes nothing. A logged-in reader's choice is also their account's
+(`users.language`), which logging in brings back to the cookie of any
+browser. The answer says which language it is in and that it depends on both
+(`Content-Language`, `Vary`), so no cache hands a French page to an English
+reader.
 """
 
 from aiohttp import web
 
+from server.appkeys import instance_key
 from server.i18n import current
 from server.i18n.current import gettext as _
 from server.i18n.locales import negotiate, supported
-from server.web.rendering import Handler, PageError, field, local_target, page, posted_form, set_cookie
+from server.models import User
+from server.web.rendering import Handler, PageError, field, local_target, page, posted_form, set_cookie, viewer
 
 COOKIE = "mecene_lang"
 ONE_YEAR = 365 * 24 * 3600
@@ -38,9 +42,25 @@ async def choose_language(request: web.Request) -> web.StreamResponse:
     chosen = supported(field(form, "locale"))
     if chosen is None:
         raise PageError(400, _("Choose English or French."))
+    await save_for_account(request, chosen)
     response = web.Response(status=303, headers={"Location": local_target(field(form, "next"))})
-    set_cookie(request, response, COOKIE, chosen, max_age=ONE_YEAR)
+    remember(request, response, chosen)
     return response
+
+
+def remember(request: web.Request, response: web.StreamResponse, chosen: str) -> None:
+    """This browser reads `chosen` from now on."""
+    set_cookie(request, response, COOKIE, chosen, max_age=ONE_YEAR)
+
+
+async def save_for_account(request: web.Request, chosen: str) -> None:
+    """A logged-in reader's choice becomes their account's: their other browsers and their emails follow it."""
+    user = (await viewer(request)).user
+    if user is None:
+        return
+    instance = request.app[instance_key]
+    async with instance.sessions() as session, session.begin():
+        (await session.get_one(User, user.id)).language = chosen
 
 
 def setup(app: web.Application) -> None:

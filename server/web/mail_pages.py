@@ -10,13 +10,14 @@ anyone's inbox.
 from aiohttp import web
 
 from server.appkeys import instance_key
+from server.i18n.current import gettext as _
 from server.mail import addresses, kinds, links, resets
 from server.refusal import Refusal
 from server.web.client_address import client_address
 from server.web.login_limits import LoginLimits
 from server.web.notices import see_other
 from server.web.passwords import PasswordError, check_strength, hash_password
-from server.web.refusals import as_page_error
+from server.web.refusals import as_page_error, said
 from server.web.rendering import PageError, field, page, posted_form, render
 
 reset_limits_key = web.AppKey("reset_limits", LoginLimits)
@@ -37,7 +38,7 @@ async def unsubscribe_form(request: web.Request) -> web.StreamResponse:
     async with instance.sessions() as session:
         user = await addresses.subscriber(session, request.match_info["token"])
     if user is None:
-        raise PageError(404, "This unsubscribe link is unknown. Change what you receive in your settings instead.")
+        raise PageError(404, _(addresses.UNKNOWN_UNSUBSCRIBE))
     return await render(request, "unsubscribe.html", {"token": request.match_info["token"], "done": False})
 
 
@@ -63,7 +64,7 @@ async def forgot(request: web.Request) -> web.StreamResponse:
     typed = field(await posted_form(request), "account")
     instance, limits = request.app[instance_key], request.app[reset_limits_key]
     if not limits.admit(typed.lower(), client_address(request), instance.clock()):
-        return await render(request, "password_forgot.html", {"asked": False, "error": (
+        return await render(request, "password_forgot.html", {"asked": False, "error": _(
             "Too many requests. Wait a quarter of an hour, then try again.")}, status=429)
     async with instance.sessions() as session, session.begin():
         await resets.ask(session, instance.settings.mail, typed, instance.clock())
@@ -76,7 +77,7 @@ async def reset_form(request: web.Request) -> web.StreamResponse:
     async with instance.sessions() as session:
         found = await links.valid(session, kinds.RESET, request.match_info["token"], instance.clock())
     if found is None:
-        raise PageError(404, "This link is unknown, used already or expired. Ask for a new one on the login page.")
+        raise PageError(404, _(resets.UNKNOWN_LINK))
     return await render(request, "password_reset.html", {"token": request.match_info["token"], "errors": []})
 
 
@@ -89,15 +90,15 @@ async def reset(request: web.Request) -> web.StreamResponse:
     except PasswordError as error:
         return await _reset_refused(request, token, str(error))
     if password != str(form.get("confirm", "")):
-        return await _reset_refused(request, token, "The two passwords differ.")
+        return await _reset_refused(request, token, _("The two passwords differ."))
     instance = request.app[instance_key]
     password_hash = await hash_password(password)
     try:
         async with instance.sessions() as session, session.begin():
             await resets.set_password(session, token, password_hash, instance.clock())
     except Refusal as refusal:
-        raise PageError(404, refusal.message) from refusal
-    return await see_other(request, "/login", "Your new password is set. Log in with it.")
+        raise PageError(404, said(refusal)) from refusal
+    return await see_other(request, "/login", _("Your new password is set. Log in with it."))
 
 
 async def _reset_refused(request: web.Request, token: str, message: str) -> web.Response:
@@ -106,7 +107,7 @@ async def _reset_refused(request: web.Request, token: str, message: str) -> web.
 
 def _mail_on(request: web.Request) -> None:
     if not request.app[instance_key].settings.mail.enabled:
-        raise PageError(404, "This instance sends no email; ask its operator to set a new password for you.")
+        raise PageError(404, _("This instance sends no email; ask its operator to set a new password for you."))
 
 
 def setup(app: web.Application) -> None:

@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from server.i18n.current import gettext as _
+
 MIN_LENGTH = 10
 MAX_LENGTH = 1024
 
@@ -38,11 +40,14 @@ class PasswordError(ValueError):
 
 
 def check_strength(password: str) -> None:
-    """Length is the rule that matters (NIST SP 800-63B); composition rules only annoy."""
+    """Length is the rule that matters (NIST SP 800-63B); composition rules only annoy.
+
+    The refusal is in the language being spoken: the reader's on a page, English in the CLI.
+    """
     if len(password) < MIN_LENGTH:
-        raise PasswordError(f"Choose a password of at least {MIN_LENGTH} characters.")
+        raise PasswordError(_("Choose a password of at least %(least)s characters.") % {"least": MIN_LENGTH})
     if len(password) > MAX_LENGTH:
-        raise PasswordError(f"A password is at most {MAX_LENGTH} characters.")
+        raise PasswordError(_("A password is at most %(most)s characters.") % {"most": MAX_LENGTH})
 
 
 async def hash_password(password: str) -> str:

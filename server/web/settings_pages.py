@@ -1,4 +1,4 @@
-"""Settings: budget, also-send-Like, linked Mastodon accounts and their boosts, aliases for escrow claims, email.
+"""Settings: budget, also-send-Like, language, linked Mastodon accounts and their boosts, escrow aliases, email.
 
 Each setting is its own small form posting to its own address: a refusal
 re-renders the page with the message beside that form and changes nothing;
@@ -13,17 +13,23 @@ from server import aliases, link_settings
 from server.appkeys import instance_key
 from server.bot import codes, links
 from server.bot.replies import how_to_send
+from server.i18n.current import gettext as _
+from server.i18n.current import ngettext, speaking
+from server.i18n.formatting import amount_text
+from server.i18n.locales import NAMES, supported
 from server.mail import addresses
 from server.models import User
 from server.refusal import Refusal
 from server.storable import path_id
+from server.web import languages
 from server.web.labels import actor_labels
 from server.web.notices import render_with_notice, see_other
 from server.web.passwords import verify_password
-from server.web.refusals import as_page_error
+from server.web.refusals import as_page_error, said
 from server.web.rendering import PageError, field, local_target, page, posted_form, signed_in
+from server.web.typed_amounts import typed_amount
 from settlement import wallets
-from settlement.money import MoneyError, format_amount, parse_amount
+from settlement.money import format_amount
 
 #: Pages that show the link-code form and may be returned to after it.
 CODE_PAGES = ("/settings", "/claim")
@@ -55,12 +61,13 @@ async def save_budget(request: web.Request) -> web.StreamResponse:
     typed = field(await posted_form(request), "amount")
     instance = request.app[instance_key]
     try:
-        budget = parse_amount(typed, instance.settings.instance.currency, allow_zero=True)
-    except MoneyError as refusal:
-        return await _refused(request, user, "budget", str(refusal), budget_text=typed)
+        budget = typed_amount(typed, instance.settings.instance.currency, allow_zero=True)
+    except Refusal as refusal:
+        return await _refused(request, user, "budget", said(refusal), budget_text=typed)
     async with instance.sessions() as session, session.begin():
         await wallets.set_budget(session, user.username, budget, instance.clock())
-    return await see_other(request, "/settings", f"Budget saved: {format_amount(budget)} {budget.currency} a month.")
+    return await see_other(request, "/settings", _("Budget saved: %(budget)s a month.") % {
+        "budget": amount_text(budget)})
 
 
 @page
@@ -70,8 +77,23 @@ async def save_like(request: web.Request) -> web.StreamResponse:
     instance = request.app[instance_key]
     async with instance.sessions() as session, session.begin():
         (await session.get_one(User, user.id)).also_send_like = wanted
-    said = "also send a Like" if wanted else "send no Like"
-    return await see_other(request, "/settings", f"Saved: your flattrs {said}.")
+    notice = _("Saved: your flattrs also send a Like.") if wanted else _("Saved: your flattrs send no Like.")
+    return await see_other(request, "/settings", notice)
+
+
+@page
+async def save_language(request: web.Request) -> web.StreamResponse:
+    """The account's language: its pages on every browser it logs in from, and its emails."""
+    user = await signed_in(request)
+    chosen = supported(field(await posted_form(request), "locale"))
+    if chosen is None:
+        return await _refused(request, user, "language", _("Choose English or French."))
+    await languages.save_for_account(request, chosen)
+    with speaking(chosen):
+        notice = _("Language saved: %(language)s.") % {"language": NAMES[chosen]}
+    response = await see_other(request, "/settings", notice)
+    languages.remember(request, response, chosen)
+    return response
 
 
 @page
@@ -83,9 +105,11 @@ async def new_code(request: web.Request) -> web.StreamResponse:
         issued = await codes.issue(session, user.username, now=instance.clock(),
                                    minutes=instance.settings.instance.link_code_minutes)
     handle = link_settings.bot_handle(instance)
-    return await see_other(request, back if back in CODE_PAGES else "/settings", (
-        f"Your link code is {issued.code}, valid until {issued.expires_at:%H:%M} UTC. {how_to_send(handle)} "
-        f"Write: {handle} {issued.code}"))
+    issued_text = _("Your link code is %(code)s, valid until %(time)s UTC.") % {
+        "code": issued.code, "time": f"{issued.expires_at:%H:%M}"}
+    write = _("Write: %(message)s") % {"message": f"{handle} {issued.code}"}
+    return await see_other(request, back if back in CODE_PAGES else "/settings",
+                           f"{issued_text} {how_to_send(handle)} {write}")
 
 
 @page
@@ -94,7 +118,7 @@ async def unlink(request: web.Request) -> web.StreamResponse:
     await posted_form(request)
     with as_page_error():
         row = await link_settings.unlink(request.app[instance_key], user.username, _link_id(request))
-    return await see_other(request, "/settings", f"Unlinked {row.actor_uri}; it was told.")
+    return await see_other(request, "/settings", _("Unlinked %(account)s; it was told.") % {"account": row.actor_uri})
 
 
 @page
@@ -104,8 +128,9 @@ async def save_boosts(request: web.Request) -> web.StreamResponse:
     with as_page_error():
         row = await link_settings.set_auto_flattr_boosts(request.app[instance_key], user.username,
                                                          _link_id(request), enabled)
-    said = "are now flattred for you" if enabled else "are no longer flattred"
-    return await see_other(request, "/settings", f"Boosts of {row.actor_uri} {said}.")
+    notice = _("Boosts of %(account)s are now flattred for you.") if enabled else _(
+        "Boosts of %(account)s are no longer flattred.")
+    return await see_other(request, "/settings", notice % {"account": row.actor_uri})
 
 
 @page
@@ -116,10 +141,12 @@ async def save_aliases(request: web.Request) -> web.StreamResponse:
     try:
         wanted = aliases.checked(instance.urls, typed.split())
     except Refusal as refusal:
-        return await _refused(request, user, "aliases", refusal.message, aliases_text=typed)
+        return await _refused(request, user, "aliases", said(refusal), aliases_text=typed)
     async with instance.sessions() as session, session.begin():
         await aliases.set_aliases(session, user.username, wanted)
-    return await see_other(request, "/settings", f"Aliases saved: {len(wanted)} account(s).")
+    return await see_other(request, "/settings", ngettext(
+        "Aliases saved: %(count)s account.", "Aliases saved: %(count)s accounts.", len(wanted)) % {
+        "count": len(wanted)})
 
 
 @page
@@ -129,21 +156,21 @@ async def save_email(request: web.Request) -> web.StreamResponse:
     form = await posted_form(request)
     typed, instance = field(form, "email"), request.app[instance_key]
     if not instance.settings.mail.enabled:
-        raise PageError(404, "This instance sends no email.")
+        raise PageError(404, _("This instance sends no email."))
     if not await verify_password(user.password_hash, str(form.get("password", ""))):
-        return await _refused(request, user, "email", "Wrong password: your address is unchanged.",
+        return await _refused(request, user, "email", _("Wrong password: your address is unchanged."),
                               email_text=typed)
     async with instance.sessions() as session, session.begin():
         row = await session.get_one(User, user.id)
         if not typed:
             addresses.remove(row)
-            return await see_other(request, "/settings", "Your email address is removed: we send you no email.")
+            return await see_other(request, "/settings", _("Your email address is removed: we send you no email."))
         try:
             address = await addresses.ask_to_confirm(session, instance.settings.mail, row, typed, instance.clock())
         except Refusal as refusal:
-            return await _refused(request, user, "email", refusal.message, email_text=typed)
-    return await see_other(request, "/settings", f"A link to confirm {address} is on its way. Your address "
-                                                 "changes when you open it.")
+            return await _refused(request, user, "email", said(refusal), email_text=typed)
+    return await see_other(request, "/settings", _(
+        "A link to confirm %(address)s is on its way. Your address changes when you open it.") % {"address": address})
 
 
 @page
@@ -155,7 +182,7 @@ async def save_mail_choices(request: web.Request) -> web.StreamResponse:
         row = await session.get_one(User, user.id)
         row.mail_summaries = field(form, "mail_summaries") == "on"
         row.mail_notices = field(form, "mail_notices") == "on"
-    return await see_other(request, "/settings", "Saved: what we email you.")
+    return await see_other(request, "/settings", _("Saved: what we email you."))
 
 
 async def _refused(request: web.Request, user: User, form: str, message: str, **typed: str) -> web.Response:
@@ -166,13 +193,14 @@ async def _refused(request: web.Request, user: User, form: str, message: str, **
 def _link_id(request: web.Request) -> int:
     found = path_id(request.match_info["id"])
     if found is None:
-        raise PageError(404, "You have no such linked account.")
+        raise PageError(404, _("You have no such linked account."))
     return found
 
 
 def routes() -> list[web.RouteDef]:
     return [web.get("/settings", settings_page), web.post("/settings/budget", save_budget),
-            web.post("/settings/like", save_like), web.post("/settings/link-code", new_code),
+            web.post("/settings/like", save_like), web.post("/settings/language", save_language),
+            web.post("/settings/link-code", new_code),
             web.post("/settings/links/{id}/unlink", unlink), web.post("/settings/links/{id}/boosts", save_boosts),
             web.post("/settings/aliases", save_aliases), web.post("/settings/email", save_email),
             web.post("/settings/mail", save_mail_choices)]

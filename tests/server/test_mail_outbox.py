@@ -189,7 +189,7 @@ async def test_after_a_close_donors_learn_where_their_money_went_and_creators_wh
     assert "You gave 50.00 EUR" in text_of(went) and f"- 50.00 EUR to {node.base_url}/users/carla" in text_of(went)
     assert went["List-Unsubscribe"] is not None
     [earned] = await mailbox.wait_for("carla@example.org", subject=f"What you earned in {label}: 50.00 EUR")
-    assert "You earned 50.00 EUR from 1 flattrs." in text_of(earned) and note in html_of(earned)
+    assert "You earned 50.00 EUR from 1 flattr." in text_of(earned) and note in html_of(earned)
     await asyncio.sleep(1.0)
     assert len(mailbox.messages) == 2
     await assert_ledger_balances(node)

@@ -77,7 +77,7 @@ async def test_also_send_like_and_aliases(node: Node, browser: Browser) -> None:
 
     wanted = "https://social.example/users/alice\nhttps://other.example/@alice"
     page = await browser.submit("/settings", "/settings/aliases", {"aliases": wanted})
-    assert "Aliases saved: 2 account(s)." in page.html
+    assert "Aliases saved: 2 accounts." in page.html
     assert await aliases(node) == ["https://social.example/users/alice", "https://other.example/@alice"]
     for typed, message in [("not-an-actor", "must be the http(s) id of an actor"),
                            (f"{node.base_url}/users/bob", "is on this instance")]:
