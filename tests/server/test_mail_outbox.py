@@ -16,13 +16,17 @@ from sqlalchemy import select, update
 from test_operator_pages import logged_in, with_password
 from test_payout_pages import IBAN, OPERATOR_BANK, ask, details, earned_as_a_close_books_it
 from test_payouts_between_peers import close_on, flattr, funded_donor, thing_of
+from test_stripe_webhooks import INTENT, NOWHERE, StripeSide
 
 from api_client import account, assert_ledger_balances
 from federation.outbox import new_activity_id, publish
 from federation_harness import Federation, Node, eventually, free_port
+from payments_helper import donor_at
 from server.accounts import INSTANCE_ACTOR
 from server.mail import alerts, kinds, outbox, sender
 from server.models import MAIL_STATES, MailMessage, User
+from server.settling import tick
+from settlement import topups
 from settlement.models import TopUp
 from smtp_server import Mailbox, html_of, text_of
 
@@ -225,3 +229,53 @@ async def test_operators_are_told_once_a_day_when_dead_letters_pile_up(federatio
     await asyncio.sleep(1.0)
     assert len(mailbox.messages) == 1 and not mailbox.to("bob@example.org")
     await runner.cleanup()
+
+
+async def test_operators_are_told_once_of_a_dispute_stripe_opened(federation: Federation, mailbox: Mailbox) -> None:
+    """Stripe's signed dispute event, sent twice as Stripe may: the wallet is debited once, the operators told once."""
+    mailbox.start()
+    async with donor_at(federation, NOWHERE, webhooks=False, **mailbox.settings()) as alice:
+        public_id = await alice.start_topup("10.00", "stripe")
+        async with alice.node.live.sessions() as session, session.begin():
+            topup = await topups.by_public_id(session, public_id)
+            assert topup is not None
+            await topups.set_reference(session, topup, INTENT)
+        await account(alice.node, "olga", admin=True)
+        await with_address(alice.node, "olga", "olga@example.org")
+        stripe_side = StripeSide(alice, public_id)
+        assert (await stripe_side.send(stripe_side.intent("payment_intent.succeeded")))[0] == 200
+        opened = stripe_side.dispute("charge.dispute.created")
+        assert (await stripe_side.send(opened))[0] == 200
+        assert (await stripe_side.send(opened))[0] == 200
+        [alert] = await mailbox.wait_for("olga@example.org", subject="dispute")
+        assert "10.00 EUR" in text_of(alert) and "alice" in text_of(alert) and "fraudulent" in text_of(alert)
+        await asyncio.sleep(1.0)
+        assert len(mailbox.to("olga@example.org", subject="dispute")) == 1
+        assert await alice.wallet() == 0
+        await assert_ledger_balances(alice.node)
+
+
+async def test_operators_are_told_once_a_day_that_a_close_failed(federation: Federation, mailbox: Mailbox,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A close that fails (a fault put in its place) is told to the operators once, however often the tick retries."""
+    mailbox.start()
+    node = await federation.start("a", **mailbox.settings())
+    await with_password(node, "olga", admin=True)
+    await with_address(node, "olga", "olga@example.org")
+    carla = await account(node, "carla")
+    dora = await funded_donor(node, "dora", "20.00", "10.00")
+    label = await flattr(dora, await thing_of(carla, "A note by carla"))
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(tick, "close_period", broken)
+    node.clock.advance(days=40)
+    for _ in range(3):
+        with pytest.raises(RuntimeError):
+            await tick.settlement_tick(node.live)
+    [alert] = await mailbox.wait_for("olga@example.org", subject="close")
+    assert label in text_of(alert) and "RuntimeError" in text_of(alert)
+    await asyncio.sleep(1.0)
+    assert len(mailbox.to("olga@example.org")) == 1
+    await assert_ledger_balances(node)
