@@ -163,7 +163,7 @@ def _amount(typed: str, currency: str) -> int:
     try:
         return parse_amount(typed, currency).amount
     except MoneyError as exc:
-        raise Refusal(Kind.INVALID, exc.code, str(exc)) from None
+        raise Refusal.of_money(exc) from None
 
 
 def _reference(typed: str) -> str:

@@ -19,6 +19,7 @@ from federation.audience import follower_inboxes
 from federation.outbox import new_activity_id, publish
 from federation.urls import InstanceUrls
 from federation.vocab import PUBLIC, ThingProfile, activity, thing_document, tombstone
+from server.i18n.current import N_
 from server.models import Thing, User
 from server.refusal import Kind, Refusal
 from server.storable import checked_text, is_row_id
@@ -41,11 +42,11 @@ class ThingInput:
         title = checked_text(self.title.strip(), "The title", TITLE_MAX)
         text = checked_text(self.text.strip(), "The text", TEXT_MAX)
         if url is not None and http_url(url) is None:
-            raise Refusal(Kind.INVALID, "invalid_url", "A thing's URL must be an http(s) address.")
+            raise Refusal(Kind.INVALID, "invalid_url", N_("A thing's URL must be an http(s) address."))
         if url is not None and not title:
-            raise Refusal(Kind.INVALID, "missing_title", "A thing with a URL needs a title.")
+            raise Refusal(Kind.INVALID, "missing_title", N_("A thing with a URL needs a title."))
         if url is None and not text:
-            raise Refusal(Kind.INVALID, "missing_text", "Give either a URL with a title, or the text of a note.")
+            raise Refusal(Kind.INVALID, "missing_text", N_("Give either a URL with a title, or the text of a note."))
         return ThingInput(url, title, text)
 
 
@@ -77,11 +78,11 @@ async def update_thing(session: AsyncSession, urls: InstanceUrls, creator: User,
     """New words for a live thing of the creator's; its kind stays, since servers that stored it keep its type."""
     thing = await find_own(session, creator, thing_id)
     if thing.deleted_at is not None:
-        raise Refusal(Kind.CONFLICT, "deleted", "This thing was deleted: it can no longer be changed.")
+        raise Refusal(Kind.CONFLICT, "deleted", N_("This thing was deleted: it can no longer be changed."))
     wanted = wanted.validated()
     if (wanted.url is not None) != (thing.kind == "Page"):
-        raise Refusal(Kind.INVALID, "kind_fixed", "A thing offered as a web address keeps one, and a note stays "
-                                                  "a note: offer a new thing to change which it is.")
+        raise Refusal(Kind.INVALID, "kind_fixed", N_("A thing offered as a web address keeps one, and a note stays a "
+                                                     "note: offer a new thing to change which it is."))
     if (thing.url, thing.title, thing.summary) != (wanted.url, wanted.title, wanted.text):
         thing.url, thing.title, thing.summary = wanted.url, wanted.title, wanted.text
         await session.flush()
@@ -103,7 +104,7 @@ async def find_own(session: AsyncSession, creator: User, thing_id: int) -> Thing
     thing = None if not is_row_id(thing_id) else await session.scalar(
         select(Thing).where(Thing.id == thing_id, Thing.creator == creator.username))
     if thing is None:
-        raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no thing {thing_id}.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", N_("You have no thing %(thing_id)s."), {"thing_id": thing_id})
     return thing
 
 

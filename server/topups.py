@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.i18n.current import N_
 from server.mail import notices as mail_notices
 from server.models import User
 from server.storable import is_storable
@@ -21,11 +22,19 @@ from settlement.money import Money
 MAX_REFERENCE = 100
 
 
-class UnknownAccount(LookupError):
+class HandCreditRefused(Exception):
+    """Why a credit by hand was refused, as an English template and its values, so a page can translate it."""
+
+    def __init__(self, template: str, params: dict[str, str | int] | None = None) -> None:
+        self.template, self.params = template, params or {}
+        super().__init__(template % self.params if params else template)
+
+
+class UnknownAccount(HandCreditRefused, LookupError):
     """No local account of that name; the message names it for the operator."""
 
 
-class InvalidReference(ValueError):
+class InvalidReference(HandCreditRefused, ValueError):
     pass
 
 
@@ -45,11 +54,11 @@ async def top_up(session: AsyncSession, username: str, credit: Money, reference:
     """Credit `credit` to the wallet of `username` once per `reference`, in the caller's transaction."""
     reference = reference.strip()
     if not reference or len(reference) > MAX_REFERENCE:
-        raise InvalidReference(f"A reference is 1 to {MAX_REFERENCE} characters.")
+        raise InvalidReference(N_("A reference is 1 to %(most)s characters."), {"most": MAX_REFERENCE})
     if not is_storable(reference):
-        raise InvalidReference("A reference may not hold a NUL character or a lone surrogate.")
+        raise InvalidReference(N_("A reference may not hold a NUL character or a lone surrogate."))
     if not is_storable(username) or await session.scalar(select(User.id).where(User.username == username)) is None:
-        raise UnknownAccount(f"No account {username!r} here.")
+        raise UnknownAccount(N_("No account %(username)s here."), {"username": repr(username)})
     topup, created = await topups.credit_by_hand(session, username=username, money=credit, reference=reference,
                                                  now=now)
     if created:

@@ -25,11 +25,16 @@ INSTRUCTIONS_MAX = 1000
 
 
 class TermsError(ValueError):
-    """Terms that cannot be agreed to as stated; `code` is stable, the message is for the person who typed them."""
+    """Terms that cannot be agreed to as stated; `code` is stable, the message is for the person who typed them.
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    Kept as its English template and values, as `MoneyError` is, so the page
+    showing it can translate the template first; `str(error)` is the English.
+    """
+
+    def __init__(self, code: str, template: str, params: dict[str, str | int] | None = None) -> None:
+        self.code, self.template, self.params = code, template, params or {}
+        self.message = template % self.params if params else template
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def checked_currency(code: str) -> str:
     try:
         minor_digits(code)
     except MoneyError as exc:
-        raise TermsError("invalid_currency", str(exc)) from None
+        raise TermsError("invalid_currency", exc.template, exc.params) from None
     return code
 
 
@@ -75,7 +80,7 @@ def checked_credit_limit(text: str, currency: str) -> Money:
     try:
         return parse_amount(text, currency, allow_zero=True)
     except MoneyError as exc:
-        raise TermsError("invalid_credit_limit", f"Credit limit: {exc}") from None
+        raise TermsError("invalid_credit_limit", exc.template, exc.params) from None
 
 
 def payment_details(*, iban: str | None, account_holder: str | None, instructions: str | None) -> PaymentDetails:
@@ -112,14 +117,14 @@ def _iban(text: str) -> str:
 
 
 def _not_an_iban(text: str) -> TermsError:
-    return TermsError("invalid_iban", f"{text[:IBAN_MAX + 10]!r} is not a valid IBAN (country, length and check "
-                                      "digits are checked).")
+    return TermsError("invalid_iban", "%(typed)s is not a valid IBAN (country, length and check digits are checked).",
+                      {"typed": repr(text[:IBAN_MAX + 10])})
 
 
 def _holder(text: str) -> str:
     if len(text) > HOLDER_MAX or _has_controls(text):
-        raise TermsError("invalid_payment_details", f"The account holder is one line of at most {HOLDER_MAX} "
-                                                    "characters.")
+        raise TermsError("invalid_payment_details", "The account holder is one line of at most %(most)s characters.",
+                         {"most": HOLDER_MAX})
     return text
 
 
@@ -127,8 +132,8 @@ def _instructions(text: str) -> str:
     """Lines kept, as a textarea sends them (CR LF) or a terminal types them."""
     lines = text.replace("\r\n", "\n")
     if len(lines) > INSTRUCTIONS_MAX or _has_controls(lines.replace("\n", "")):
-        raise TermsError("invalid_payment_details", f"Payment instructions are at most {INSTRUCTIONS_MAX} "
-                                                    "characters, without control characters.")
+        raise TermsError("invalid_payment_details", "Payment instructions are at most %(most)s characters, without "
+                                                    "control characters.", {"most": INSTRUCTIONS_MAX})
     return lines
 
 

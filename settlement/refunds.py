@@ -31,11 +31,16 @@ MAX_NOTE = 500
 
 
 class RefundError(ValueError):
-    """A refund or a request for one that cannot be made; `code` is stable, the message says what to do."""
+    """A refund or a request for one that cannot be made; `code` is stable, the message says what to do.
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    Kept as its English template and values, as `MoneyError` is, so the page
+    showing it can translate the template first; `str(error)` is the English.
+    """
+
+    def __init__(self, code: str, template: str, params: dict[str, str | int] | None = None) -> None:
+        self.code, self.template, self.params = code, template, params or {}
+        self.message = template % self.params if params else template
+        super().__init__(self.message)
 
 
 async def ask(session: AsyncSession, username: str, currency: str, note: str, now: datetime) -> RefundRequest:
@@ -72,14 +77,15 @@ async def refundable(session: AsyncSession, topup: TopUp) -> Money:
 async def record(session: AsyncSession, topup: TopUp, money: Money, now: datetime) -> Refund:
     """Debit the wallet and write the refund, before the provider is asked to pay it (with its public id as key)."""
     if money.currency != topup.currency:
-        raise RefundError("currency_mismatch", f"This top-up is in {topup.currency}, not {money.currency}.")
+        raise RefundError("currency_mismatch", "This top-up is in %(ours)s, not %(theirs)s.",
+                          {"ours": topup.currency, "theirs": money.currency})
     if money.amount <= 0:
         raise RefundError("zero_amount", "A refund must be more than zero.")
     most = await refundable(session, topup)
     if money.amount > most.amount:
-        raise RefundError("more_than_refundable", f"At most {format_amount(most)} {most.currency} of this "
-                                                  "top-up can be refunded (what it brought in, net of refunds, "
-                                                  "and no more than the wallet holds).")
+        raise RefundError("more_than_refundable", "At most %(most)s %(currency)s of this top-up can be refunded "
+                                                  "(what it brought in, net of refunds, and no more than the wallet "
+                                                  "holds).", {"most": format_amount(most), "currency": most.currency})
     claimed = await session.execute(update(TopUp).where(TopUp.id == topup.id, TopUp.refunded == topup.refunded)
                                     .values(refunded=TopUp.refunded + money.amount)
                                     .execution_options(synchronize_session=False))

@@ -44,11 +44,16 @@ SEPA_CURRENCY = "EUR"
 
 
 class WithdrawalError(ValueError):
-    """A withdrawal that cannot be asked or moved; `code` is stable, the message says what to do."""
+    """A withdrawal that cannot be asked or moved; `code` is stable, the message says what to do.
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    Kept as its English template and values, as `MoneyError` is, so the page
+    showing it can translate the template first; `str(error)` is the English.
+    """
+
+    def __init__(self, code: str, template: str, params: dict[str, str | int] | None = None) -> None:
+        self.code, self.template, self.params = code, template, params or {}
+        self.message = template % self.params if params else template
+        super().__init__(self.message)
 
 
 def creator_key(username: str, currency: str) -> AccountKey:
@@ -71,12 +76,13 @@ async def request(session: AsyncSession, username: str, money: Money, *, minimum
     assert details is not None
     have = await available(session, username, money.currency)
     if money.amount > have.amount:
-        raise WithdrawalError("more_than_available", f"You have {format_amount(have)} {have.currency} available; "
-                                                     "money other instances paid you is pending until they settle.")
+        raise WithdrawalError("more_than_available", "You have %(have)s %(currency)s available; money other "
+                                                     "instances paid you is pending until they settle.",
+                              {"have": format_amount(have), "currency": have.currency})
     method = SEPA if details.iban and money.currency == SEPA_CURRENCY else OTHER
     if method == OTHER and not details.instructions:
-        raise WithdrawalError("no_instructions", f"An IBAN is paid by SEPA in euros only: add instructions for "
-                                                 f"{money.currency} to your payout details.")
+        raise WithdrawalError("no_instructions", "An IBAN is paid by SEPA in euros only: add instructions for "
+                                                 "%(currency)s to your payout details.", {"currency": money.currency})
     row = Withdrawal(public_id=topups.new_public_id("W"), username=username, amount=money.amount,
                      currency=money.currency, state=REQUESTED, method=method, account_holder=details.account_holder,
                      iban=details.iban if method == SEPA else None, bic=details.bic if method == SEPA else None,
@@ -94,11 +100,12 @@ def _check_request(details: PayoutDetails | None, money: Money, minimum: Money, 
     if details is None:
         raise WithdrawalError("no_payout_details", "Say where to pay you first: your payout details.")
     if now < details.held_until:
-        raise WithdrawalError("details_cooling_off", f"Your payout details changed recently: withdrawals wait until "
-                                                     f"{details.held_until:%Y-%m-%d %H:%M} UTC.")
+        raise WithdrawalError("details_cooling_off", "Your payout details changed recently: withdrawals wait until "
+                                                     "%(until)s UTC.",
+                              {"until": f"{details.held_until:%Y-%m-%d %H:%M}"})
     if money.currency == minimum.currency and money.amount < minimum.amount:
-        raise WithdrawalError("below_minimum", f"The smallest withdrawal is {format_amount(minimum)} "
-                                               f"{minimum.currency}.")
+        raise WithdrawalError("below_minimum", "The smallest withdrawal is %(least)s %(currency)s.",
+                              {"least": format_amount(minimum), "currency": minimum.currency})
     if money.amount <= 0:
         raise WithdrawalError("zero_amount", "A withdrawal must be more than zero.")
 
@@ -119,7 +126,8 @@ async def batch(session: AsyncSession, currency: str, chosen: Sequence[str] | No
         query = query.where(Withdrawal.public_id.in_(chosen))
     waiting = list(await session.scalars(query.order_by(Withdrawal.id)))
     if not waiting:
-        raise WithdrawalError("nothing_to_batch", f"No withdrawal in {currency} is waiting for a batch.")
+        raise WithdrawalError("nothing_to_batch", "No withdrawal in %(currency)s is waiting for a batch.",
+                              {"currency": currency})
     made = WithdrawalBatch(public_id=topups.new_public_id("B"), currency=currency, state=APPROVED, created_at=now)
     session.add(made)
     await session.flush()
@@ -164,7 +172,8 @@ async def to_wallet(session: AsyncSession, username: str, money: Money, key: str
         raise WithdrawalError("zero_amount", "Move more than zero.")
     have = await available(session, username, money.currency)
     if money.amount > have.amount:
-        raise WithdrawalError("more_than_available", f"You have {format_amount(have)} {have.currency} available.")
+        raise WithdrawalError("more_than_available", "You have %(have)s %(currency)s available.",
+                              {"have": format_amount(have), "currency": have.currency})
     _, created = await ledger.post(session, kind="earnings_to_wallet", idempotency_key=f"to-wallet:{username}:{key}",
                                    now=now, lines=[(creator_key(username, money.currency), -money.amount),
                                                    (wallets.wallet_key(username, money.currency), money.amount)])

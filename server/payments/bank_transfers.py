@@ -13,11 +13,12 @@ import csv
 import io
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.i18n.current import N_
 from server.mail import notices as mail_notices
 from settlement import topups
 from settlement.models import TopUp
@@ -35,12 +36,21 @@ REFUSED = "refused"
 
 @dataclass(frozen=True)
 class Received:
-    """One received transfer and what recording it did; `message` says it to the operator."""
+    """One received transfer and what recording it did, said to the operator by `template` filled with `params`.
+
+    Kept apart, as a `Refusal` is, so a page translates the template before
+    filling it in; `message` is the English the CLI prints.
+    """
 
     reference: str
     outcome: str
-    message: str
+    template: str
+    params: dict[str, str | int] = field(default_factory=dict)
     topup: TopUp | None = None
+
+    @property
+    def message(self) -> str:
+        return self.template % self.params if self.params else self.template
 
 
 def new_reference() -> str:
@@ -59,20 +69,21 @@ async def record(session: AsyncSession, text: str, money: Money, now: datetime) 
     """Credit the top-up whose reference `text` holds with what arrived, once."""
     reference = find_reference(text)
     if reference is None:
-        return Received(text.strip()[:60], UNKNOWN_REFERENCE, "no MCN-XXXX-XXXX reference in it")
+        return Received(text.strip()[:60], UNKNOWN_REFERENCE, N_("no MCN-XXXX-XXXX reference in it"))
     topup = await topups.by_reference(session, NAME, reference)
     if topup is None:
-        return Received(reference, UNKNOWN_REFERENCE, "no top-up has this reference: return the transfer "
-                                                      "or credit it by hand")
+        return Received(reference, UNKNOWN_REFERENCE, N_("no top-up has this reference: return the transfer "
+                                                         "or credit it by hand"))
     if topup.state == topups.CONFIRMED:
-        return Received(reference, ALREADY_CREDITED, f"already credited to {topup.username}: nothing changed; "
-                                                     "a second transfer is credited by hand", topup)
+        return Received(reference, ALREADY_CREDITED, N_("already credited to %(username)s: nothing changed; "
+                                                        "a second transfer is credited by hand"),
+                        {"username": topup.username}, topup)
     try:
         await topups.confirm(session, topup, now, received=money)
     except MoneyError as refused:
-        return Received(reference, REFUSED, str(refused), topup)
+        return Received(reference, REFUSED, refused.template, refused.params, topup)
     await mail_notices.topup_confirmed(session, topup, now)
-    return Received(reference, CREDITED, f"credited to {topup.username}", topup)
+    return Received(reference, CREDITED, N_("credited to %(username)s"), {"username": topup.username}, topup)
 
 
 @dataclass(frozen=True)

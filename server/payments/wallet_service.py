@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.i18n.current import N_
 from server.mail import notices as mail_notices
 from server.payments import bank_transfers, stripe_gateway
 from server.payments.providers import Payments
@@ -32,15 +33,16 @@ def topup_amount(payments: Payments, typed: str, currency: str) -> Money:
     try:
         money = parse_amount(typed, currency)
     except MoneyError as refused:
-        raise Refusal(Kind.INVALID, refused.code, str(refused)) from refused
+        raise Refusal.of_money(refused) from refused
     return at_least_minimum(payments, money)
 
 
 def at_least_minimum(payments: Payments, money: Money) -> Money:
     least = minimum(payments, money.currency)
     if money.amount < least.amount:
-        raise Refusal(Kind.INVALID, "below_minimum", f"The smallest top-up is {format_amount(least)} "
-                                                     f"{money.currency}: fees would eat a smaller one.")
+        raise Refusal(Kind.INVALID, "below_minimum",
+                      N_("The smallest top-up is %(least)s %(currency)s: fees would eat a smaller one."),
+                      {"least": format_amount(least), "currency": money.currency})
     return money
 
 
@@ -48,9 +50,13 @@ async def start(session: AsyncSession, payments: Payments, *, username: str, pro
                 now: datetime) -> TopUp:
     """A top-up awaiting its payment: by card (the page then charges it) or by transfer (with its reference)."""
     if provider not in payments.enabled:
-        offered = ", ".join(payments.enabled) or "none: ask the operator to credit your wallet by hand"
-        raise Refusal(Kind.INVALID, "provider_not_enabled", f"This instance does not take payments by "
-                                                            f"{provider!r}; it takes: {offered}.")
+        if not payments.enabled:
+            raise Refusal(Kind.INVALID, "provider_not_enabled",
+                          N_("This instance does not take payments by %(provider)s; it takes: none: ask the operator "
+                             "to credit your wallet by hand."), {"provider": repr(provider)})
+        raise Refusal(Kind.INVALID, "provider_not_enabled",
+                      N_("This instance does not take payments by %(provider)s; it takes: %(offered)s."),
+                      {"provider": repr(provider), "offered": ", ".join(payments.enabled)})
     reference = bank_transfers.new_reference() if provider == bank_transfers.NAME else None
     return await topups.start(session, username=username, provider=provider, money=money, reference=reference,
                               now=now)
@@ -60,7 +66,7 @@ async def own_topup(session: AsyncSession, username: str, public_id: str) -> Top
     """The donor's own top-up; anyone else's is as unknown as one that does not exist."""
     topup = await topups.by_public_id(session, public_id)
     if topup is None or topup.username != username:
-        raise Refusal(Kind.NOT_FOUND, "not_found", "There is no such top-up of yours.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", N_("There is no such top-up of yours."))
     return topup
 
 
@@ -68,20 +74,21 @@ async def pay_by_card(sessions: Sessions, payments: Payments, username: str, pub
                       token: str) -> CardOutcome:
     """Charge the card for the donor's top-up; the wallet is credited later, by Stripe's signed webhook."""
     if payments.stripe is None:
-        raise Refusal(Kind.INVALID, "provider_not_enabled", "This instance does not take cards.")
+        raise Refusal(Kind.INVALID, "provider_not_enabled", N_("This instance does not take cards."))
     if not token.startswith("tok_") or len(token) > 255:
-        raise Refusal(Kind.INVALID, "invalid_token", "The card could not be read; reload the page and try again.")
+        raise Refusal(Kind.INVALID, "invalid_token", N_("The card could not be read; reload the page and try again."))
     async with sessions() as session:
         topup = await own_topup(session, username, public_id)
     if topup.provider != stripe_gateway.NAME or topup.state == topups.CONFIRMED:
-        raise Refusal(Kind.CONFLICT, "not_payable", "This top-up is not waiting for a card payment.")
+        raise Refusal(Kind.CONFLICT, "not_payable", N_("This top-up is not waiting for a card payment."))
     if under_way(topup):
         raise Refusal(Kind.CONFLICT, "payment_under_way", UNDER_WAY)
     try:
         outcome = await payments.stripe.charge_card(topup, token)
     except StripeUnavailable as error:
         raise Refusal(Kind.UPSTREAM, "provider_unavailable",
-                      f"The card payment service did not answer ({error}); nothing was charged. Try again.") from error
+                      N_("The card payment service did not answer (%(error)s); nothing was charged. Try again."),
+                      {"error": str(error)}) from error
     async with sessions() as session, session.begin():
         topup = await session.get_one(TopUp, topup.id)
         if outcome.payment_intent:
@@ -92,8 +99,8 @@ async def pay_by_card(sessions: Sessions, payments: Payments, username: str, pub
 
 
 #: Said when a card was charged and its confirmation has not come yet: a second card would be a second payment.
-UNDER_WAY = ("A card payment of this top-up is under way: its confirmation will credit your wallet. If you left "
-             "the bank's check unfinished, add money again for a new payment.")
+UNDER_WAY = N_("A card payment of this top-up is under way: its confirmation will credit your wallet. If you left "
+               "the bank's check unfinished, add money again for a new payment.")
 
 
 def under_way(topup: TopUp) -> bool:
@@ -105,7 +112,7 @@ async def ask_refund(session: AsyncSession, username: str, currency: str, note: 
     try:
         return await refunds.ask(session, username, currency, note, now)
     except RefundError as refused:
-        raise Refusal(Kind.CONFLICT, refused.code, str(refused)) from refused
+        raise Refusal(Kind.CONFLICT, refused.code, refused.template, refused.params) from refused
 
 
 async def refund(sessions: Sessions, payments: Payments, public_id: str, typed: str | None, operator_reference: str,
@@ -114,10 +121,10 @@ async def refund(sessions: Sessions, payments: Payments, public_id: str, typed: 
     async with sessions() as session, session.begin():
         topup = await topups.by_public_id(session, public_id)
         if topup is None:
-            raise Refusal(Kind.NOT_FOUND, "not_found", f"No top-up {public_id!r}.")
+            raise Refusal(Kind.NOT_FOUND, "not_found", N_("No top-up %(public_id)s."), {"public_id": repr(public_id)})
         if topup.provider != stripe_gateway.NAME and not operator_reference.strip():
-            raise Refusal(Kind.INVALID, "reference_needed", "Pay the refund back by transfer first, then give "
-                                                            "that transfer's reference.")
+            raise Refusal(Kind.INVALID, "reference_needed", N_("Pay the refund back by transfer first, then give "
+                                                               "that transfer's reference."))
         money = await _refund_amount(session, topup, typed)
         made = await _record(session, topup, money, now())
     return await send_refund(sessions, payments, made, operator_reference.strip(), now)
@@ -134,11 +141,14 @@ async def send_refund(sessions: Sessions, payments: Payments, made: Refund, oper
     except StripeRefused as refused:
         async with sessions() as session, session.begin():
             await refunds.failed(session, made, str(refused), now())
-        raise Refusal(Kind.UPSTREAM, "provider_refused", f"Stripe refused the refund: {refused}. The wallet "
-                                                         "keeps the money.") from refused
+        raise Refusal(Kind.UPSTREAM, "provider_refused",
+                      N_("Stripe refused the refund: %(refused)s. The wallet keeps the money."),
+                      {"refused": str(refused)}) from refused
     except StripeUnavailable as error:
-        raise Refusal(Kind.UPSTREAM, "provider_unavailable", f"Stripe did not answer ({error}); the refund is "
-                      "written and is sent again by `mecene topups retry-refunds`.") from error
+        raise Refusal(Kind.UPSTREAM, "provider_unavailable", N_("Stripe did not answer (%(error)s); the refund is "
+                                                                "written and is sent again by `mecene topups "
+                                                                "retry-refunds`."),
+                                                             {"error": str(error)}) from error
     async with sessions() as session, session.begin():
         await refunds.made(session, made, reference)
         await mail_notices.refund_made(session, made, topup, now())
@@ -151,20 +161,20 @@ async def _refund_amount(session: AsyncSession, topup: TopUp, typed: str | None)
     if typed is None or not typed.strip():
         most = await refunds.refundable(session, topup)
         if not most.amount:
-            raise Refusal(Kind.CONFLICT, "nothing_to_refund", "Nothing of this top-up can be refunded: it is "
-                                                              "refunded already, spent, or not confirmed.")
+            raise Refusal(Kind.CONFLICT, "nothing_to_refund", N_("Nothing of this top-up can be refunded: it is "
+                                                                 "refunded already, spent, or not confirmed."))
         return most
     try:
         return parse_amount(typed, topup.currency)
     except MoneyError as refused:
-        raise Refusal(Kind.INVALID, refused.code, str(refused)) from refused
+        raise Refusal.of_money(refused) from refused
 
 
 async def _record(session: AsyncSession, topup: TopUp, money: Money, now: datetime) -> Refund:
     try:
         return await refunds.record(session, topup, money, now)
     except RefundError as refused:
-        raise Refusal(Kind.CONFLICT, refused.code, str(refused)) from refused
+        raise Refusal(Kind.CONFLICT, refused.code, refused.template, refused.params) from refused
 
 
 async def receive_transfer(sessions: Sessions, text: str, typed: str, currency: str,
@@ -173,7 +183,7 @@ async def receive_transfer(sessions: Sessions, text: str, typed: str, currency: 
     try:
         money = parse_amount(typed, currency)
     except MoneyError as refused:
-        raise Refusal(Kind.INVALID, refused.code, str(refused)) from refused
+        raise Refusal.of_money(refused) from refused
     async with sessions() as session, session.begin():
         return await bank_transfers.record(session, text, money, now)
 
@@ -184,7 +194,8 @@ async def import_statement(sessions: Sessions, content: str, currency: str,
     try:
         lines = bank_transfers.read_statement(content, currency)
     except (ValueError, UnicodeError) as unreadable:
-        raise Refusal(Kind.INVALID, "unreadable_statement", f"This file cannot be read: {unreadable}.") from None
+        raise Refusal(Kind.INVALID, "unreadable_statement", N_("This file cannot be read: %(unreadable)s."),
+                      {"unreadable": str(unreadable)}) from None
     done: list[tuple[bank_transfers.StatementLine, bank_transfers.Received | None]] = []
     for line in lines:
         if line.money is None or line.money.amount <= 0:
@@ -204,6 +215,7 @@ async def retry_refunds(sessions: Sessions, payments: Payments, now: Callable[[]
 
 async def decline_request(session: AsyncSession, username: str, currency: str, reason: str, now: datetime) -> None:
     if not reason.strip():
-        raise Refusal(Kind.INVALID, "reason_needed", "Say why the refund is declined: the donor reads it.")
+        raise Refusal(Kind.INVALID, "reason_needed", N_("Say why the refund is declined: the donor reads it."))
     if not await refunds.answer_request(session, username, currency, refunded=False, answer=reason.strip(), now=now):
-        raise Refusal(Kind.NOT_FOUND, "not_found", f"{username} has no refund request waiting in {currency}.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", N_("%(username)s has no refund request waiting in %(currency)s."),
+                      {"username": username, "currency": currency})

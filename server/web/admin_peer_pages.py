@@ -24,7 +24,9 @@ from server.peering import Typed
 from server.refusal import Refusal
 from server.web.admin_pages import operator
 from server.web.notices import render_with_notice, see_other
+from server.web.refusals import said
 from server.web.rendering import field, page, posted_form
+from server.web.typed_amounts import canonical
 from settlement import agreements
 from settlement.models import Agreement, Clearing
 from settlement.money import Money
@@ -95,7 +97,8 @@ async def record_paid(request: web.Request) -> web.StreamResponse:
     form = await posted_form(request)
     host, currency = field(form, "host"), field(form, "currency")
     try:
-        done = await clearing.record_paid(request.app[instance_key], host, field(form, "amount"), currency,
+        done = await clearing.record_paid(request.app[instance_key], host,
+                                          canonical(field(form, "amount"), currency.upper()), currency,
                                           field(form, "reference"))
     except Refusal as refusal:
         return await _refused(request, refusal, form, f"clearing {host} {currency}")
@@ -138,14 +141,16 @@ def _cleared(done: Clearing) -> dict[str, str]:
 
 
 def _typed(form: Form) -> Typed:
-    return Typed(field(form, "currency"), field(form, "credit_limit"), iban=field(form, "iban"),
+    currency = field(form, "currency")
+    limit = canonical(field(form, "credit_limit"), currency.upper(), allow_zero=True)
+    return Typed(currency, limit, iban=field(form, "iban"),
                  account_holder=field(form, "holder"), instructions=field(form, "instructions"))
 
 
 async def _refused(request: web.Request, refusal: Refusal, form: Form, which: str) -> web.Response:
     """The page again, the message above it and `which` form filled with what was typed."""
     typed = {name: field(form, name) for name in TYPED_FIELDS}
-    return await _page(request, {"errors": [refusal.message], "filled": which, "typed": typed},
+    return await _page(request, {"errors": [said(refusal)], "filled": which, "typed": typed},
                        status=refusal_status(refusal))
 
 

@@ -21,9 +21,11 @@ from server.payments import receipts, wallet_service
 from server.payments.bank_transfers import CREDITED, Received
 from server.refusal import Refusal
 from server.topups import InvalidReference, UnknownAccount, top_up
+from server.web import refusals
 from server.web.admin_pages import operator
 from server.web.notices import render_with_notice, see_other
 from server.web.rendering import field, page, posted_form, render
+from server.web.typed_amounts import canonical
 from settlement import disputes, refunds, topups
 from settlement.money import Money, MoneyError, check_currency
 
@@ -50,7 +52,7 @@ async def _context(request: web.Request, **overrides: Any) -> dict[str, Any]:
 
 
 async def _refused(request: web.Request, refusal: Refusal | str, **values: Any) -> web.Response:
-    message = refusal.message if isinstance(refusal, Refusal) else refusal
+    message = refusals.said(refusal) if isinstance(refusal, Refusal) else refusal
     status = refusal_status(refusal) if isinstance(refusal, Refusal) else 400
     return await render(request, "admin_topups.html", await _context(request, errors=[message], **values),
                         status=status)
@@ -70,7 +72,7 @@ async def credit_by_hand(request: web.Request) -> web.StreamResponse:
     except MoneyError as error:
         return await _refused(request, explain(error), **values)
     except (UnknownAccount, InvalidReference) as error:
-        return await _refused(request, str(error), **values)
+        return await _refused(request, _filled(error.template, error.params), **values)
     said = {"amount": amount_text(done.credited), "username": values["username"], "reference": done.reference,
             "wallet": amount_text(done.wallet)}
     notice = (_("Credited %(amount)s to %(username)s. Wallet of %(username)s: %(wallet)s.") if done.created else
@@ -84,14 +86,15 @@ async def transfer_received(request: web.Request) -> web.StreamResponse:
     form = await posted_form(request)
     instance = request.app[instance_key]
     try:
+        currency = instance.settings.instance.currency
         received = await wallet_service.receive_transfer(instance.sessions, field(form, "text"),
-                                                         field(form, "transfer_amount"),
-                                                         instance.settings.instance.currency, instance.clock())
+                                                         canonical(field(form, "transfer_amount"), currency),
+                                                         currency, instance.clock())
     except Refusal as refused:
         return await _refused(request, refused)
     if received.outcome != CREDITED:
-        return await _refused(request, f"{received.reference}: {received.message}.")
-    return await see_other(request, "/admin/topups", f"{received.reference}: {received.message}.")
+        return await _refused(request, _said(received))
+    return await see_other(request, "/admin/topups", _said(received))
 
 
 @page
@@ -118,7 +121,17 @@ def _result_line(number: int, text: str, received: Received | None, error: str) 
     if received is None:
         return _("line %(number)s: %(why)s, nothing recorded") % {"number": number, "why": error or _("not a credit")}
     return _("line %(number)s: %(reference)s: %(outcome)s") % {"number": number, "reference": received.reference,
-                                                             "outcome": received.message}
+                                                             "outcome": _filled(received.template, received.params)}
+
+
+def _said(received: Received) -> str:
+    return _("%(reference)s: %(outcome)s.") % {"reference": received.reference,
+                                               "outcome": _filled(received.template, received.params)}
+
+
+def _filled(template: str, params: dict[str, str | int]) -> str:
+    """A service's English template in the reader's language, then filled in, as `refusals.said` does."""
+    return _(template) % params if params else _(template)
 
 
 @page
@@ -127,9 +140,9 @@ async def refund(request: web.Request) -> web.StreamResponse:
     form = await posted_form(request)
     instance, payments = request.app[instance_key], request.app[payments_key]
     try:
-        made = await wallet_service.refund(instance.sessions, payments, request.match_info["public_id"],
-                                           field(form, "refund_amount"), field(form, "refund_reference"),
-                                           instance.clock)
+        typed = canonical(field(form, "refund_amount"), instance.settings.instance.currency)
+        made = await wallet_service.refund(instance.sessions, payments, request.match_info["public_id"], typed,
+                                           field(form, "refund_reference"), instance.clock)
     except Refusal as refused:
         return await _refused(request, refused)
     return await see_other(request, "/admin/topups", _("Refunded %(amount)s of %(topup)s (%(refund)s).") % {

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.urls import InstanceUrls
 from server.appkeys import instance_key
 from server.creator_things import ShownThing, live_things
+from server.i18n.current import gettext as _
 from server.instance import Instance
 from server.models import Thing, User
 from server.storable import is_storable
@@ -65,7 +66,7 @@ async def creator_page(request: web.Request) -> web.StreamResponse:
         creator = None if not is_storable(username) else await session.scalar(
             select(User).where(User.username == username))
         if creator is None:
-            raise PageError(404, f"No creator called {username} here.")
+            raise PageError(404, _("No creator called %(username)s here.") % {"username": username})
         shown = await live_things(session, username, period)
     looking = (await viewer(request)).user
     context: dict[str, Any] = {

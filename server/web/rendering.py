@@ -21,6 +21,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from server.appkeys import instance_key, login_limits_key
+from server.i18n.current import gettext as _
 from server.i18n.jinja import speak
 from server.models import User
 from server.storable import is_encodable
@@ -82,8 +83,8 @@ async def unrouted_pages(request: web.Request, handler: Handler) -> web.StreamRe
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as error:
         if error.content_type == "application/json" or not _wants_page(request):
             raise
-        message = ("There is no page at this address." if error.status == 404
-                   else "This page cannot be opened that way. Follow a link or a button to it instead.")
+        message = (_("There is no page at this address.") if error.status == 404
+                   else _("This page cannot be opened that way. Follow a link or a button to it instead."))
         return await render(request, "error.html", {"message": message}, status=error.status)
 
 
@@ -136,7 +137,7 @@ async def posted_form(request: web.Request) -> MultiDictProxy[str | bytes | byte
     sent = form.get("csrf")
     expected = (await viewer(request)).csrf
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise PageError(403, "This form has expired or came from another site. Reload the page and try again.")
+        raise PageError(403, _("This form has expired or came from another site. Reload the page and try again."))
     return form
 
 
@@ -151,11 +152,11 @@ async def _read_form(request: web.Request) -> MultiDictProxy[str | bytes | bytea
     try:
         form = await request.post()
     except web.HTTPRequestEntityTooLarge:
-        raise PageError(413, "This form is larger than this site accepts.") from None
+        raise PageError(413, _("This form is larger than this site accepts.")) from None
     except (ValueError, LookupError):
-        raise PageError(400, "This form could not be read. Reload the page and send it again.") from None
+        raise PageError(400, _("This form could not be read. Reload the page and send it again.")) from None
     if not all(is_encodable(value) for value in form.values() if isinstance(value, str)):
-        raise PageError(400, "This form holds text that is not valid Unicode. Reload the page and send it again.")
+        raise PageError(400, _("This form holds text that is not valid Unicode. Reload the page and send it again."))
     return form
 
 

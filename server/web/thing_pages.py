@@ -19,13 +19,14 @@ from server import things
 from server.appkeys import instance_key
 from server.creator_things import donors_of, live_things
 from server.http_errors import refusal_status
+from server.i18n.current import gettext as _
 from server.models import Thing, User
 from server.refusal import Refusal
 from server.storable import is_storable
 from server.web.creator_pages import button_url, snippets
 from server.web.labels import actor_labels
 from server.web.notices import render_with_notice, see_other
-from server.web.refusals import as_page_error
+from server.web.refusals import as_page_error, said
 from server.web.rendering import PageError, field, page, posted_form, render, signed_in, viewer
 
 Form = MultiDictProxy[str | bytes | bytearray | web.FileField]
@@ -39,7 +40,7 @@ async def thing_page(request: web.Request) -> web.StreamResponse:
     async with instance.sessions() as session:
         thing = await _by_token(session, request.match_info["token"])
         if thing is None:
-            raise PageError(404, "There is no such thing here.")
+            raise PageError(404, _("There is no such thing here."))
         creator = await session.scalar(select(User).where(User.username == thing.creator))
         author = {"username": thing.creator, "name": creator.display_name if creator else "",
                   "handle": f"@{thing.creator}@{instance.urls.host}"}
@@ -83,8 +84,8 @@ async def add_thing(request: web.Request) -> web.StreamResponse:
     except Refusal as refused:
         return await _form(request, None, wanted, refused)
     instance.delivery.wakeup.set()
-    return await see_other(request, f"/things/{thing.token}",
-                           f"You offered “{_label(thing)}”. Share this page's address: anyone can flattr it here.")
+    return await see_other(request, f"/things/{thing.token}", _(
+        "You offered “%(label)s”. Share this page's address: anyone can flattr it here.") % {"label": _label(thing)})
 
 
 @page
@@ -105,8 +106,8 @@ async def edit_thing(request: web.Request) -> web.StreamResponse:
     except Refusal as refused:
         return await _form(request, thing, wanted, refused)
     instance.delivery.wakeup.set()
-    return await see_other(request, f"/things/{thing.token}",
-                           f"Saved “{_label(thing)}”. Servers that follow you are told of the change.")
+    return await see_other(request, f"/things/{thing.token}", _(
+        "Saved “%(label)s”. Servers that follow you are told of the change.") % {"label": _label(thing)})
 
 
 @page
@@ -125,8 +126,9 @@ async def delete_thing(request: web.Request) -> web.StreamResponse:
         async with instance.sessions() as session, session.begin():
             await things.delete_thing(session, instance.urls, user, thing.id, instance.clock())
     instance.delivery.wakeup.set()
-    return await see_other(request, "/things", f"You deleted “{_label(thing)}”. Its address now says so; "
-                                               f"the flattrs it received this period still count.")
+    return await see_other(request, "/things", _(
+        "You deleted “%(label)s”. Its address now says so; the flattrs it received this period still count.")
+        % {"label": _label(thing)})
 
 
 async def _by_token(session: AsyncSession, token: str) -> Thing | None:
@@ -140,14 +142,14 @@ async def _own(request: web.Request, user: User) -> Thing:
     async with instance.sessions() as session:
         found = await _by_token(session, request.match_info["token"])
         if found is None:
-            raise PageError(404, "There is no such thing here.")
+            raise PageError(404, _("There is no such thing here."))
         try:
             thing = await things.find_own(session, user, found.id)
         except Refusal as refused:
             raise PageError(refusal_status(refused),
-                            "This thing is not yours: only its creator can change or delete it.") from refused
+                            _("This thing is not yours: only its creator can change or delete it.")) from refused
     if thing.deleted_at is not None:
-        raise PageError(410, "You deleted this thing: it can no longer be changed.")
+        raise PageError(410, _("You deleted this thing: it can no longer be changed."))
     return thing
 
 
@@ -163,7 +165,7 @@ async def _form(request: web.Request, thing: Thing | None, typed: things.ThingIn
                 refused: Refusal | None = None) -> web.Response:
     """The add form (no thing yet) or the edit form, with what was typed and why it was refused, if it was."""
     context: dict[str, Any] = {
-        "thing": thing, "typed": typed, "errors": [refused.message] if refused else [],
+        "thing": thing, "typed": typed, "errors": [said(refused)] if refused else [],
         "label": _label(thing) if thing else "", "with_url": thing is None or thing.kind == "Page",
         "action": f"/things/{thing.token}/edit" if thing else "/things/new"}
     return await render(request, "thing_form.html", context, status=refusal_status(refused) if refused else 200)

@@ -18,6 +18,7 @@ from sepaxml import SepaTransfer
 from sepaxml.validation import ValidationError
 
 from config.settings import PaymentSettings
+from server.i18n.current import N_
 from server.refusal import Kind, Refusal
 from settlement import withdrawals
 from settlement.models import Withdrawal, WithdrawalBatch
@@ -32,20 +33,22 @@ def sepa_file(settings: PaymentSettings, name: str, made: WithdrawalBatch, lines
     """The pain.001 file of the batch's SEPA lines, paid from the operator's account (`payments.bank_*`)."""
     paid = [row for row in lines if row.method == withdrawals.SEPA and row.state != RETURNED]
     if not paid:
-        raise Refusal(Kind.NOT_FOUND, "no_sepa_lines", f"Batch {made.public_id} has no euro line to an IBAN.")
+        raise Refusal(Kind.NOT_FOUND, "no_sepa_lines", N_("Batch %(public_id)s has no euro line to an IBAN."),
+                                                       {"public_id": made.public_id})
     if not settings.bank_iban:
-        raise Refusal(Kind.CONFLICT, "no_bank_account", "Set payments.bank_iban and payments.bank_account_holder: "
-                                                        "the file pays from that account.")
+        raise Refusal(Kind.CONFLICT, "no_bank_account", N_("Set payments.bank_iban and payments.bank_account_holder: "
+                                                           "the file pays from that account."))
     transfer = SepaTransfer(_debtor(settings, name), schema=SCHEMA, clean=True)
     for row in paid:
         transfer.add_payment(_payment(row, made, execution_date))
     try:
         return bytes(transfer.export(validate=True))
     except ValidationError as invalid:
-        raise Refusal(Kind.UNPROCESSABLE, "invalid_sepa_file", f"Batch {made.public_id}'s SEPA file would not pass "
-                                                               "its schema: check payments.bank_bic, and return a "
-                                                               "line whose account holder has no Latin letter to "
-                                                               "write in it.") from invalid
+        raise Refusal(Kind.UNPROCESSABLE, "invalid_sepa_file", N_("Batch %(public_id)s's SEPA file would not pass "
+                                                                  "its schema: check payments.bank_bic, and return a "
+                                                                  "line whose account holder has no Latin letter to "
+                                                                  "write in it."),
+                                                               {"public_id": made.public_id}) from invalid
 
 
 def _debtor(settings: PaymentSettings, name: str) -> dict[str, object]:

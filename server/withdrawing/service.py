@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.settings import PaymentSettings
+from server.i18n.current import N_
 from server.mail import notices as mail_notices
 from server.refusal import Kind, Refusal
 from server.storable import is_storable
@@ -27,19 +28,19 @@ def amount(typed: str, currency: str) -> Money:
     try:
         return parse_amount(typed, currency)
     except MoneyError as refused:
-        raise Refusal(Kind.INVALID, refused.code, str(refused)) from refused
+        raise Refusal.of_money(refused) from refused
 
 
 async def save_details(session: AsyncSession, settings: PaymentSettings, username: str, *, password_ok: bool,
                        iban: str, account_holder: str, instructions: str, now: datetime) -> PayoutDetails:
     """New details in force at once, withdrawals held for the cooling-off time."""
     if not password_ok:
-        raise Refusal(Kind.FORBIDDEN, "wrong_password", "That is not your password: your payout details are "
-                                                        "unchanged.")
+        raise Refusal(Kind.FORBIDDEN, "wrong_password", N_("That is not your password: your payout details are "
+                                                           "unchanged."))
     try:
         details = payment_details(iban=iban, account_holder=account_holder, instructions=instructions)
     except TermsError as refused:
-        raise Refusal(Kind.INVALID, refused.code, str(refused)) from refused
+        raise Refusal(Kind.INVALID, refused.code, refused.template, refused.params) from refused
     saved = await payout_details.save(session, username, details, now=now,
                                       cooling_off=timedelta(hours=settings.payout_cooling_off_hours))
     await mail_notices.payout_details_changed(session, username, saved.held_until, now)
@@ -57,15 +58,16 @@ async def request(session: AsyncSession, settings: PaymentSettings, currency: st
 async def own(session: AsyncSession, username: str, public_id: str) -> Withdrawal:
     row = await _withdrawal(session, public_id)
     if row is None or row.username != username:
-        raise Refusal(Kind.NOT_FOUND, "not_found", "There is no such withdrawal of yours.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", N_("There is no such withdrawal of yours."))
     return row
 
 
 async def cancel(session: AsyncSession, username: str, public_id: str, now: datetime) -> Withdrawal:
     row = await own(session, username, public_id)
     if not await withdrawals.cancel(session, row, now):
-        raise Refusal(Kind.CONFLICT, "not_cancelable", f"This withdrawal is {row.state}: only one still waiting "
-                                                       "for the operator's batch can be canceled.")
+        raise Refusal(Kind.CONFLICT, "not_cancelable", N_("This withdrawal is %(state)s: only one still waiting for "
+                                                          "the operator's batch can be canceled."),
+                                                       {"state": row.state})
     return row
 
 
@@ -77,7 +79,7 @@ async def batch(session: AsyncSession, currency: str, chosen: list[str] | None, 
 async def the_batch(session: AsyncSession, public_id: str) -> WithdrawalBatch:
     found = await withdrawals.batch_by_public_id(session, public_id) if is_storable(public_id) else None
     if found is None:
-        raise Refusal(Kind.NOT_FOUND, "not_found", f"No batch {public_id!r}.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", N_("No batch %(public_id)s."), {"public_id": repr(public_id)})
     return found
 
 
@@ -85,7 +87,8 @@ async def executed(session: AsyncSession, public_id: str, now: datetime) -> With
     """Marked once; marking it again says so and moves nothing."""
     found = await the_batch(session, public_id)
     if not await withdrawals.executed(session, found, now):
-        raise Refusal(Kind.CONFLICT, "already_executed", f"Batch {public_id} was marked executed already.")
+        raise Refusal(Kind.CONFLICT, "already_executed", N_("Batch %(public_id)s was marked executed already."),
+                                                         {"public_id": public_id})
     for line in await withdrawals.lines(session, found):
         if line.state == withdrawals.PAY.target:
             await mail_notices.withdrawal_paid(session, line, now)
@@ -95,12 +98,14 @@ async def executed(session: AsyncSession, public_id: str, now: datetime) -> With
 async def return_line(session: AsyncSession, public_id: str, reason: str, now: datetime) -> Withdrawal:
     row = await _withdrawal(session, public_id)
     if row is None:
-        raise Refusal(Kind.NOT_FOUND, "not_found", f"No withdrawal {public_id!r}.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", N_("No withdrawal %(public_id)s."),
+                                                   {"public_id": repr(public_id)})
     with _refusals():
         moved = await withdrawals.returned(session, row, reason, now)
     if not moved:
-        raise Refusal(Kind.CONFLICT, "not_returnable", f"Withdrawal {public_id} is {row.state}: only a batched or "
-                                                       "paid line can come back.")
+        raise Refusal(Kind.CONFLICT, "not_returnable", N_("Withdrawal %(public_id)s is %(state)s: only a batched or "
+                                                          "paid line can come back."),
+                                                       {"public_id": public_id, "state": row.state})
     await mail_notices.withdrawal_returned(session, row, reason, now)
     return row
 
@@ -122,4 +127,4 @@ def _refusals() -> Iterator[None]:
         yield
     except WithdrawalError as error:
         status = Kind.CONFLICT if error.code in _CONFLICTS else Kind.INVALID
-        raise Refusal(status, error.code, str(error)) from error
+        raise Refusal(status, error.code, error.template, error.params) from error
