@@ -12,17 +12,19 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import delivery_queue
+from server.i18n.current import N_
 from settlement.models import Flattr
 
 #: A flattr of a thing of this instance: nothing to deliver.
 HERE = "here"
+#: Each delivery in words, marked for translation: the page translates them where shown.
 WORDS = {
-    HERE: "recorded here",
-    delivery_queue.DELIVERED: "delivered",
-    delivery_queue.QUEUED: "on its way",
-    delivery_queue.NOT_UNDERSTOOD: "delivered; the author's server does not show flattrs",
-    delivery_queue.DEAD: "not delivered: the author's server refused it or never answered (your flattr still "
-                         "counts; the money waits for the author)",
+    HERE: N_("recorded here"),
+    delivery_queue.DELIVERED: N_("delivered"),
+    delivery_queue.QUEUED: N_("on its way"),
+    delivery_queue.NOT_UNDERSTOOD: N_("delivered; the author's server does not show flattrs"),
+    delivery_queue.DEAD: N_("not delivered: the author's server refused it or never answered (your flattr still "
+                            "counts; the money waits for the author)"),
 }
 
 

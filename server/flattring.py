@@ -23,6 +23,7 @@ from federation.objects import resolve_object
 from federation.outbox import new_activity_id, publish, publish_undo
 from server import things
 from server.accounts import INSTANCE_ACTOR
+from server.i18n.current import N_
 from server.instance import Instance
 from server.models import User
 from server.refusal import Kind, Refusal
@@ -58,7 +59,7 @@ async def flattr_url(instance: Instance, user: User, url: str) -> tuple[Flattr, 
 async def flattr_target(instance: Instance, user: User, target: Target) -> tuple[Flattr, bool]:
     """Flattr an already resolved target, for callers that show its title afterwards."""
     if target.author == instance.urls.actor(user.username):
-        raise Refusal(Kind.INVALID, "own_thing", "You cannot flattr your own thing.")
+        raise Refusal(Kind.INVALID, "own_thing", N_("You cannot flattr your own thing."))
     period, now = instance.current_period().label, instance.clock()
     flattr_id = new_activity_id(instance.urls)
     like_id = new_activity_id(instance.urls) if user.also_send_like and target.inbox else None
@@ -77,13 +78,13 @@ async def undo_flattr(instance: Instance, user: User, flattr_id: int) -> Flattr:
     async with instance.sessions() as session:
         record = await flattrs.get(session, flattr_id) if is_row_id(flattr_id) else None
     if record is None or record.donor != user.username:
-        raise Refusal(Kind.NOT_FOUND, "not_found", f"You have no flattr {flattr_id}.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", N_("You have no flattr %(id)s."), {"id": flattr_id})
     if record.period != instance.current_period().label:
         raise Refusal(Kind.CONFLICT, "period_closed",
-                      f"Period {record.period} is over; its flattrs can no longer change.")
+                      N_("Period %(period)s is over; its flattrs can no longer change."), {"period": record.period})
     async with instance.sessions() as session, session.begin():
         if await flattrs.undo(session, donor=user.username, flattr_id=flattr_id) is None:
-            raise Refusal(Kind.NOT_FOUND, "not_found", f"Flattr {flattr_id} was already undone.")
+            raise Refusal(Kind.NOT_FOUND, "not_found", N_("Flattr %(id)s was already undone."), {"id": flattr_id})
         await _withdraw(instance, session, record)
     instance.delivery.wakeup.set()
     return record
@@ -129,28 +130,64 @@ async def _withdraw(instance: Instance, session: AsyncSession, record: Flattr) -
 
 
 #: What went wrong with an address, said to the donor who typed it, with what to do: the protocol's own words
-#: (a peer unreachable, an object that is a Person) mean nothing to most people.
-PLAIN_WORDS = {
-    "unreachable": "its server did not answer. Check the address, or try again later.",
-    "timeout": "its server took too long to answer. Try again in a moment.",
-    "not_found": "there is nothing at that address (it may have been deleted). Check it in your browser.",
-    "gone": "it was deleted.",
-    "server_error": "its server had a problem answering. Try again later.",
-    "rate_limited": "its server asks us to slow down. Try again in a few minutes.",
-    "not_flattrable": "it is a profile (or a deleted post), not something made to flattr. Open one of its posts "
-                      "and flattr that post's address.",
-    "no_author": "it names no author, so nobody could be paid for it.",
-    "foreign_author": "it names an author on another server than its own, so Mecene cannot tell who made it.",
-    "unsupported_content_type": "it is an ordinary web page, not a fediverse post. Flattr the post's own address "
-                                "(in Mastodon: the post's date, then copy its link).",
-    "invalid_json": "its server sent something that is not a fediverse post.",
-    "too_large": "its server sent far more than a post.",
-    "too_many_redirects": "it sends browsers from one address to another too many times.",
+#: (a peer unreachable, an object that is a Person) mean nothing to most people. One whole sentence per cause,
+#: so that each is translated whole (`server.refusal.said`).
+CANNOT_FLATTR = {
+    "unreachable": N_("Could not flattr %(url)s: its server did not answer. Check the address, or try again later."),
+    "timeout": N_("Could not flattr %(url)s: its server took too long to answer. Try again in a moment."),
+    "not_found": N_("Could not flattr %(url)s: there is nothing at that address (it may have been deleted). "
+                    "Check it in your browser."),
+    "gone": N_("Could not flattr %(url)s: it was deleted."),
+    "server_error": N_("Could not flattr %(url)s: its server had a problem answering. Try again later."),
+    "rate_limited": N_("Could not flattr %(url)s: its server asks us to slow down. Try again in a few minutes."),
+    "not_flattrable": N_("Could not flattr %(url)s: it is a profile (or a deleted post), not something made to "
+                         "flattr. Open one of its posts and flattr that post's address."),
+    "no_author": N_("Could not flattr %(url)s: it names no author, so nobody could be paid for it."),
+    "foreign_author": N_("Could not flattr %(url)s: it names an author on another server than its own, so Mecene "
+                         "cannot tell who made it."),
+    "unsupported_content_type": N_("Could not flattr %(url)s: it is an ordinary web page, not a fediverse post. "
+                                   "Flattr the post's own address (in Mastodon: the post's date, then copy its "
+                                   "link)."),
+    "invalid_json": N_("Could not flattr %(url)s: its server sent something that is not a fediverse post."),
+    "too_large": N_("Could not flattr %(url)s: its server sent far more than a post."),
+    "too_many_redirects": N_("Could not flattr %(url)s: it sends browsers from one address to another too many "
+                             "times."),
+}
+#: The same causes, met while fetching the author of what is flattred.
+CANNOT_REACH_AUTHOR = {
+    "unreachable": N_("Could not reach the author %(author)s: its server did not answer. Check the address, or try "
+                      "again later."),
+    "timeout": N_("Could not reach the author %(author)s: its server took too long to answer. Try again in a "
+                  "moment."),
+    "not_found": N_("Could not reach the author %(author)s: there is nothing at that address (it may have been "
+                    "deleted). Check it in your browser."),
+    "gone": N_("Could not reach the author %(author)s: it was deleted."),
+    "server_error": N_("Could not reach the author %(author)s: its server had a problem answering. Try again later."),
+    "rate_limited": N_("Could not reach the author %(author)s: its server asks us to slow down. Try again in a few "
+                       "minutes."),
+    "invalid_json": N_("Could not reach the author %(author)s: its server sent something that is not a fediverse "
+                       "post."),
+    "too_large": N_("Could not reach the author %(author)s: its server sent far more than a post."),
+    "too_many_redirects": N_("Could not reach the author %(author)s: it sends browsers from one address to another "
+                             "too many times."),
 }
 
 
-def in_plain_words(error: FederationError) -> str:
-    return PLAIN_WORDS.get(error.code or "", error.safe_message)
+def cannot_flattr(url: str, error: FederationError) -> Refusal:
+    """The refusal of a flattr of `url` that `error` stopped; a cause without plain words keeps the peer's."""
+    template = CANNOT_FLATTR.get(error.code or "")
+    if template is None:
+        return Refusal(Kind.UNPROCESSABLE, error.code or "", N_("Could not flattr %(url)s: %(reason)s"),
+                       {"url": url, "reason": error.safe_message})
+    return Refusal(Kind.UNPROCESSABLE, error.code or "", template, {"url": url})
+
+
+def cannot_reach_author(author: str, error: FederationError) -> Refusal:
+    template = CANNOT_REACH_AUTHOR.get(error.code or "")
+    if template is None:
+        return Refusal(Kind.UNPROCESSABLE, error.code or "", N_("Could not reach the author %(author)s: %(reason)s"),
+                       {"author": author, "reason": error.safe_message})
+    return Refusal(Kind.UNPROCESSABLE, error.code or "", template, {"author": author})
 
 
 async def resolve_target(instance: Instance, url: str) -> Target:
@@ -158,15 +195,17 @@ async def resolve_target(instance: Instance, url: str) -> Target:
     url = checked_text(url.strip(), "The address", URL_MAX)
     parts = http_url(url)
     if parts is None:
-        raise Refusal(Kind.INVALID, "invalid_url", "Give the http(s) address of a post, as shown in your browser.")
+        raise Refusal(Kind.INVALID, "invalid_url",
+                      N_("Give the http(s) address of a post, as shown in your browser."))
     if parts.netloc == instance.urls.host:
         return await _local_target(instance, url)
     try:
         resolved = await resolve_object(instance.client, url, signer=instance.keyring.cached(INSTANCE_ACTOR))
     except FederationError as exc:
-        raise Refusal(Kind.UNPROCESSABLE, exc.code, f"Could not flattr {url}: {in_plain_words(exc)}") from exc
+        raise cannot_flattr(url, exc) from exc
     if len(resolved.id) > URL_MAX or len(resolved.author) > URL_MAX:
-        raise Refusal(Kind.UNPROCESSABLE, "too_long", f"Could not flattr {url}: its id or its author's is too long.")
+        raise Refusal(Kind.UNPROCESSABLE, "too_long",
+                      N_("Could not flattr %(url)s: its id or its author's is too long."), {"url": url})
     host = await _learn_host(instance, resolved.author)
     return Target(resolved.id, resolved.author, await _author_inbox(instance, resolved.author),
                   title_of(resolved.document), None if host is None else host.mecene)
@@ -187,14 +226,13 @@ async def _author_inbox(instance: Instance, author: str) -> str:
     try:
         return (await instance.actors.actor(author)).inbox
     except FederationError as exc:
-        raise Refusal(Kind.UNPROCESSABLE, exc.code,
-                      f"Could not reach the author {author}: {in_plain_words(exc)}") from exc
+        raise cannot_reach_author(author, exc) from exc
 
 
 async def _local_target(instance: Instance, url: str) -> Target:
     async with instance.sessions() as session:
         thing = await things.by_object_id(session, instance.urls, url)
     if thing is None:
-        raise Refusal(Kind.NOT_FOUND, "not_found", "There is no such thing on this instance.")
+        raise Refusal(Kind.NOT_FOUND, "not_found", N_("There is no such thing on this instance."))
     return Target(instance.urls.thing(thing.token), instance.urls.actor(thing.creator), None,
                   thing.title or short_text(thing.summary), True)

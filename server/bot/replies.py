@@ -142,10 +142,6 @@ def flattred(url: str, created: bool, count: int, value: str) -> str:
         "done": done, "count": count, "value": value}
 
 
-def not_flattred(url: str, reason: str) -> str:
-    return _("Could not flattr %(url)s: %(reason)s") % {"url": url, "reason": reason}
-
-
 def how_to_send(bot_handle: str) -> str:
     return _("Send this code in a direct message to %(bot)s from your Mastodon account.") % {"bot": bot_handle}
 

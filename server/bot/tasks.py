@@ -69,7 +69,7 @@ class BotTaskWorker:
                 text = replies.flattred(record.thing_uri, created, len(view.flattrs),
                                         amount_text(view.value_of(record)))
             except Refusal as exc:
-                text = replies.not_flattred(task.url, said(exc))
+                text = said(exc)
             await self._finish(task, text)
 
     async def _finish(self, task: BotTask, text: str) -> None:

@@ -20,6 +20,7 @@ from federation.fetch_errors import FetchError
 from federation.intents import HomeAddress, IntentError, discover_flattr_intent, fill, parse_home
 from server import things
 from server.appkeys import instance_key
+from server.i18n.current import gettext as _
 from server.web.flattr_confirmation import already_flattred
 from server.web.rendering import PageError, field, page, posted_form, render, set_cookie, viewer
 
@@ -53,7 +54,8 @@ async def button_submit(request: web.Request) -> web.StreamResponse:
 
 def _target(url: str) -> str:
     if http_url(url.strip()) is None or len(url) > URL_MAX:
-        raise PageError(400, "This Flattr button names no web address to flattr; the page that shows it may be broken.")
+        raise PageError(400, _("This Flattr button names no web address to flattr; the page that shows it may be "
+                               "broken."))
     return url.strip()
 
 
@@ -64,24 +66,27 @@ def _remembered_home(request: web.Request) -> str:
 
 
 def _refusal(error: FederationError, typed: str) -> tuple[int, str]:
-    """Status and sentence for a failed lookup; the peer's own words are never echoed."""
+    """Status and sentence for a failed lookup, in the reader's language; the peer's own words are never echoed."""
     host = _host_of(typed)
+    if isinstance(error, IntentError) and error.code == "bad_address":
+        return 400, _("Type your account like alice@example.org, or your instance's address.")
     if isinstance(error, IntentError):
-        return 400, error.safe_message
+        return 400, _("%(host)s does not offer flattring: it is not a Mecene instance.") % {"host": host}
     if isinstance(error, UnsafeAddress):
-        return 400, f"{host} is not a public address, so it cannot be reached from here."
+        return 400, _("%(host)s is not a public address, so it cannot be reached from here.") % {"host": host}
     if isinstance(error, FetchError) and error.transient:
-        return 502, f"{host} did not answer. Try again in a moment."
+        return 502, _("%(host)s did not answer. Try again in a moment.") % {"host": host}
     if isinstance(error, FetchError) and error.code == "not_found" and _is_account(typed):
-        return 404, f"{host} knows no account {typed.strip()}. Check the spelling."
-    return 400, f"{host} did not answer as a Mecene instance, so it cannot take the flattr."
+        return 404, _("%(host)s knows no account %(account)s. Check the spelling.") % {
+            "host": host, "account": typed.strip()}
+    return 400, _("%(host)s did not answer as a Mecene instance, so it cannot take the flattr.") % {"host": host}
 
 
 def _host_of(typed: str) -> str:
     try:
         return parse_home(typed).host
     except IntentError:
-        return "That instance"
+        return _("That instance")
 
 
 def _is_account(typed: str) -> bool:

@@ -14,6 +14,8 @@ from typing import Any
 
 from server import flattr_deliveries
 from server.donations import DonorView, donor_view
+from server.i18n.current import gettext as _
+from server.i18n.formatting import date_text
 from server.instance import Instance
 from server.models import User
 from server.web.labels import actor_labels
@@ -60,7 +62,7 @@ def _flattrs(view: DonorView, labels: dict[str, str], delivered: dict[int, str])
     return [{"id": record.id, "thing_uri": record.thing_uri, "title": record.title,
              "author": labels[record.author_uri],
              "value": view.value_of(record).amount, "created_at": record.created_at,
-             "delivery": delivered[record.id], "delivery_words": flattr_deliveries.WORDS[delivered[record.id]]}
+             "delivery": delivered[record.id], "delivery_words": _(flattr_deliveries.WORDS[delivered[record.id]])}
             for record in view.flattrs]
 
 
@@ -72,24 +74,32 @@ def _past(instance: Instance, period: PeriodSpending, labels: dict[str, str],
 
 
 def destination(instance: Instance, period: str, line: ShareLine, labels: dict[str, str]) -> str:
-    """Where one share went, in words: the creator here, another instance, escrow, and what became of it."""
+    """Where one share went, in words: the creator here, another instance, escrow, and what became of it.
+
+    One whole sentence per case, in the reader's language.
+    """
     author = labels[line.author_uri]
     if line.destination == LOCAL:
-        return f"credited to {author} on this instance"
+        return _("credited to %(author)s on this instance") % {"author": author}
     if line.destination in (PAYOUT, AWAITED):
-        return f"paid to {line.host}" + ("" if line.settled else " (on its way)")
+        if line.settled:
+            return _("paid to %(host)s") % {"host": line.host}
+        return _("paid to %(host)s (on its way)") % {"host": line.host}
     if line.destination == AWAITING:
-        options = instance.settings.settlement
-        until = escrow.expiry(period, claim_months=options.escrow_claim_months, period_length=options.period)
-        return (f"waiting for this instance and {line.host} to agree, until {until.date().isoformat()}, "
-                "then returned to you")
+        return _("waiting for this instance and %(host)s to agree, until %(until)s, then returned to you") % {
+            "host": line.host, "until": _until(instance, period)}
     if line.destination == ESCROW:
-        options = instance.settings.settlement
-        until = escrow.expiry(period, claim_months=options.escrow_claim_months, period_length=options.period)
-        return f"held in escrow for {author} until {until.date().isoformat()}, then returned to you"
+        return _("held in escrow for %(author)s until %(until)s, then returned to you") % {
+            "author": author, "until": _until(instance, period)}
     if line.destination == escrow.CLAIMED:
-        return f"claimed from escrow by {_claimant(instance, line.recipient)}"
-    return "returned to your wallet: nobody claimed it in time"
+        return _("claimed from escrow by %(claimant)s") % {"claimant": _claimant(instance, line.recipient)}
+    return _("returned to your wallet: nobody claimed it in time")
+
+
+def _until(instance: Instance, period: str) -> str:
+    """The day a share held for `period` goes back to the donor unless claimed."""
+    options = instance.settings.settlement
+    return date_text(escrow.expiry(period, claim_months=options.escrow_claim_months, period_length=options.period))
 
 
 def _claimant(instance: Instance, recipient: str) -> str:

@@ -11,6 +11,7 @@ flattred this period is shown as such, with nothing to press.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.models import RemoteActor
 from server.donations import DonorView, donor_view
 from server.flattring import Target, resolve_target
+from server.i18n.current import N_
 from server.instance import Instance
 from server.models import User
 from server.refusal import Kind, Refusal
@@ -43,22 +45,21 @@ class Confirmation:
     budget: Money
     wallet: Money
     count: int
-    period_ends: str
+    period_ends: datetime
 
 
 async def confirmation(instance: Instance, user: User, url: str) -> Confirmation:
     """What `url` is, or the `Refusal` the flattr itself would meet when it cannot be fetched or flattred."""
     target = await resolve_target(instance, url)
     if target.author == instance.urls.actor(user.username):
-        raise Refusal(Kind.INVALID, "own_thing", "You cannot flattr your own thing.")
+        raise Refusal(Kind.INVALID, "own_thing", N_("You cannot flattr your own thing."))
     async with instance.sessions() as session:
         view = await donor_view(session, instance, user, instance.current_period())
         name, handle = await _author(session, instance, target.author)
     already = next((record for record in view.flattrs if record.thing_uri == target.object_id), None)
     value = view.value_of(already) if already else _value_with(instance, view, user, target.object_id)
     count = len(view.flattrs) + (0 if already else 1)
-    return Confirmation(target, name, handle, already, value, view.budget, view.wallet, count,
-                        f"{view.period.end:%Y-%m-%d %H:%M} UTC")
+    return Confirmation(target, name, handle, already, value, view.budget, view.wallet, count, view.period.end)
 
 
 async def already_flattred(session: AsyncSession, instance: Instance, username: str, thing_uri: str) -> bool:

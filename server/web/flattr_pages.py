@@ -10,13 +10,15 @@ from server.appkeys import instance_key
 from server.donations import donor_view
 from server.flattring import Target, flattr_target, resolve_target, undo_flattr
 from server.http_errors import refusal_status
+from server.i18n.current import N_
+from server.i18n.current import gettext as _
 from server.models import User
 from server.refusal import Kind, Refusal
 from server.storable import path_id
 from server.web.flattr_confirmation import confirmation
 from server.web.labels import actor_labels
 from server.web.notices import see_other
-from server.web.refusals import as_page_error
+from server.web.refusals import as_page_error, said
 from server.web.rendering import PageError, field, page, posted_form, render, signed_in
 
 MAX_URL = 2048
@@ -31,7 +33,7 @@ async def flattr_form(request: web.Request) -> web.StreamResponse:
     try:
         confirm = await confirmation(request.app[instance_key], user, url)
     except Refusal as refusal:
-        return await _refused(request, url, refusal.message, refusal_status(refusal))
+        return await _refused(request, url, said(refusal), refusal_status(refusal))
     return await render(request, "flattr.html", {"url": url, "error": None, "confirm": confirm})
 
 
@@ -42,15 +44,17 @@ async def flattr(request: web.Request) -> web.StreamResponse:
     try:
         await _check_can_give(request, user)
         if len(url) > MAX_URL:
-            raise Refusal(Kind.INVALID, "invalid_url", f"That address is longer than {MAX_URL} characters.")
+            raise Refusal(Kind.INVALID, "invalid_url", N_("That address is longer than %(most)s characters."),
+                          {"most": MAX_URL})
         target = await resolve_target(request.app[instance_key], url)
         record, created = await flattr_target(request.app[instance_key], user, target)
     except Refusal as refusal:
-        return await _refused(request, url, refusal.message, refusal_status(refusal))
-    described = await _describe(request, target)
+        return await _refused(request, url, said(refusal), refusal_status(refusal))
+    described = await _described(request, target)
     if not created:
-        return await _refused(request, url, f"You already flattred {described} this period.", 409)
-    return await see_other(request, "/", f"You flattred {described}.")
+        return await _refused(request, url, _("You already flattred “%(title)s” by %(author)s this period.")
+                              % described, 409)
+    return await see_other(request, "/", _("You flattred “%(title)s” by %(author)s.") % described)
 
 
 @page
@@ -59,10 +63,11 @@ async def undo(request: web.Request) -> web.StreamResponse:
     await posted_form(request)
     flattr_id = path_id(request.match_info["id"])
     if flattr_id is None:
-        raise PageError(404, "There is no such flattr.")
+        raise PageError(404, _("There is no such flattr."))
     with as_page_error():
         record = await undo_flattr(request.app[instance_key], user, flattr_id)
-    return await see_other(request, "/", f"Flattr of {record.thing_uri} undone; its author is told.")
+    return await see_other(request, "/", _("Flattr of %(thing)s undone; its author is told.")
+                           % {"thing": record.thing_uri})
 
 
 async def _check_can_give(request: web.Request, user: User) -> None:
@@ -71,17 +76,18 @@ async def _check_can_give(request: web.Request, user: User) -> None:
     async with instance.sessions() as session:
         view = await donor_view(session, instance, user, instance.current_period())
     if view.budget.amount == 0:
-        raise Refusal(Kind.CONFLICT, "no_budget", "Set a monthly budget in Settings first: your flattrs share it.")
+        raise Refusal(Kind.CONFLICT, "no_budget", N_("Set a monthly budget in Settings first: your flattrs share it."))
     if view.wallet.amount <= 0:
         raise Refusal(Kind.CONFLICT, "empty_wallet",
-                      "Your wallet is empty: add money to it on your Wallet page (/wallet) first.")
+                      N_("Your wallet is empty: add money to it on your Wallet page (/wallet) first."))
 
 
-async def _describe(request: web.Request, target: Target) -> str:
+async def _described(request: web.Request, target: Target) -> dict[str, str]:
+    """What names the thing in a sentence: its title (its address when it has none) and its author's handle."""
     instance = request.app[instance_key]
     async with instance.sessions() as session:
         author = (await actor_labels(session, instance.urls, [target.author]))[target.author]
-    return f"“{target.title or target.object_id}” by {author}"
+    return {"title": target.title or target.object_id, "author": author}
 
 
 async def _refused(request: web.Request, url: str, message: str, status: int) -> web.Response:

@@ -64,15 +64,18 @@ async def chromium() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def people(chromium: Browser, request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Awaitable[Person]]]:
-    """`await people("dora")`: a person with a browser window of their own (own cookies), photographed as they go."""
+    """`await people("dora")`: a person with a browser window of their own (own cookies), photographed as they go.
+
+    `locale="fr-FR"` makes a browser that speaks French: its Accept-Language asks for French first.
+    """
     folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.png"):
         old.unlink()
     opened: list[Person] = []
 
-    async def open_window(name: str, *, width: int = 1100, height: int = 800) -> Person:
-        context = await chromium.new_context(viewport={"width": width, "height": height})
+    async def open_window(name: str, *, width: int = 1100, height: int = 800, locale: str | None = None) -> Person:
+        context = await chromium.new_context(viewport={"width": width, "height": height}, locale=locale)
         person = Person(name, await context.new_page(), folder)
         opened.append(person)
         return person

@@ -296,3 +296,15 @@ async def test_a_flattr_asked_in_french_is_answered_in_french(federation: Federa
     assert "est flattré. Flattrs ce mois-ci : 1 ; un flattr vaut 5,00\u00a0€" in answer["content"]
     assert set(answer["contentMap"]) == {"fr"}
     await assert_ledger_balances(a)
+
+
+async def test_a_flattr_the_bot_cannot_make_is_explained_once(federation: Federation, peer: MastodonPeer) -> None:
+    a = await federation.start("a")
+    alice, bot = await donor(a), mecene_bot(a.base_url)
+    peer.add_account("zoe")
+    await link(peer, "zoe", bot, alice)
+    nowhere = "http://127.0.0.1:9/statuses/1"
+    assert await peer.direct_message("zoe", bot, nowhere) == 202
+    [*_, answer] = await answers(peer, "zoe", 2)
+    assert answer["content"].count("Could not flattr") == 1 and nowhere in answer["content"]
+    assert (await alice.call("GET", "/api/v1/flattrs")).body["flattrs"] == []
