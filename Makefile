@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Besides gettext's own names, the refusals whose English templates are translated where they are shown.
-KEYWORDS := -k MoneyError:2 -k CurrencyMismatch:1 -k WithdrawalError:2 -k RefundError:2 -k TermsError:2
+KEYWORDS := -k MoneyError:2 -k CurrencyMismatch:1 -k WithdrawalError:2 -k RefundError:2 -k TermsError:2 -k ClearingError:2
 
 .PHONY: install run demo test bench messages clean
 

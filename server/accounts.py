@@ -16,6 +16,7 @@ from federation.models import LocalActor
 from server.i18n.current import N_
 from server.models import User
 from server.storable import is_storable
+from settlement.explained import Explained
 
 INSTANCE_ACTOR = "instance"
 USERNAME = re.compile(r"[a-z0-9_]{1,30}")
@@ -25,7 +26,7 @@ RESERVED = frozenset({INSTANCE_ACTOR, "admin", "root", "mecene", "actor", "inbox
 TAKEN = N_("The username '%(username)s' is taken.")
 
 
-class AccountError(ValueError):
+class AccountError(Explained):
     """Bad input for an account, meant for the person who typed it.
 
     Like a `Refusal`, it keeps its English `template` and the `params` that
@@ -35,8 +36,7 @@ class AccountError(ValueError):
 
     def __init__(self, template: str, code: str = "invalid_username",
                  params: dict[str, str | int] | None = None) -> None:
-        self.template, self.params, self.code = template, params or {}, code
-        super().__init__(template % self.params if params else template)
+        super().__init__(code, template, params)
 
 
 async def create_user(session: AsyncSession, username: str, *, bot_username: str, now: datetime,

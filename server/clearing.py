@@ -163,7 +163,7 @@ def _amount(typed: str, currency: str) -> int:
     try:
         return parse_amount(typed, currency).amount
     except MoneyError as exc:
-        raise Refusal.of_money(exc) from None
+        raise Refusal.of(exc) from None
 
 
 def _reference(typed: str) -> str:
@@ -187,8 +187,7 @@ def _payment_text(agreement: Agreement) -> str:
 
 
 def _refusal(exc: ClearingError) -> Refusal:
-    kind = Kind.CONFLICT if exc.code == clearings.CLEARING_OPEN else Kind.UNPROCESSABLE
-    return Refusal(kind, exc.code, str(exc))
+    return Refusal.of(exc, Kind.CONFLICT if exc.code == clearings.CLEARING_OPEN else Kind.UNPROCESSABLE)
 
 
 def _sent(instance: Instance, clearing: Clearing) -> Clearing:

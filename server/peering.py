@@ -174,7 +174,7 @@ def _terms(typed: Typed) -> Terms:
         return agreement_terms.terms(typed.currency.strip().upper(), typed.credit_limit, iban=typed.iban,
                                      account_holder=typed.account_holder, instructions=typed.instructions)
     except TermsError as exc:
-        raise Refusal(Kind.INVALID, exc.code, exc.template, exc.params) from None
+        raise Refusal.of(exc) from None
 
 
 def _accepted_by_us(instance: Instance, currency: str) -> str:
@@ -192,7 +192,7 @@ def checked_currency(typed: str) -> str:
     try:
         return agreement_terms.checked_currency(typed.strip().upper())
     except TermsError as exc:
-        raise Refusal(Kind.INVALID, exc.code, exc.template, exc.params) from None
+        raise Refusal.of(exc) from None
 
 
 async def _require(instance: Instance, host: str, currency: str, states: frozenset[str], verb: str) -> None:

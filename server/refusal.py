@@ -7,10 +7,12 @@ pages to a status (`server.http_errors`), the CLI to a message and exit status
 1, the bot to a direct message.
 """
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Protocol
 
 from server.i18n.current import gettext
-from settlement.money import MoneyError
+from settlement.explained import Explained
 
 
 class Kind(StrEnum):
@@ -40,11 +42,21 @@ class Refusal(Exception):
         super().__init__(self.message)
 
     @classmethod
-    def of_money(cls, error: MoneyError, kind: Kind = Kind.INVALID) -> "Refusal":
-        """A refused amount, its sentence still translatable."""
+    def of(cls, error: Explained, kind: Kind = Kind.INVALID) -> "Refusal":
+        """Settlement's refusal (an amount, a withdrawal, terms…) as a service's, its sentence still translatable."""
         return cls(kind, error.code, error.template, error.params)
 
 
-def said(refusal: Refusal) -> str:
-    """The refusal's sentence in the reader's language (`server.i18n.current`): its template translated, then filled."""
-    return gettext(refusal.template) % refusal.params if refusal.params else gettext(refusal.template)
+class Sentence(Protocol):
+    """What a person reads of a refusal or an outcome: an English template, and the values that fill it."""
+
+    @property
+    def template(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, str | int]: ...
+
+
+def said(sentence: Sentence) -> str:
+    """The sentence in the reader's language (`server.i18n.current`): its template translated, then filled in."""
+    return gettext(sentence.template) % sentence.params if sentence.params else gettext(sentence.template)

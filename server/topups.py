@@ -16,18 +16,18 @@ from server.mail import notices as mail_notices
 from server.models import User
 from server.storable import is_storable
 from settlement import topups, wallets
+from settlement.explained import Explained
 from settlement.models import Transaction
 from settlement.money import Money
 
 MAX_REFERENCE = 100
 
 
-class HandCreditRefused(Exception):
+class HandCreditRefused(Explained):
     """Why a credit by hand was refused, as an English template and its values, so a page can translate it."""
 
     def __init__(self, template: str, params: dict[str, str | int] | None = None) -> None:
-        self.template, self.params = template, params or {}
-        super().__init__(template % self.params if params else template)
+        super().__init__("hand_credit_refused", template, params)
 
 
 class UnknownAccount(HandCreditRefused, LookupError):

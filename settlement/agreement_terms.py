@@ -16,6 +16,7 @@ the inbox handlers import this module.
 import unicodedata
 from dataclasses import dataclass
 
+from settlement.explained import Explained
 from settlement.money import Money, MoneyError, minor_digits, parse_amount
 
 #: The columns that keep them; SEPA allows 70 characters for a name.
@@ -24,17 +25,11 @@ HOLDER_MAX = 70
 INSTRUCTIONS_MAX = 1000
 
 
-class TermsError(ValueError):
+class TermsError(Explained):
     """Terms that cannot be agreed to as stated; `code` is stable, the message is for the person who typed them.
 
-    Kept as its English template and values, as `MoneyError` is, so the page
-    showing it can translate the template first; `str(error)` is the English.
+    Kept as its English template and values (`settlement.explained`).
     """
-
-    def __init__(self, code: str, template: str, params: dict[str, str | int] | None = None) -> None:
-        self.code, self.template, self.params = code, template, params or {}
-        self.message = template % self.params if params else template
-        super().__init__(self.message)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from common.sql import insert_ignoring_duplicates, move_state, rowcount
 from common.states import Move
 from settlement import held_shares, ledger, positions
 from settlement.accounts import CLEARED_IN, CLEARED_OUT, CREATOR, DUE_FROM, DUE_TO, PENDING
+from settlement.explained import Explained
 from settlement.ledger import AccountKey
 from settlement.models import CLEARING_STATES, OPEN_CLEARING_STATES, Agreement, Clearing, PendingCredit
 from settlement.money import Money, format_amount
@@ -51,12 +52,8 @@ MORE_THAN_OWED = "more_than_owed"
 NOT_RECEIVED = "not_received"
 
 
-class ClearingError(ValueError):
+class ClearingError(Explained):
     """A clearing that cannot be recorded or confirmed; `code` names why, for a Reject or an operator."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 async def open_clearing(session: AsyncSession, host: str, currency: str) -> Clearing | None:
@@ -90,8 +87,9 @@ async def record_paid(session: AsyncSession, *, uri: str, host: str, currency: s
     found = await positions.position(session, host, currency)
     if amount <= 0 or amount > -found.net:
         owed = _text(max(-found.net, 0), currency)
-        raise ClearingError(MORE_THAN_OWED, f"We owe {host} {owed} net: a transfer of {_text(amount, currency)} "
-                                            "is not what we owe (see `mecene clearing list`).")
+        raise ClearingError(MORE_THAN_OWED, "We owe %(host)s %(owed)s net: a transfer of %(amount)s is not what we "
+                                            "owe (see `mecene clearing list`).",
+                            {"host": host, "owed": owed, "amount": _text(amount, currency)})
     await _insert(session, {"uri": uri, "peer_host": host, "currency": currency, "we_paid": True, "amount": amount,
                             "netted": found.netted, "reference": reference, "state": PAID, "created_at": now,
                             "sent_at": now})
@@ -127,10 +125,11 @@ async def confirm(session: AsyncSession, clearing: Clearing, answer_id: str, now
     """
     found = await positions.position(session, clearing.peer_host, clearing.currency)
     if found.owed_by < clearing.amount + clearing.netted or found.owed_to < clearing.netted:
-        raise ClearingError(MORE_THAN_OWED, f"{clearing.peer_host} owes us {_text(found.owed_by, clearing.currency)} "
-                                            f"and we owe it {_text(found.owed_to, clearing.currency)} by our books: "
+        raise ClearingError(MORE_THAN_OWED, "%(host)s owes us %(owed_by)s and we owe it %(owed_to)s by our books: "
                                             "the notice clears more. Wait for payouts still being answered, or "
-                                            "dispute it.")
+                                            "dispute it.",
+                            {"host": clearing.peer_host, "owed_by": _text(found.owed_by, clearing.currency),
+                             "owed_to": _text(found.owed_to, clearing.currency)})
     moved = await _move(session, clearing, WE_CONFIRM, answer_activity_id=answer_id, answered_at=now)
     if moved is not None:
         await _book(session, moved, now)
@@ -181,13 +180,14 @@ async def _require_agreement(session: AsyncSession, host: str, currency: str) ->
         Agreement.peer_host == host, Agreement.currency == currency, Agreement.answered_at.is_not(None),
         Agreement.state.in_(("in_force", "ended"))))
     if made is None:
-        raise ClearingError(NO_AGREEMENT, f"no agreement with {host} in {currency} was ever in force")
+        raise ClearingError(NO_AGREEMENT, "No agreement with %(host)s in %(currency)s was ever in force.",
+                            {"host": host, "currency": currency})
 
 
 async def _insert(session: AsyncSession, values: dict[str, object]) -> None:
     if not await insert_ignoring_duplicates(session, Clearing.__table__, values):
-        raise ClearingError(CLEARING_OPEN, f"a clearing with {values['peer_host']} in {values['currency']} "
-                                           "is not finished yet")
+        raise ClearingError(CLEARING_OPEN, "A clearing with %(host)s in %(currency)s is not finished yet.",
+                            {"host": str(values["peer_host"]), "currency": str(values["currency"])})
 
 
 async def _ours(session: AsyncSession, host: str, uri: str) -> Clearing | None:

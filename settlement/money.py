@@ -24,6 +24,8 @@ from typing import Self
 
 from babel.numbers import get_currency_precision, list_currencies
 
+from settlement.explained import Explained
+
 MAX_MINOR_UNITS = 10**12
 
 _NUMBER = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
@@ -31,18 +33,12 @@ _DECIMAL_COMMA = re.compile(r"([0-9]+),([0-9]+)")
 _MINUS_SIGNS = ("-", "\u2212")
 
 
-class MoneyError(ValueError):
+class MoneyError(Explained):
     """A refused amount or currency; `code` is stable for programs, the message is for people.
 
-    The message is kept as its English template and the values put into it,
-    so that the page, bot or email showing it can translate the template first
-    (`server.i18n`); `str(error)` and `message` are the English sentence.
+    Kept as its English template and values (`settlement.explained`), so that
+    the page, bot or email showing it translates it first.
     """
-
-    def __init__(self, code: str, template: str, params: dict[str, str | int] | None = None) -> None:
-        self.code, self.template, self.params = code, template, params or {}
-        self.message = template % self.params if params else template
-        super().__init__(self.message)
 
 
 class CurrencyMismatch(MoneyError):

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sql import move_state, rowcount
 from settlement import ledger, topups, wallets
+from settlement.explained import Explained
 from settlement.models import REFUND_REQUEST_STATES, REFUND_STATES, Refund, RefundRequest, TopUp
 from settlement.money import Money, format_amount
 
@@ -30,17 +31,11 @@ DECLINED = REFUND_REQUEST_STATES.move("asked", "declined")
 MAX_NOTE = 500
 
 
-class RefundError(ValueError):
+class RefundError(Explained):
     """A refund or a request for one that cannot be made; `code` is stable, the message says what to do.
 
-    Kept as its English template and values, as `MoneyError` is, so the page
-    showing it can translate the template first; `str(error)` is the English.
+    Kept as its English template and values (`settlement.explained`).
     """
-
-    def __init__(self, code: str, template: str, params: dict[str, str | int] | None = None) -> None:
-        self.code, self.template, self.params = code, template, params or {}
-        self.message = template % self.params if params else template
-        super().__init__(self.message)
 
 
 async def ask(session: AsyncSession, username: str, currency: str, note: str, now: datetime) -> RefundRequest:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.sql import move_state, rowcount
 from settlement import accounts, ledger, topups, wallets
+from settlement.explained import Explained
 from settlement.ledger import AccountKey
 from settlement.models import BATCH_STATES, WITHDRAWAL_STATES, PayoutDetails, Withdrawal, WithdrawalBatch
 from settlement.money import Money, format_amount
@@ -43,17 +44,11 @@ _OUT = {SEPA: "bank", OTHER: "manual"}
 SEPA_CURRENCY = "EUR"
 
 
-class WithdrawalError(ValueError):
+class WithdrawalError(Explained):
     """A withdrawal that cannot be asked or moved; `code` is stable, the message says what to do.
 
-    Kept as its English template and values, as `MoneyError` is, so the page
-    showing it can translate the template first; `str(error)` is the English.
+    Kept as its English template and values (`settlement.explained`).
     """
-
-    def __init__(self, code: str, template: str, params: dict[str, str | int] | None = None) -> None:
-        self.code, self.template, self.params = code, template, params or {}
-        self.message = template % self.params if params else template
-        super().__init__(self.message)
 
 
 def creator_key(username: str, currency: str) -> AccountKey:

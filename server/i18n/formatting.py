@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 from server.i18n import current
 from server.i18n.locales import ENGLISH
@@ -28,6 +28,20 @@ def amount_text(money: Money, locale: str | None = None) -> str:
         return f"{format_amount(money)} {money.currency}"
     exact = Decimal(money.amount).scaleb(-minor_digits(money.currency))
     return format_currency(exact, money.currency, locale=speaking)
+
+
+def figure(minor: int, currency: str, locale: str | None = None) -> str:
+    """An amount where its currency is said once, beside it (a column's heading, a chart): "1234.50", "1 234,50".
+
+    Exact as `amount_text` is: every digit the currency has, from a `Decimal`
+    of the minor units.
+    """
+    speaking = locale or current.locale()
+    if speaking == ENGLISH:
+        return format_amount(Money(minor, currency))
+    digits = minor_digits(currency)
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(Decimal(minor).scaleb(-digits), format=pattern, locale=speaking)
 
 
 def date_text(when: date | datetime, locale: str | None = None) -> str:

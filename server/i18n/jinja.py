@@ -2,7 +2,8 @@
 
 Shared by the pages and the emails, so both say a thing with the same words
 and the same figures. Templates use `{% trans %}`/`_()` for text,
-`value|amount(currency)` for money (minor units, or a `Money`) and
+`value|amount(currency)` for money (minor units, or a `Money`), `value|figure(currency)`
+where the currency is said once beside it (a column's heading), and
 `when|day` for dates; `locale()` names the language being written and
 `amount_pattern()` is the `pattern` of a field where an amount is typed.
 """
@@ -12,7 +13,7 @@ from datetime import date, datetime
 import jinja2
 
 from server.i18n import current
-from server.i18n.formatting import amount_text, date_text, typed_amount_pattern
+from server.i18n.formatting import amount_text, date_text, figure, typed_amount_pattern
 from server.i18n.locales import NAMES, SUPPORTED
 from settlement.money import Money
 
@@ -24,6 +25,7 @@ def speak(environment: jinja2.Environment) -> None:
         current.gettext, current.ngettext, newstyle=True, pgettext=current.pgettext, npgettext=current.npgettext)
     environment.filters["amount"] = _amount
     environment.filters["day"] = _day
+    environment.filters["figure"] = figure
     environment.globals["locale"] = current.locale
     environment.globals["amount_pattern"] = typed_amount_pattern
     environment.globals["languages"] = [(code, NAMES[code]) for code in SUPPORTED]

@@ -33,7 +33,7 @@ def topup_amount(payments: Payments, typed: str, currency: str) -> Money:
     try:
         money = parse_amount(typed, currency)
     except MoneyError as refused:
-        raise Refusal.of_money(refused) from refused
+        raise Refusal.of(refused) from refused
     return at_least_minimum(payments, money)
 
 
@@ -112,7 +112,7 @@ async def ask_refund(session: AsyncSession, username: str, currency: str, note: 
     try:
         return await refunds.ask(session, username, currency, note, now)
     except RefundError as refused:
-        raise Refusal(Kind.CONFLICT, refused.code, refused.template, refused.params) from refused
+        raise Refusal.of(refused, Kind.CONFLICT) from refused
 
 
 async def refund(sessions: Sessions, payments: Payments, public_id: str, typed: str | None, operator_reference: str,
@@ -167,14 +167,14 @@ async def _refund_amount(session: AsyncSession, topup: TopUp, typed: str | None)
     try:
         return parse_amount(typed, topup.currency)
     except MoneyError as refused:
-        raise Refusal.of_money(refused) from refused
+        raise Refusal.of(refused) from refused
 
 
 async def _record(session: AsyncSession, topup: TopUp, money: Money, now: datetime) -> Refund:
     try:
         return await refunds.record(session, topup, money, now)
     except RefundError as refused:
-        raise Refusal(Kind.CONFLICT, refused.code, refused.template, refused.params) from refused
+        raise Refusal.of(refused, Kind.CONFLICT) from refused
 
 
 async def receive_transfer(sessions: Sessions, text: str, typed: str, currency: str,
@@ -183,7 +183,7 @@ async def receive_transfer(sessions: Sessions, text: str, typed: str, currency: 
     try:
         money = parse_amount(typed, currency)
     except MoneyError as refused:
-        raise Refusal.of_money(refused) from refused
+        raise Refusal.of(refused) from refused
     async with sessions() as session, session.begin():
         return await bank_transfers.record(session, text, money, now)
 

@@ -63,7 +63,7 @@ async def signup(request: web.Request) -> web.StreamResponse:
                 token = await open_session(session, username, instance.clock())
         except AccountError as error:
             limits.forgive(address, admitted)
-            errors.append(_(error.template) % error.params if error.params else _(error.template))
+            errors.append(said(error))
         except IntegrityError:
             limits.forgive(address, admitted)
             errors.append(_(TAKEN) % {"username": username})

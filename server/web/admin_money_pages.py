@@ -1,33 +1,13 @@
 """Operator pages for money: periods and how far their close has gone, and statements with other instances."""
 
-from decimal import Decimal
-
 from aiohttp import web
-from babel.numbers import format_decimal
 
 from server.appkeys import instance_key
-from server.i18n.current import locale
-from server.i18n.locales import ENGLISH
+from server.i18n.formatting import figure
 from server.web.admin_pages import operator
 from server.web.rendering import page, render
 from settlement import statements
-from settlement.money import Money, format_amount, minor_digits
 from settlement.period_status import recent_periods
-
-
-def figure(minor: int, currency: str) -> str:
-    """An amount in a column whose heading names its currency: "1234.50" in English, "1 234,50" in French.
-
-    Exact like `server.i18n.formatting.amount_text` (a `Decimal` of the minor
-    units, every digit the currency has), only without the currency repeated
-    on every line of a table.
-    """
-    speaking = locale()
-    if speaking == ENGLISH:
-        return format_amount(Money(minor, currency))
-    digits = minor_digits(currency)
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(Decimal(minor).scaleb(-digits), format=pattern, locale=speaking)
 
 
 @page

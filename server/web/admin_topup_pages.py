@@ -72,12 +72,12 @@ async def credit_by_hand(request: web.Request) -> web.StreamResponse:
     except MoneyError as error:
         return await _refused(request, explain(error), **values)
     except (UnknownAccount, InvalidReference) as error:
-        return await _refused(request, _filled(error.template, error.params), **values)
-    said = {"amount": amount_text(done.credited), "username": values["username"], "reference": done.reference,
+        return await _refused(request, refusals.said(error), **values)
+    filled = {"amount": amount_text(done.credited), "username": values["username"], "reference": done.reference,
             "wallet": amount_text(done.wallet)}
     notice = (_("Credited %(amount)s to %(username)s. Wallet of %(username)s: %(wallet)s.") if done.created else
               _("Reference %(reference)s was already credited; nothing changed. Wallet of %(username)s: %(wallet)s."))
-    return await see_other(request, "/admin/topups", notice % said)
+    return await see_other(request, "/admin/topups", notice % filled)
 
 
 @page
@@ -121,17 +121,12 @@ def _result_line(number: int, text: str, received: Received | None, error: str) 
     if received is None:
         return _("line %(number)s: %(why)s, nothing recorded") % {"number": number, "why": error or _("not a credit")}
     return _("line %(number)s: %(reference)s: %(outcome)s") % {"number": number, "reference": received.reference,
-                                                             "outcome": _filled(received.template, received.params)}
+                                                             "outcome": refusals.said(received)}
 
 
 def _said(received: Received) -> str:
     return _("%(reference)s: %(outcome)s.") % {"reference": received.reference,
-                                               "outcome": _filled(received.template, received.params)}
-
-
-def _filled(template: str, params: dict[str, str | int]) -> str:
-    """A service's English template in the reader's language, then filled in, as `refusals.said` does."""
-    return _(template) % params if params else _(template)
+                                               "outcome": refusals.said(received)}
 
 
 @page

@@ -16,13 +16,13 @@ from federation.urls import InstanceUrls
 from server.appkeys import instance_key
 from server.creator_things import ShownThing, live_things
 from server.i18n.current import gettext as _
+from server.i18n.formatting import figure
 from server.instance import Instance
 from server.models import Thing, User
 from server.storable import is_storable
 from server.web.charts import BarChart, bar_chart
 from server.web.rendering import PageError, page, render, viewer
 from settlement import earnings
-from settlement.money import Money, format_amount
 
 CHART_PERIODS = 12
 
@@ -102,7 +102,7 @@ async def _earnings_context(instance: Instance, username: str) -> dict[str, Any]
 
 
 def _chart(values: list[tuple[str, int]], currency: str) -> BarChart:
-    return bar_chart([(label, amount, format_amount(Money(amount, currency))) for label, amount in values])
+    return bar_chart([(label, amount, figure(amount, currency)) for label, amount in values])
 
 
 async def _titles(session: AsyncSession, urls: InstanceUrls, uris: list[str]) -> dict[str, str]:

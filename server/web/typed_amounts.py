@@ -13,7 +13,7 @@ def typed_amount(typed: str, currency: str, *, allow_zero: bool = False) -> Mone
     try:
         return read_amount(typed, currency, allow_zero=allow_zero)
     except MoneyError as refused:
-        raise Refusal.of_money(refused) from refused
+        raise Refusal.of(refused) from refused
 
 
 def canonical(typed: str, currency: str, *, allow_zero: bool = False) -> str:

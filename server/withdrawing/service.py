@@ -28,7 +28,7 @@ def amount(typed: str, currency: str) -> Money:
     try:
         return parse_amount(typed, currency)
     except MoneyError as refused:
-        raise Refusal.of_money(refused) from refused
+        raise Refusal.of(refused) from refused
 
 
 async def save_details(session: AsyncSession, settings: PaymentSettings, username: str, *, password_ok: bool,
@@ -40,7 +40,7 @@ async def save_details(session: AsyncSession, settings: PaymentSettings, usernam
     try:
         details = payment_details(iban=iban, account_holder=account_holder, instructions=instructions)
     except TermsError as refused:
-        raise Refusal(Kind.INVALID, refused.code, refused.template, refused.params) from refused
+        raise Refusal.of(refused) from refused
     saved = await payout_details.save(session, username, details, now=now,
                                       cooling_off=timedelta(hours=settings.payout_cooling_off_hours))
     await mail_notices.payout_details_changed(session, username, saved.held_until, now)
@@ -127,4 +127,4 @@ def _refusals() -> Iterator[None]:
         yield
     except WithdrawalError as error:
         status = Kind.CONFLICT if error.code in _CONFLICTS else Kind.INVALID
-        raise Refusal(status, error.code, error.template, error.params) from error
+        raise Refusal.of(error, status) from error

@@ -100,6 +100,7 @@ async def test_a_french_creator_offers_and_deletes_a_thing_and_reads_the_error_p
         assert "En tout : <strong>4,00\u00a0€</strong> pour 1 flattr." in earnings
         assert "Gains par période" in earnings and f"<caption>{period} : " not in earnings
         assert f"<caption>{period}: 4,00\u00a0€</caption>" in earnings and "Earnings per" not in earnings
+        assert '<td class="amount">4,00</td>' in earnings and ">4.00<" not in earnings
         confirm = await bruno.get(f"{thing}/delete")
         assert "Supprimer « Une chanson » ?" in confirm.html
         deleted = await bruno.submit(f"{thing}/delete", f"{thing}/delete", {})
