@@ -13,7 +13,7 @@ import time
 from bench.report import Figure, print_table, save
 
 CASES = {"signatures": "bench.signatures", "inbox": "bench.inbox", "delivery": "bench.delivery",
-         "settlement": "bench.settlement", "scaleout": "bench.scale_out"}
+         "settlement": "bench.settlement", "scaleout": "bench.scale_out", "history": "bench.history"}
 
 
 def machine() -> str:

@@ -7,6 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import ReceivedFlattr, Thing
 
+#: Things on one page of a creator's list: a creator with thousands of things gets pages, not one long wait.
+THINGS_PER_PAGE = 50
+
 
 @dataclass(frozen=True)
 class ShownThing:
@@ -14,14 +17,29 @@ class ShownThing:
     flattrs: int  # received in the period asked for, from donors anywhere
 
 
-async def live_things(session: AsyncSession, creator: str, period: str) -> list[ShownThing]:
-    """Newest first; a deleted thing is gone from the page though its flattrs still count in earnings."""
+@dataclass(frozen=True)
+class ThingsPage:
+    things: list[ShownThing]
+    #: The id to ask `before` for the next, older page; None on the last one.
+    older: int | None
+
+
+async def live_things(session: AsyncSession, creator: str, period: str, *, before: int | None = None,
+                      per_page: int = THINGS_PER_PAGE) -> ThingsPage:
+    """Newest first, one page of them (those older than the thing `before` names, when given).
+
+    A deleted thing is gone from the page though its flattrs still count in
+    earnings. The rows come by the (creator, id) index, a page at a time.
+    """
     counts = (select(ReceivedFlattr.thing_id, func.count().label("flattrs"))
               .where(ReceivedFlattr.period == period).group_by(ReceivedFlattr.thing_id).subquery())
-    rows = await session.execute(
-        select(Thing, func.coalesce(counts.c.flattrs, 0)).outerjoin(counts, counts.c.thing_id == Thing.id)
-        .where(Thing.creator == creator, Thing.deleted_at.is_(None)).order_by(Thing.id.desc()))
-    return [ShownThing(thing, int(flattrs)) for thing, flattrs in rows]
+    query = (select(Thing, func.coalesce(counts.c.flattrs, 0)).outerjoin(counts, counts.c.thing_id == Thing.id)
+             .where(Thing.creator == creator, Thing.deleted_at.is_(None)))
+    if before is not None:
+        query = query.where(Thing.id < before)
+    rows = list(await session.execute(query.order_by(Thing.id.desc()).limit(per_page + 1)))
+    shown = [ShownThing(thing, int(flattrs)) for thing, flattrs in rows[:per_page]]
+    return ThingsPage(shown, shown[-1].thing.id if len(rows) > per_page else None)
 
 
 async def donors_of(session: AsyncSession, thing_id: int, period: str) -> list[str]:

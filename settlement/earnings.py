@@ -7,7 +7,7 @@ the creator sees what the thing earned, wherever the donors were.
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from settlement.models import Earning
@@ -36,30 +36,59 @@ class PeriodEarnings:
 
 @dataclass(frozen=True)
 class Earnings:
+    """One page of periods, newest first, and the totals of every period (of the one period when one was asked).
+
+    `older` is the label to ask `before` for the next page, None on the last one.
+    """
+
     creator: str
     currency: str
     periods: list[PeriodEarnings]
-
-    @property
-    def amount(self) -> int:
-        return sum(period.amount for period in self.periods)
-
-    @property
-    def flattrs(self) -> int:
-        return sum(period.flattrs for period in self.periods)
+    amount: int
+    flattrs: int
+    older: str | None = None
 
 
-async def of_creator(session: AsyncSession, creator: str, currency: str, period: str | None = None) -> Earnings:
-    """Newest period first; within a period the best-earning thing first. `period` keeps only that one."""
-    query = (select(Earning.period, Earning.thing_uri, func.sum(Earning.amount), func.sum(Earning.flattrs))
-             .where(Earning.creator == creator, Earning.currency == currency)
-             .group_by(Earning.period, Earning.thing_uri))
+#: The periods a page holds unless asked otherwise: a year of monthly periods, what a creator's page charts.
+PAGE = 12
+#: The most a page may hold: ten years of monthly periods.
+MOST = 120
+
+
+async def of_creator(session: AsyncSession, creator: str, currency: str, period: str | None = None, *,
+                     limit: int = PAGE, before: str | None = None) -> Earnings:
+    """The newest `limit` periods (older than `before` when given), or `period` alone; the best-earning thing first.
+
+    The periods of a page are found first and only their lines read, so a page
+    costs the same after ten years as after one; the totals are one sum over
+    the creator's rows, on their index.
+    """
+    mine: tuple[ColumnElement[bool], ...] = (Earning.creator == creator, Earning.currency == currency)
     if period is not None:
-        query = query.where(Earning.period == period)
+        mine, labels, older = (*mine, Earning.period == period), [period], None
+    else:
+        query = select(Earning.period).where(*mine).distinct().order_by(Earning.period.desc()).limit(limit + 1)
+        if before is not None:
+            query = query.where(Earning.period < before)
+        labels = list(await session.scalars(query))
+        older = labels[limit - 1] if len(labels) > limit else None
+        labels = labels[:limit]
+    amount, flattrs = (await session.execute(
+        select(func.coalesce(func.sum(Earning.amount), 0), func.coalesce(func.sum(Earning.flattrs), 0))
+        .where(*mine))).one()
+    return Earnings(creator, currency, await _periods(session, mine, labels), int(amount), int(flattrs), older)
+
+
+async def _periods(session: AsyncSession, mine: tuple[ColumnElement[bool], ...],
+                   labels: list[str]) -> list[PeriodEarnings]:
+    """The lines of these periods summed per thing, wherever the donors were."""
+    if not labels:
+        return []
+    query = (select(Earning.period, Earning.thing_uri, func.sum(Earning.amount), func.sum(Earning.flattrs))
+             .where(*mine, Earning.period.in_(labels)).group_by(Earning.period, Earning.thing_uri))
     rows = sorted(((label, thing, int(amount), int(flattrs)) for label, thing, amount, flattrs
                    in await session.execute(query)), key=lambda row: (-row[2], row[1]))
     periods: dict[str, list[ThingEarnings]] = {}
     for label, thing, amount, flattrs in rows:
         periods.setdefault(label, []).append(ThingEarnings(thing, amount, flattrs))
-    return Earnings(creator, currency, [PeriodEarnings(label, things)
-                                        for label, things in sorted(periods.items(), reverse=True)])
+    return [PeriodEarnings(label, things) for label, things in sorted(periods.items(), reverse=True)]

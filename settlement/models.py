@@ -132,7 +132,8 @@ class DonorClose(Base):
     """Marks a donor's spend of a period as distributed, in the same transaction as the distribution."""
 
     __tablename__ = "stl_donor_closes"
-    __table_args__ = (UniqueConstraint("period", "donor"),)
+    #: The second index reads a donor's closes newest first, as their dashboard shows them.
+    __table_args__ = (UniqueConstraint("period", "donor"), Index("ix_stl_donor_closes_donor_period", "donor", "period"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     period: Mapped[str] = mapped_column(String(16))
@@ -293,6 +294,7 @@ class PendingCredit(Base):
     __table_args__ = (
         CheckConstraint("released >= 0 AND released <= amount", name="ck_stl_pending_credits_released_in_range"),
         Index("ix_stl_pending_credits_source", "source_host", "currency", "id"),
+        Index("ix_stl_pending_credits_creator", "creator", "currency"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

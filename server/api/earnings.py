@@ -1,5 +1,7 @@
 """A creator's earnings: per period and per thing, wherever the donors were, and the money they hold now."""
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 
 from server.api import representations as rep
@@ -12,22 +14,44 @@ from settlement.periods import parse_period
 
 
 async def get_earnings(request: web.Request) -> web.Response:
-    """Every closed period by default; `?period=` for one (checked, so a typo is a 400 and not an empty list).
+    """The newest `?limit=` closed periods (12 by default, at most 120), older than `?before=` when given.
 
-    The periods are in one currency, `?currency=` or the instance's; the
-    balances are in every currency the creator holds money in, since a
-    Payout from another instance is credited in its own currency.
+    `?period=` answers that one period alone (checked, so a typo is a 400 and
+    not an empty list). `next` is the address of the following page, null on
+    the last one; the totals cover every period, not only the page's. The
+    periods are in one currency, `?currency=` or the instance's; the balances
+    are in every currency the creator holds money in, since a Payout from
+    another instance is credited in its own currency.
     """
     instance = request.app[instance_key]
     user = await current_user(request)
-    label = request.query.get("period")
-    if label is not None:
-        label = parse_period(label, instance.settings.settlement.period).label
+    length = instance.settings.settlement.period
+    label = _period(request, "period", length)
+    before = _period(request, "before", length)
+    if label is not None and before is not None:
+        raise Refusal(Kind.INVALID, "invalid_query", "Ask for one `period` or for a page `before` one, not both.")
+    limit = _limit(request.query.get("limit"))
     currency = _currency(request.query.get("currency", instance.settings.instance.currency))
     async with instance.sessions() as session:
-        found = await earnings.of_creator(session, user.username, currency, label)
+        found = await earnings.of_creator(session, user.username, currency, label, limit=limit, before=before)
         balances = await creator_balances.of_creator(session, user.username)
-    return web.json_response(rep.earnings(found, balances))
+    following = None if found.older is None else "/api/v1/earnings?" + urlencode(
+        {"before": found.older, "limit": limit, "currency": currency})
+    return web.json_response(rep.earnings(found, balances, following))
+
+
+def _period(request: web.Request, name: str, length: str) -> str | None:
+    typed = request.query.get(name)
+    return None if typed is None else parse_period(typed, length).label
+
+
+def _limit(typed: str | None) -> int:
+    """How many periods a page holds: a whole number from 1 to `earnings.MOST`, or a 400."""
+    if typed is None:
+        return earnings.PAGE
+    if not typed.isascii() or not typed.isdigit() or not 1 <= int(typed) <= earnings.MOST:
+        raise Refusal(Kind.INVALID, "invalid_limit", f"`limit` is a whole number from 1 to {earnings.MOST}.")
+    return int(typed)
 
 
 def _currency(typed: str) -> str:

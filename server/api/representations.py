@@ -63,12 +63,12 @@ def received(row: ReceivedFlattr, urls: InstanceUrls, token: str) -> dict[str, A
             "received_at": row.received_at.isoformat()}
 
 
-def earnings(value: Earnings, balances: list[Balance]) -> dict[str, Any]:
-    """The periods in `currency`; `balances` in every currency the creator holds money in."""
+def earnings(value: Earnings, balances: list[Balance], following: str | None) -> dict[str, Any]:
+    """A page of periods in `currency`, `next` the address of the following one; `balances` in every currency."""
     currency = value.currency
     return {
         "creator": value.creator, "currency": currency, "total": _cash(value.amount, currency),
-        "flattrs": value.flattrs, "balances": [balance(row) for row in balances],
+        "flattrs": value.flattrs, "balances": [balance(row) for row in balances], "next": following,
         "periods": [{"period": period.period, "total": _cash(period.amount, currency), "flattrs": period.flattrs,
                      "things": [{"url": thing.thing_uri, "amount": _cash(thing.amount, currency),
                                  "flattrs": thing.flattrs} for thing in period.things]} for period in value.periods],

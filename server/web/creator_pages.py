@@ -19,7 +19,7 @@ from server.i18n.current import gettext as _
 from server.i18n.formatting import figure
 from server.instance import Instance
 from server.models import Thing, User
-from server.storable import is_storable
+from server.storable import is_storable, path_id
 from server.web.charts import BarChart, bar_chart
 from server.web.rendering import PageError, page, render, viewer
 from settlement import earnings
@@ -67,16 +67,27 @@ async def creator_page(request: web.Request) -> web.StreamResponse:
             select(User).where(User.username == username))
         if creator is None:
             raise PageError(404, _("No creator called %(username)s here.") % {"username": username})
-        shown = await live_things(session, username, period)
+        shown = await live_things(session, username, period, before=older_than(request))
     looking = (await viewer(request)).user
     context: dict[str, Any] = {
         "creator": creator, "handle": f"{username}@{instance.urls.host}", "period": period,
-        "things": [_public_thing(instance, item) for item in shown],
+        "things": [_public_thing(instance, item) for item in shown.things], "older": shown.older,
         "own": looking is not None and looking.username == username,
     }
     if context["own"]:
         context.update(await _earnings_context(instance, username))
     return await render(request, "creator.html", context)
+
+
+def older_than(request: web.Request) -> int | None:
+    """The `before` of a link to older things; any other value is a page nobody linked to."""
+    raw = request.query.get("before")
+    if raw is None:
+        return None
+    found = path_id(raw)
+    if found is None:
+        raise PageError(400, _("There is no such page of things. Follow the link to older things instead."))
+    return found
 
 
 def _public_thing(instance: Instance, item: ShownThing) -> dict[str, Any]:

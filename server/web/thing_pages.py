@@ -23,7 +23,7 @@ from server.i18n.current import gettext as _
 from server.models import Thing, User
 from server.refusal import Refusal
 from server.storable import is_storable
-from server.web.creator_pages import button_url, snippets
+from server.web.creator_pages import button_url, older_than, snippets
 from server.web.labels import actor_labels
 from server.web.notices import render_with_notice, see_other
 from server.web.refusals import as_page_error, said
@@ -63,8 +63,9 @@ async def my_things(request: web.Request) -> web.StreamResponse:
     instance = request.app[instance_key]
     period = instance.current_period().label
     async with instance.sessions() as session:
-        shown = await live_things(session, user.username, period)
-    return await render_with_notice(request, "things.html", {"things": shown, "period": period})
+        shown = await live_things(session, user.username, period, before=older_than(request))
+    return await render_with_notice(request, "things.html", {"things": shown.things, "older": shown.older,
+                                                             "period": period})
 
 
 @page

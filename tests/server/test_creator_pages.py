@@ -1,5 +1,6 @@
 """The creator's page at their actor URL: HTML for a browser, the actor JSON (with its payment link) for servers."""
 
+import re
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from api_client import Api, account, assert_ledger_balances
 from federation.client import AP_ACCEPT
 from federation_harness import Federation, Node, eventually
+from server.creator_things import THINGS_PER_PAGE
 from server.models import User
 from server.web.charts import BOTTOM, HEIGHT, TOP
 from server.web.passwords import hash_password
@@ -127,3 +129,28 @@ async def _earned(node: Node, creator: str) -> bool:
 async def _other_creator(node: Node) -> str:
     await with_password(node, await account(node, "carol"), "carol")
     return "carol"
+
+
+async def test_many_things_come_a_page_at_a_time_newest_first(node: Node, visitor: Browser) -> None:
+    bob = await with_password(node, await account(node, "bob"), "bob")
+    for n in range(THINGS_PER_PAGE + 2):
+        assert (await bob.call("POST", "/api/v1/things", {"text": f"Song number {n}."})).status == 201
+    first = await visitor.get("/users/bob")
+    assert first.html.count('class="card thing"') == THINGS_PER_PAGE
+    assert f"Song number {THINGS_PER_PAGE + 1}." in first.html and "Song number 1." not in first.html
+    older = re.search(r'href="(/users/bob\?before=\d+)"', first.html)
+    assert older, "a link to the older things"
+    rest = await visitor.get(older.group(1))
+    assert rest.html.count('class="card thing"') == 2 and "Song number 0." in rest.html
+    assert ">Older things</a>" in first.html and ">Older things</a>" not in rest.html
+    for wrong in ("abc", "0", "-1", "99999999999999999999"):
+        refused = await visitor.get(f"/users/bob?before={wrong}")
+        assert refused.status == 400 and "no such page of things" in refused.html
+    creator = await logged_in(node, "bob")
+    try:
+        own = await creator.get("/things")
+        assert own.html.count('class="card thing"') == THINGS_PER_PAGE
+        link = re.search(r'href="(/things\?before=\d+)"', own.html)
+        assert link and (await creator.get(link.group(1))).html.count('class="card thing"') == 2
+    finally:
+        await creator.close()

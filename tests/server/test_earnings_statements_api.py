@@ -95,7 +95,7 @@ async def test_a_creator_sees_earnings_per_period_and_thing(federation: Federati
         {"currency": "EUR", "available": eur(200), "pending": eur(70),
          "waiting_on": [{"host": PEER, "amount": eur(70)}]}]
     assert answer.body == {"creator": "bob", "currency": "EUR", "total": eur(270), "flattrs": 3, "balances": balances,
-                           "periods": [{"period": PERIOD.label, "total": eur(270), "flattrs": 3,
+                           "next": None, "periods": [{"period": PERIOD.label, "total": eur(270), "flattrs": 3,
                                         "things": [{"url": thing, "amount": eur(270), "flattrs": 3}]}]}
     assert (await bob.call("GET", f"/api/v1/earnings?period={PERIOD.label}")).body["total"] == eur(270)
     assert (await bob.call("GET", f"/api/v1/earnings?period={PERIOD.previous().label}")).body["periods"] == []

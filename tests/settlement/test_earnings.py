@@ -55,7 +55,7 @@ async def test_earnings_sum_every_source_per_period_and_thing(sessions: async_se
         bob = await earnings.of_creator(session, "bob", "EUR")
         assert bob == Earnings("bob", "EUR", [
             PeriodEarnings("2026-10", [ThingEarnings(ESSAY, 470, 5)]),
-            PeriodEarnings("2026-09", [ThingEarnings(ESSAY, 200, 1), ThingEarnings(NOTE, 200, 1)])])
+            PeriodEarnings("2026-09", [ThingEarnings(ESSAY, 200, 1), ThingEarnings(NOTE, 200, 1)])], 870, 7)
         assert (bob.amount, bob.flattrs, bob.periods[1].amount, bob.periods[1].flattrs) == (870, 7, 400, 2)
         september = await earnings.of_creator(session, "bob", "EUR", "2026-09")
         assert [period.period for period in september.periods] == ["2026-09"] and september.amount == 400
