@@ -26,7 +26,7 @@ def checked(urls: InstanceUrls, value: object) -> list[str]:
                                                         "ids."),
                                                      {"max_aliases": MAX_ALIASES})
     for alias in value:
-        parts = http_url(checked_text(alias, "An alias", MAX_LENGTH)) if isinstance(alias, str) else None
+        parts = http_url(checked_text(alias, N_("An alias"), MAX_LENGTH)) if isinstance(alias, str) else None
         if parts is None:
             raise Refusal(Kind.INVALID, "invalid_field", N_("Each alias must be the http(s) id of an actor."))
         if parts.netloc == urls.host:

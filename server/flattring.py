@@ -192,7 +192,7 @@ def cannot_reach_author(author: str, error: FederationError) -> Refusal:
 
 async def resolve_target(instance: Instance, url: str) -> Target:
     """What `url` shows and where its author hears of it; a `Refusal` when it is nothing one can flattr."""
-    url = checked_text(url.strip(), "The address", URL_MAX)
+    url = checked_text(url.strip(), N_("The address"), URL_MAX)
     parts = http_url(url)
     if parts is None:
         raise Refusal(Kind.INVALID, "invalid_url",

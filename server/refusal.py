@@ -47,6 +47,10 @@ class Refusal(Exception):
         return cls(kind, error.code, error.template, error.params)
 
 
+class Phrase(str):
+    """A value of a sentence that is words of ours ("The title"), not the person's: translated with the sentence."""
+
+
 class Sentence(Protocol):
     """What a person reads of a refusal or an outcome: an English template, and the values that fill it."""
 
@@ -59,4 +63,7 @@ class Sentence(Protocol):
 
 def said(sentence: Sentence) -> str:
     """The sentence in the reader's language (`server.i18n.current`): its template translated, then filled in."""
-    return gettext(sentence.template) % sentence.params if sentence.params else gettext(sentence.template)
+    if not sentence.params:
+        return gettext(sentence.template)
+    values = {key: gettext(value) if isinstance(value, Phrase) else value for key, value in sentence.params.items()}
+    return gettext(sentence.template) % values

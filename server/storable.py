@@ -11,7 +11,8 @@ databases answer alike: a 400 for text, "no such row" for an id, nothing
 written.
 """
 
-from server.refusal import Kind, Refusal
+from server.i18n.current import N_
+from server.refusal import Kind, Phrase, Refusal
 
 #: The largest id an `Integer` primary key holds on both databases (PostgreSQL's is 32 bits).
 MAX_ID = 2**31 - 1
@@ -32,12 +33,18 @@ def is_encodable(value: str) -> bool:
 
 
 def checked_text(value: str, name: str, max_length: int | None = None) -> str:
-    """`value` unchanged when both databases store it as given; a `Refusal` naming the field otherwise."""
+    """`value` unchanged when both databases store it as given; a `Refusal` naming the field otherwise.
+
+    `name` is the field as a sentence starts with it ("The title"), marked
+    with `N_` by the caller: the refusal translates it with the sentence.
+    """
     if not is_storable(value):
         raise Refusal(Kind.INVALID, "invalid_text",
-                      f"{name} holds a character that cannot be stored (NUL or a lone UTF-16 surrogate).")
+                      N_("%(name)s holds a character that cannot be stored (NUL or a lone UTF-16 surrogate)."),
+                      {"name": Phrase(name)})
     if max_length is not None and len(value) > max_length:
-        raise Refusal(Kind.INVALID, "too_long", f"{name} holds at most {max_length} characters.")
+        raise Refusal(Kind.INVALID, "too_long", N_("%(name)s holds at most %(max_length)s characters."),
+                      {"name": Phrase(name), "max_length": max_length})
     return value
 
 

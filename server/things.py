@@ -38,9 +38,9 @@ class ThingInput:
     text: str
 
     def validated(self) -> "ThingInput":
-        url = checked_text((self.url or "").strip(), "The URL", URL_MAX) or None
-        title = checked_text(self.title.strip(), "The title", TITLE_MAX)
-        text = checked_text(self.text.strip(), "The text", TEXT_MAX)
+        url = checked_text((self.url or "").strip(), N_("The URL"), URL_MAX) or None
+        title = checked_text(self.title.strip(), N_("The title"), TITLE_MAX)
+        text = checked_text(self.text.strip(), N_("The text"), TEXT_MAX)
         if url is not None and http_url(url) is None:
             raise Refusal(Kind.INVALID, "invalid_url", N_("A thing's URL must be an http(s) address."))
         if url is not None and not title:

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.i18n.current import N_
 from server.models import ApiToken, User
 from server.storable import checked_text
 
@@ -25,7 +26,7 @@ def _digest(token: str) -> str:
 
 async def create_token(session: AsyncSession, user: User, name: str, now: datetime) -> str:
     """Store a new token for `user` and return it; this is the only time it is ever shown."""
-    label = checked_text(name, "A token's label", NAME_MAX)
+    label = checked_text(name, N_("A token's label"), NAME_MAX)
     token = PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(username=user.username, name=label, token_hash=_digest(token), created_at=now))
     await session.flush()

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.settings import Settings
 from server.cli.errors import CommandError
 from server.cli.shared import opened
+from server.i18n.current import N_
 from server.refusal import Kind, Refusal
 from server.storable import checked_text, is_storable
 from server.withdrawing import bank_files, service
@@ -99,7 +100,7 @@ async def executed(settings: Settings, public_id: str) -> int:
 
 
 async def return_line(settings: Settings, public_id: str, reason: str) -> int:
-    checked_text(reason, "The reason", MAX_REASON)
+    checked_text(reason, N_("The reason"), MAX_REASON)
     async with opened(settings) as instance, instance.sessions() as session, session.begin():
         row = await service.return_line(session, public_id, reason, instance.clock())
     print(f"Returned {row.public_id}: {_money(row.amount, row.currency)} is available to {row.username} again, who "

@@ -18,8 +18,8 @@ from aiohttp import web
 
 from server.appkeys import instance_key
 from server.http_errors import refusal_status
+from server.i18n.current import N_, ngettext
 from server.i18n.current import gettext as _
-from server.i18n.current import ngettext
 from server.i18n.formatting import amount_text, explain
 from server.refusal import Kind, Refusal
 from server.storable import checked_text
@@ -122,7 +122,7 @@ async def return_line(request: web.Request) -> web.StreamResponse:
     reason = field(await posted_form(request), "reason")
     instance = request.app[instance_key]
     try:
-        checked_text(reason, "The reason", MAX_REASON)
+        checked_text(reason, N_("The reason"), MAX_REASON)
         async with instance.sessions() as session, session.begin():
             row = await service.return_line(session, request.match_info["public_id"], reason, instance.clock())
     except Refusal as refused:

@@ -177,7 +177,7 @@ def _move_key(key: str) -> str:
     """The key the page made, so that the same form sent twice moves the money once."""
     if not key:
         raise Refusal(Kind.INVALID, "invalid_field", _("This form has no key: reload the page and send it again."))
-    return checked_text(key, "The form's key", MAX_MOVE_KEY)
+    return checked_text(key, N_("The form's key"), MAX_MOVE_KEY)
 
 
 def _money(row: Withdrawal) -> str:

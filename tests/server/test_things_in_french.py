@@ -78,6 +78,10 @@ async def test_a_french_creator_offers_and_deletes_a_thing_and_reads_the_error_p
         assert 'value="ftp://bruno.example/chanson"' in refused.html and 'value="Une chanson"' in refused.html
         assert ">Mots gardés</textarea>" in refused.html and "Proposer une création" in refused.html
         assert await count(node, Thing) == 0
+        too_long = await bruno.submit("/things/new", "/things/new", {**typed, "url": "https://bruno.example/c",
+                                                                     "title": "x" * 201})
+        assert too_long.status == 400 and "Le titre contient au plus 200 caractères." in too_long.html
+        assert await count(node, Thing) == 0
 
         offered = await bruno.submit("/things/new", "/things/new", {**typed, "url": "https://bruno.example/chanson"})
         assert offered.status == 200 and "/things/" in offered.url
