@@ -24,7 +24,7 @@ from federation.authenticate import authenticate, require_actor
 from federation.httpsig import RequestView
 from federation.inbox import Incoming, parse_activity
 from federation.models import InboxItem
-from server.errors import error_middleware
+from server.http_errors import error_middleware
 from server.instance import Instance
 from server.wiring import build_instance
 
