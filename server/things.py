@@ -22,7 +22,7 @@ from federation.vocab import PUBLIC, ThingProfile, activity, thing_document, tom
 from server.i18n.current import N_
 from server.models import Thing, User
 from server.refusal import Kind, Refusal
-from server.storable import checked_text, is_row_id
+from server.storable import checked_text, is_row_id, is_storable
 
 URL_MAX = 2048
 TITLE_MAX = 200
@@ -106,6 +106,11 @@ async def find_own(session: AsyncSession, creator: User, thing_id: int) -> Thing
     if thing is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", N_("You have no thing %(thing_id)s."), {"thing_id": thing_id})
     return thing
+
+
+async def by_token(session: AsyncSession, token: str) -> Thing | None:
+    """The thing a token names, deleted or not; a token no database can store names nothing, like any unknown one."""
+    return await session.scalar(select(Thing).where(Thing.token == token)) if is_storable(token) else None
 
 
 async def by_object_id(session: AsyncSession, urls: InstanceUrls, object_id: str) -> Thing | None:

@@ -5,13 +5,10 @@ A browser asking for HTML at the same address gets the thing's page
 """
 
 from aiohttp import web
-from sqlalchemy import select
 
 from server import things
 from server.appkeys import instance_key
-from server.models import Thing
 from server.refusal import Kind, Refusal
-from server.storable import is_storable
 from server.views.negotiation import activitypub_response, wants_activitypub
 from server.web.thing_pages import thing_page
 
@@ -23,10 +20,8 @@ async def thing_object(request: web.Request) -> web.StreamResponse:
         page.headers["Vary"] = "Accept"
         return page
     instance = request.app[instance_key]
-    token, thing = request.match_info["token"], None
-    if is_storable(token):
-        async with instance.sessions() as session:
-            thing = await session.scalar(select(Thing).where(Thing.token == token))
+    async with instance.sessions() as session:
+        thing = await things.by_token(session, request.match_info["token"])
     if thing is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", "No such thing here.")
     response = activitypub_response(request, things.document(instance.urls, thing))

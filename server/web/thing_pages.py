@@ -13,7 +13,6 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import things
 from server.appkeys import instance_key
@@ -22,7 +21,6 @@ from server.http_errors import refusal_status
 from server.i18n.current import gettext as _
 from server.models import Thing, User
 from server.refusal import Refusal
-from server.storable import is_storable
 from server.web.creator_pages import button_url, older_than, snippets
 from server.web.labels import actor_labels
 from server.web.notices import render_with_notice, see_other
@@ -38,7 +36,7 @@ async def thing_page(request: web.Request) -> web.StreamResponse:
     instance = request.app[instance_key]
     period = instance.current_period().label
     async with instance.sessions() as session:
-        thing = await _by_token(session, request.match_info["token"])
+        thing = await things.by_token(session, request.match_info["token"])
         if thing is None:
             raise PageError(404, _("There is no such thing here."))
         creator = await session.scalar(select(User).where(User.username == thing.creator))
@@ -132,16 +130,11 @@ async def delete_thing(request: web.Request) -> web.StreamResponse:
         % {"label": _label(thing)})
 
 
-async def _by_token(session: AsyncSession, token: str) -> Thing | None:
-    """The thing a token names, deleted or not; a token no database can store names nothing, like any unknown one."""
-    return await session.scalar(select(Thing).where(Thing.token == token)) if is_storable(token) else None
-
-
 async def _own(request: web.Request, user: User) -> Thing:
     """The live thing the path names, if it is the user's (`things.find_own` decides): else a 404 or 410 page."""
     instance = request.app[instance_key]
     async with instance.sessions() as session:
-        found = await _by_token(session, request.match_info["token"])
+        found = await things.by_token(session, request.match_info["token"])
         if found is None:
             raise PageError(404, _("There is no such thing here."))
         try:
