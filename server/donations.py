@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.instance import Instance
 from server.models import User
 from settlement import flattrs, shares, wallets
-from settlement.allocation import allocate, share_seed
+from settlement.allocation import Allocation, allocate, share_seed
 from settlement.flattrs import Flattr
 from settlement.money import Money
 from settlement.periods import Period
@@ -45,8 +45,21 @@ async def donor_view(session: AsyncSession, instance: Instance, user: User, peri
     budget = await wallets.budget_of(session, user.username, currency)
     records = await flattrs.for_period(session, user.username, period.label)
     things = [record.thing_uri for record in records]
-    seed = share_seed(period.label, user.username)
-    allocation = allocate(budget=budget.amount, wallet=wallet.amount, things=things,
-                          fee_basis_points=instance.settings.settlement.fee_basis_points, seed=seed)
-    view = shares.describe(allocation.spend - allocation.fee, things, seed=seed)
+    allocation = _allocation(instance, user, budget, wallet, period, things)
+    view = shares.describe(allocation.spend - allocation.fee, things, seed=share_seed(period.label, user.username))
     return DonorView(wallet, budget, period, records, Money(allocation.spend, currency), view)
+
+
+def value_if_flattred(instance: Instance, user: User, view: DonorView, thing_uri: str) -> Money:
+    """What one more flattr, of `thing_uri`, would be worth now: the same rule with it counted in."""
+    things = [record.thing_uri for record in view.flattrs] + [thing_uri]
+    allocation = _allocation(instance, user, view.budget, view.wallet, view.period, things)
+    return Money(allocation.shares[thing_uri], view.budget.currency)
+
+
+def _allocation(instance: Instance, user: User, budget: Money, wallet: Money, period: Period,
+                things: list[str]) -> Allocation:
+    """Settlement's own split of this donor's period, with its fee and remainder seed, as the close will make it."""
+    return allocate(budget=budget.amount, wallet=wallet.amount, things=things,
+                    fee_basis_points=instance.settings.settlement.fee_basis_points,
+                    seed=share_seed(period.label, user.username))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.models import RemoteActor
-from server.donations import DonorView, donor_view
+from server.donations import donor_view, value_if_flattred
 from server.flattring import Target, resolve_target
 from server.i18n.current import N_
 from server.instance import Instance
@@ -25,7 +25,6 @@ from server.models import User
 from server.refusal import Kind, Refusal
 from server.web.labels import actor_labels
 from settlement import flattrs
-from settlement.allocation import allocate, share_seed
 from settlement.flattrs import Flattr
 from settlement.money import Money
 
@@ -57,7 +56,7 @@ async def confirmation(instance: Instance, user: User, url: str) -> Confirmation
         view = await donor_view(session, instance, user, instance.current_period())
         name, handle = await _author(session, instance, target.author)
     already = next((record for record in view.flattrs if record.thing_uri == target.object_id), None)
-    value = view.value_of(already) if already else _value_with(instance, view, user, target.object_id)
+    value = view.value_of(already) if already else value_if_flattred(instance, user, view, target.object_id)
     count = len(view.flattrs) + (0 if already else 1)
     return Confirmation(target, name, handle, already, value, view.budget, view.wallet, count, view.period.end)
 
@@ -66,15 +65,6 @@ async def already_flattred(session: AsyncSession, instance: Instance, username: 
     """Whether `username` flattred `thing_uri` in the current period: once per period is all a thing gets."""
     records = await flattrs.for_period(session, username, instance.current_period().label)
     return any(record.thing_uri == thing_uri for record in records)
-
-
-def _value_with(instance: Instance, view: DonorView, user: User, thing_uri: str) -> Money:
-    """The dashboard's rule (`donations.donor_view`: the same allocation and seed) with one more thing flattred."""
-    things = [record.thing_uri for record in view.flattrs] + [thing_uri]
-    allocation = allocate(budget=view.budget.amount, wallet=view.wallet.amount, things=things,
-                          fee_basis_points=instance.settings.settlement.fee_basis_points,
-                          seed=share_seed(view.period.label, user.username))
-    return Money(allocation.shares[thing_uri], view.budget.currency)
 
 
 async def _author(session: AsyncSession, instance: Instance, uri: str) -> tuple[str, str]:
