@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import migrated_databases  # noqa: E402
 from federation_harness import PG_URL_VARIABLE, Databases, Federation  # noqa: E402
 from localstripe_process import localstripe_process  # noqa: E402, F401
+from smtp_server import mailbox  # noqa: E402, F401
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -4,14 +4,17 @@ It runs in a thread of its own (aiosmtpd's Controller), so an instance under
 test talks to it over real TCP; `settings()` are the overrides that point a
 `federation_harness` node at it. Created on a port without being started,
 it is an SMTP server that is down: nothing listens there until `start()`.
+The `mailbox` fixture (offered to every test by `conftest.py`) is one such,
+stopped after the test.
 """
 
 import email
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -74,3 +77,10 @@ def html_of(message: EmailMessage) -> str:
     part = message.get_body(("html",))
     assert part is not None and isinstance(part, EmailMessage)
     return part.get_content()
+
+
+@pytest.fixture
+async def mailbox() -> AsyncIterator[Mailbox]:
+    box = Mailbox()
+    yield box
+    box.stop()

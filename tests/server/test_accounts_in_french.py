@@ -8,7 +8,6 @@ emails.
 """
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
@@ -27,15 +26,8 @@ VERIFY_LINK = re.compile(r"(/mail/verify/[A-Za-z0-9_-]{43})")
 
 
 @pytest.fixture
-async def mailbox() -> AsyncIterator[Mailbox]:
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
 async def node(federation: Federation, mailbox: Mailbox) -> Node:
+    mailbox.start()
     return await federation.start("a", **mailbox.settings())
 
 

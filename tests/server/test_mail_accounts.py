@@ -24,15 +24,8 @@ BAD_TOKENS = ["nothing", "A" * 43, "%00" * 3, "a" * 400]
 
 
 @pytest.fixture
-async def mailbox() -> AsyncIterator[Mailbox]:
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
 async def node(federation: Federation, mailbox: Mailbox) -> Node:
+    mailbox.start()
     return await federation.start("a", **mailbox.settings())
 
 

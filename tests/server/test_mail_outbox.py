@@ -7,7 +7,6 @@ event, so a top-up credited again (the same reference) queues nothing new.
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -34,13 +33,6 @@ QUEUED = MAIL_STATES.move("queued", "sent").source
 SENT = MAIL_STATES.move("queued", "sent").target
 ASKED = re.compile(r'id="withdrawal-(W[0-9a-f]+)"')
 BATCH = re.compile(r"Batch (B[0-9a-f]+) approved")
-
-
-@pytest.fixture
-async def mailbox() -> AsyncIterator[Mailbox]:
-    box = Mailbox()
-    yield box
-    box.stop()
 
 
 async def with_address(node: Node, username: str, address: str) -> None:
