@@ -6,7 +6,7 @@ writes as their language does, and a refusal keeps its sentence translatable.
 
 from server.i18n.formatting import read_amount
 from server.refusal import Refusal
-from settlement.money import Money, MoneyError, format_amount, parse_amount
+from settlement.money import Money, MoneyError, format_amount
 
 
 def typed_amount(typed: str, currency: str, *, allow_zero: bool = False) -> Money:
@@ -19,15 +19,11 @@ def typed_amount(typed: str, currency: str, *, allow_zero: bool = False) -> Mone
 def canonical(typed: str, currency: str, *, allow_zero: bool = False) -> str:
     """What a service shared with the API and the CLI reads ("5.00"), from what the reader typed ("5,00").
 
-    Only a text the canonical reading refuses and the reader's language reads
-    is rewritten: anything else goes on as typed, for the service to take or
-    refuse in its own words, so a page accepts all the API does and more.
+    An amount the reader's language reads goes on in the canonical form, the
+    same money; anything else goes on as typed, for the service to refuse in
+    its own words, so a page accepts all the API does and more.
     """
     try:
-        parse_amount(typed, currency, allow_zero=allow_zero)
+        return format_amount(read_amount(typed, currency, allow_zero=allow_zero))
     except MoneyError:
-        try:
-            return format_amount(read_amount(typed, currency, allow_zero=allow_zero))
-        except MoneyError:
-            return typed
-    return typed
+        return typed
