@@ -17,10 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from server import accounts
+from server.demo import plain_peer
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 import migrated_databases  # noqa: E402
 from federation_harness import PG_URL_VARIABLE, Databases, Federation  # noqa: E402
+from key_pool import KEYS  # noqa: E402
 from localstripe_process import localstripe_process  # noqa: E402, F401
 from smtp_server import mailbox  # noqa: E402, F401
 
@@ -34,6 +38,14 @@ async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
         yield fed
     finally:
         await fed.close()
+
+
+@pytest.fixture(autouse=True)
+def account_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Accounts made in this process take their RSA keys from the process's pool (`key_pool`)."""
+    KEYS.new_test()
+    monkeypatch.setattr(accounts, "generate_private_key", KEYS.take)
+    monkeypatch.setattr(plain_peer, "generate_private_key", KEYS.take)
 
 
 @pytest.fixture
