@@ -29,12 +29,13 @@ async def live_things(session: AsyncSession, creator: str, period: str, *, befor
     """Newest first, one page of them (those older than the thing `before` names, when given).
 
     A deleted thing is gone from the page though its flattrs still count in
-    earnings. The rows come by the (creator, id) index, a page at a time.
+    earnings. The rows come by the (creator, id) index, a page at a time, and
+    each counts its flattrs of the period by the (period, thing) index: a count
+    per shown thing rather than a count of every thing flattred this period.
     """
-    counts = (select(ReceivedFlattr.thing_id, func.count().label("flattrs"))
-              .where(ReceivedFlattr.period == period).group_by(ReceivedFlattr.thing_id).subquery())
-    query = (select(Thing, func.coalesce(counts.c.flattrs, 0)).outerjoin(counts, counts.c.thing_id == Thing.id)
-             .where(Thing.creator == creator, Thing.deleted_at.is_(None)))
+    flattrs = (select(func.count()).select_from(ReceivedFlattr)
+               .where(ReceivedFlattr.period == period, ReceivedFlattr.thing_id == Thing.id).scalar_subquery())
+    query = select(Thing, flattrs).where(Thing.creator == creator, Thing.deleted_at.is_(None))
     if before is not None:
         query = query.where(Thing.id < before)
     rows = list(await session.execute(query.order_by(Thing.id.desc()).limit(per_page + 1)))
