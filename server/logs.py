@@ -10,8 +10,6 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-ACCESS_FORMAT = '%a "%r" %s %b %Tf "%{User-Agent}i"'
-
 
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:

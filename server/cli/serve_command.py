@@ -17,7 +17,7 @@ import logging
 from aiohttp import web
 
 from config.settings import Settings
-from server import logs
+from server import access_log, logs
 from server.app import create_app
 from server.cli.errors import CommandError
 from server.wiring import build_instance
@@ -31,17 +31,23 @@ def serve(settings: Settings, host: str | None, port: int | None) -> int:
         settings = local_domain_on(settings, listen_port)
     instance = build_instance(settings, port=listen_port)
     logs.configure(settings.server.log_format)
-    access_log = logging.getLogger("aiohttp.access") if settings.server.access_log else None
+    access = logging.getLogger(access_log.LOGGER) if settings.server.access_log else None
     said = f"Mecene serving {settings.base_url} on http://{listen_host}:{listen_port}/"
+    app = create_app(instance)
+    app.on_cleanup.append(_write_waiting_access_lines)
     try:
-        web.run_app(create_app(instance), host=listen_host, port=listen_port, print=lambda _: print(said, flush=True),
-                    access_log=access_log, access_log_format=logs.ACCESS_FORMAT)
+        web.run_app(app, host=listen_host, port=listen_port, print=lambda _: print(said, flush=True),
+                    access_log=access, access_log_class=access_log.ACCESS_LOGS[settings.server.log_format])
     except OSError as error:
         if error.errno != errno.EADDRINUSE:
             raise
         raise CommandError(f"port {listen_port} on {listen_host} is in use by another program: stop it, or serve "
                            f"on another port (mecene serve --port 8081, or MECENE_SERVER_PORT=8081)") from None
     return 0
+
+
+async def _write_waiting_access_lines(app: web.Application) -> None:
+    access_log.WAITING.flush()
 
 
 def local_domain_on(settings: Settings, port: int) -> Settings:

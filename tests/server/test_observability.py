@@ -3,8 +3,12 @@
 import asyncio
 import json
 import logging
+import queue
+import re
 import signal
 import subprocess
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -95,3 +99,38 @@ async def test_serve_writes_an_access_log_as_json_lines(tmp_path: Path) -> None:
         assert access and '"GET /health HTTP/1.1" 200' in access[-1]["message"]
     finally:
         await databases.drop_all()
+
+
+async def test_serve_writes_each_access_line_within_a_moment_while_it_runs(tmp_path: Path) -> None:
+    databases = Databases(tmp_path)
+    env = await cli_environment(databases, tmp_path / "data")
+    try:
+        assert mecene(env, "init").returncode == 0
+        port = free_port()
+        process = subprocess.Popen([*MECENE, "serve", "--port", str(port)], env=env, cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in process.stderr or []], daemon=True).start()
+        try:
+            await _wait_for_health(port)
+            async with aiohttp.ClientSession(headers={"User-Agent": "probe/1"}) as http:
+                async with http.get(f"http://127.0.0.1:{port}/health?probe=1") as response:
+                    assert response.status == 200
+            line = await asyncio.to_thread(_line_with, lines, "probe=1", 5.0)
+            assert re.fullmatch(r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO aiohttp\.access: 127\.0\.0\.1 '
+                                r'"GET /health\?probe=1 HTTP/1\.1" 200 \d+ \d+\.\d{6} "probe/1"\n', line), line
+        finally:
+            process.send_signal(signal.SIGINT)
+            assert await asyncio.to_thread(process.wait, 20) == 0
+    finally:
+        await databases.drop_all()
+
+
+def _line_with(lines: "queue.Queue[str]", text: str, seconds: float) -> str:
+    """The first line holding `text` that the server writes within `seconds`, while it still runs."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        line = lines.get(timeout=left)
+        if text in line:
+            return line
+    raise AssertionError(f"no line with {text!r} within {seconds} s")
