@@ -6,7 +6,7 @@ named by username, remote actors by their URI.
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.sql import UTCDateTime
@@ -73,8 +73,14 @@ class Thing(Base):
     """Something a local creator wants flattred: a URL of theirs (a Page) or a note written here (a Note)."""
 
     __tablename__ = "things"
-    #: A creator's things newest first, read in that order from the index: no sort, however many they offered.
-    __table_args__ = (Index("ix_things_creator_id", "creator", "id"),)
+    __table_args__ = (
+        #: A creator's things in offering order, for the API's list of them, deleted ones included.
+        Index("ix_things_creator_id", "creator", "id"),
+        #: A page of a creator's live things, newest first, read from this index alone: no sort and no row
+        #: of another creator or of a deleted thing, however many there are (see `creator_things.live_things`).
+        Index("ix_things_live_creator_id", "creator", "id", sqlite_where=text("deleted_at IS NULL"),
+              postgresql_where=text("deleted_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token: Mapped[str] = mapped_column(String(32), unique=True)
