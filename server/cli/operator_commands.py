@@ -7,7 +7,6 @@ input with `--stdin` for scripts.
 
 import getpass
 import sys
-from typing import TextIO
 
 from sqlalchemy import delete, update
 
@@ -21,11 +20,11 @@ from server.models import User, WebSession
 from server.web.passwords import PasswordError, check_strength, hash_password
 
 
-def read_password(from_stdin: bool, stdin: TextIO = sys.stdin) -> str:
-    """One line of `stdin` with --stdin; otherwise typed twice at the terminal, never echoed."""
+def read_password(from_stdin: bool) -> str:
+    """One line of standard input with --stdin; otherwise typed twice at the terminal, never echoed."""
     if from_stdin:
-        return stdin.readline().rstrip("\r\n")
-    if not stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
         raise CommandError("standard input is not a terminal: pass --stdin to read the password from it")
     first = getpass.getpass("New password: ")
     if getpass.getpass("Password again: ") != first:

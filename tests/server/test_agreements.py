@@ -1,7 +1,7 @@
 """Agreements between two real instances, as their operators and their peers make them.
 
-Instance A's operator proposes by `mecene peers` run as a process against
-A's database while A serves; B's operator answers on B's /admin/peers page.
+Instance A's operator proposes by `mecene peers` run against A's database
+while A serves; B's operator answers on B's /admin/peers page.
 The Offer, the Accept or Reject and the Leave travel as signed activities
 between the instance actors, so each side ends up with its own limit and the
 other's payment details, in the same state.
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from cli_process import MECENE, ROOT
+from cli_process import ROOT, mecene, run_here
 from federation import agreement_vocab
 from federation.models import Delivery, InboxItem, OutboxItem
 from federation.outbox import new_activity_id, publish
@@ -60,9 +60,8 @@ def cli_env(node: Node, tmp_path: Path) -> dict[str, str]:
 
 
 async def peers(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`mecene peers …` in its own process, while this event loop keeps serving the instances it talks to."""
-    return await asyncio.to_thread(subprocess.run, [*MECENE, "peers", *args], env=env, capture_output=True,
-                                   text=True, cwd=ROOT, timeout=60)
+    """`mecene peers …`, while this event loop keeps serving the instances it talks to."""
+    return await run_here(env, "peers", *args)
 
 
 async def agreements_of(node: Node) -> list[Agreement]:
@@ -112,8 +111,9 @@ async def test_proposed_by_command_and_accepted_on_the_page_both_sides_hold_thei
         pair: tuple[Node, Node], tmp_path: Path) -> None:
     a, b = pair
     env = cli_env(a, tmp_path)
-    proposed = await peers(env, "propose", b.host, "--currency", "EUR", "--credit-limit", "500.00",
-                           "--iban", "DE89 3704 0044 0532 0130 00", "--holder", "Mecene A e.V.")
+    proposed = await asyncio.to_thread(mecene, env, "peers", "propose", b.host, "--currency", "EUR",
+                                       "--credit-limit", "500.00", "--iban", "DE89 3704 0044 0532 0130 00",
+                                       "--holder", "Mecene A e.V.")
     assert proposed.returncode == 0, proposed.stderr
     assert f"Proposed to {b.host} in EUR: they may owe you at most 500.00 EUR" in proposed.stdout
     await reaches(a, b, "proposed")

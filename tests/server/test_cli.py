@@ -1,4 +1,4 @@
-"""The `mecene` command as an operator runs it: real processes, real files, exit codes."""
+"""The `mecene` command as an operator runs it: real files, exit codes; its own process for `init` and `serve`."""
 
 import asyncio
 import signal
@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from cli_process import MECENE, ROOT, cli_environment, initialise, initialised_data, mecene
+from cli_process import MECENE, ROOT, cli_environment, initialise, initialised_data, mecene, run_here
 from federation_harness import Databases, free_port
 
 
@@ -33,58 +33,58 @@ def initialised_instance(env: dict[str, str], initialised: Path) -> None:
     initialise(env, initialised)
 
 
-def test_init_then_users_then_config(env: dict[str, str], tmp_path: Path) -> None:
+async def test_init_then_users_then_config(env: dict[str, str], tmp_path: Path) -> None:
     done = mecene(env, "init", "--domain", "localhost:8080")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "data" / "mecene.toml").exists()
-    again = mecene(env, "init")
+    again = await run_here(env, "init")
     assert again.returncode == 1 and "already" in again.stderr
-    assert mecene(env, "user", "add", "alice").returncode == 0
-    taken = mecene(env, "user", "add", "alice")
+    assert (await run_here(env, "user", "add", "alice")).returncode == 0
+    taken = await run_here(env, "user", "add", "alice")
     assert taken.returncode == 1 and "taken" in taken.stderr
-    bad = mecene(env, "user", "add", "Not Valid")
+    bad = await run_here(env, "user", "add", "Not Valid")
     assert bad.returncode == 1 and "lower-case" in bad.stderr
-    listed = mecene(env, "user", "list")
+    listed = await run_here(env, "user", "list")
     assert listed.returncode == 0 and "alice\thttp://localhost:8080/users/alice" in listed.stdout
-    shown = mecene(env, "config", "show")
+    shown = await run_here(env, "config", "show")
     assert 'domain = "localhost:8080"' in shown.stdout and "insecure = true" in shown.stdout
 
 
-def test_bad_configuration_value_exits_2_naming_the_key(env: dict[str, str]) -> None:
-    done = mecene({**env, "MECENE_SERVER_PORT": "eighty"}, "config", "show")
+async def test_bad_configuration_value_exits_2_naming_the_key(env: dict[str, str]) -> None:
+    done = await run_here({**env, "MECENE_SERVER_PORT": "eighty"}, "config", "show")
     assert done.returncode == 2
     assert "server.port" in done.stderr
 
 
 @pytest.mark.usefixtures("initialised_instance")
-def test_deliveries_lists_an_empty_queue_and_refuses_unknown_retry(env: dict[str, str]) -> None:
-    listed = mecene(env, "deliveries")
+async def test_deliveries_lists_an_empty_queue_and_refuses_unknown_retry(env: dict[str, str]) -> None:
+    listed = await run_here(env, "deliveries")
     assert listed.returncode == 0 and listed.stdout.startswith("id\tstate")
-    retry = mecene(env, "deliveries", "--retry", "42")
+    retry = await run_here(env, "deliveries", "--retry", "42")
     assert retry.returncode == 1 and "no dead letter" in retry.stderr
 
 
 @pytest.mark.usefixtures("initialised_instance")
 @pytest.mark.parametrize("name", ["bob\n", "bob\r\n"])
-def test_a_username_with_a_line_break_is_refused_not_a_second_account(env: dict[str, str], name: str) -> None:
-    assert mecene(env, "user", "add", "bob").returncode == 0
-    bad = mecene(env, "user", "add", name)
+async def test_a_username_with_a_line_break_is_refused_not_a_second_account(env: dict[str, str], name: str) -> None:
+    assert (await run_here(env, "user", "add", "bob")).returncode == 0
+    bad = await run_here(env, "user", "add", name)
     assert bad.returncode == 1 and "lower-case" in bad.stderr
-    assert mecene(env, "user", "list").stdout.count("\thttp://") == 1
+    assert (await run_here(env, "user", "list")).stdout.count("\thttp://") == 1
 
 
 @pytest.mark.usefixtures("initialised_instance")
 @pytest.mark.parametrize("label", ["x" * 101, "caf\udce9"])
-def test_a_token_label_the_database_cannot_store_is_refused(env: dict[str, str], label: str) -> None:
-    assert mecene(env, "user", "add", "alice").returncode == 0
-    refused = mecene(env, "token", "create", "alice", "--label", label)
+async def test_a_token_label_the_database_cannot_store_is_refused(env: dict[str, str], label: str) -> None:
+    assert (await run_here(env, "user", "add", "alice")).returncode == 0
+    refused = await run_here(env, "token", "create", "alice", "--label", label)
     assert refused.returncode == 1 and "label" in refused.stderr and "Traceback" not in refused.stderr
 
 
 @pytest.mark.usefixtures("initialised_instance")
 @pytest.mark.parametrize("retry_id", [str(2**31), str(2**63)])
-def test_retrying_an_id_no_row_can_have_says_there_is_none(env: dict[str, str], retry_id: str) -> None:
-    retry = mecene(env, "deliveries", "--retry", retry_id)
+async def test_retrying_an_id_no_row_can_have_says_there_is_none(env: dict[str, str], retry_id: str) -> None:
+    retry = await run_here(env, "deliveries", "--retry", retry_id)
     assert retry.returncode == 1 and "no dead letter" in retry.stderr
 
 
@@ -118,36 +118,36 @@ async def _wait_for_health(port: int) -> dict:
 
 
 @pytest.mark.usefixtures("initialised_instance")
-def test_money_commands_credit_budget_offer_and_flattr(env: dict[str, str]) -> None:
+async def test_money_commands_credit_budget_offer_and_flattr(env: dict[str, str]) -> None:
     for name in ("alice", "bob"):
-        assert mecene(env, "user", "add", name).returncode == 0
-    token = mecene(env, "token", "create", "alice")
+        assert (await run_here(env, "user", "add", name)).returncode == 0
+    token = await run_here(env, "token", "create", "alice")
     assert token.returncode == 0 and "mecene_" in token.stdout
-    credited = mecene(env, "wallet", "topup", "alice", "10.00", "--reference", "bank-7")
+    credited = await run_here(env, "wallet", "topup", "alice", "10.00", "--reference", "bank-7")
     assert credited.returncode == 0 and "Credited 10.00 EUR" in credited.stdout
-    repeated = mecene(env, "wallet", "topup", "alice", "10.00", "--reference", "bank-7")
+    repeated = await run_here(env, "wallet", "topup", "alice", "10.00", "--reference", "bank-7")
     assert repeated.returncode == 0 and "nothing changed" in repeated.stdout
-    comma = mecene(env, "wallet", "topup", "alice", "5,00")
+    comma = await run_here(env, "wallet", "topup", "alice", "5,00")
     assert comma.returncode == 1 and '"5.00"' in comma.stderr
-    assert mecene(env, "budget", "set", "alice", "-1").returncode == 1
-    assert mecene(env, "budget", "set", "alice", "3").returncode == 0
-    thing = mecene(env, "thing", "add", "bob", "--text", "Please flattr")
+    assert (await run_here(env, "budget", "set", "alice", "-1")).returncode == 1
+    assert (await run_here(env, "budget", "set", "alice", "3")).returncode == 0
+    thing = await run_here(env, "thing", "add", "bob", "--text", "Please flattr")
     assert thing.returncode == 0, thing.stderr
     url = thing.stdout.split()[2]
-    assert mecene(env, "thing", "add", "bob", "--url", "https://bob.example").returncode == 1
-    assert "Flattred" in mecene(env, "flattr", "alice", url).stdout
-    assert "nothing changed" in mecene(env, "flattr", "alice", url).stdout
-    own = mecene(env, "flattr", "bob", url)
+    assert (await run_here(env, "thing", "add", "bob", "--url", "https://bob.example")).returncode == 1
+    assert "Flattred" in (await run_here(env, "flattr", "alice", url)).stdout
+    assert "nothing changed" in (await run_here(env, "flattr", "alice", url)).stdout
+    own = await run_here(env, "flattr", "bob", url)
     assert own.returncode == 1 and "your own" in own.stderr
-    shown = mecene(env, "wallet", "show", "alice").stdout
+    shown = (await run_here(env, "wallet", "show", "alice")).stdout
     assert "wallet\t10.00 EUR" in shown and "budget\t3.00 EUR" in shown and "3.00 now" in shown
-    code = mecene(env, "link", "code", "alice")
+    code = await run_here(env, "link", "code", "alice")
     assert code.returncode == 0 and "direct message to @flattr@localhost:8080" in code.stdout
-    assert mecene(env, "link", "code", "nobody").returncode == 1
+    assert (await run_here(env, "link", "code", "nobody")).returncode == 1
 
 
-def test_init_names_a_local_instance_by_the_port_it_will_serve_on(env: dict[str, str], tmp_path: Path) -> None:
-    done = mecene({**env, "MECENE_SERVER_PORT": "9300"}, "init")
+async def test_init_names_a_local_instance_by_the_port_it_will_serve_on(env: dict[str, str], tmp_path: Path) -> None:
+    done = await run_here({**env, "MECENE_SERVER_PORT": "9300"}, "init")
     assert done.returncode == 0, done.stderr
     assert 'domain = "localhost:9300"' in (tmp_path / "data" / "mecene.toml").read_text()
     assert "Initialised http://localhost:9300" in done.stdout and "mecene user add NAME --admin" in done.stdout

@@ -33,7 +33,7 @@ from test_payouts_between_peers import (
 
 from agreement_helper import agree
 from api_client import account
-from cli_process import MECENE, ROOT
+from cli_process import mecene, run_here
 from federation import clearing_vocab
 from federation.delivery_queue import DEAD
 from federation.models import Delivery
@@ -189,7 +189,7 @@ async def test_operators_clear_from_the_command_line(federation: Federation, tmp
     owed = on_a[f"due_to:{b.host}"]
     a_env, b_env = cli_env(a, tmp_path), cli_env(b, tmp_path)
 
-    listed = await clearing_cli(a_env, "list")
+    listed = await asyncio.to_thread(mecene, a_env, "clearing", "list")
     assert listed.returncode == 0, listed.stderr
     reference = f"MECENE {a.host} 1"
     assert f"pay {eur(owed)} EUR" in listed.stdout and f"Pay b by hand, reference {reference!r}" in listed.stdout
@@ -214,9 +214,8 @@ async def test_operators_clear_from_the_command_line(federation: Federation, tmp
 
 
 async def clearing_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`mecene clearing …` in its own process, while this event loop keeps serving the instances it talks to."""
-    return await asyncio.to_thread(subprocess.run, [*MECENE, "clearing", *args], env=env, capture_output=True,
-                                   text=True, cwd=ROOT, timeout=60)
+    """`mecene clearing …`, while this event loop keeps serving the instances it talks to."""
+    return await run_here(env, "clearing", *args)
 
 
 async def _is(value: Awaitable[object], expected: object) -> bool:

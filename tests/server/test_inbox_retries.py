@@ -6,7 +6,6 @@ away) or runs a handler (a bug), and taken away again.
 """
 
 import asyncio
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from agreement_helper import agree
-from cli_process import MECENE, ROOT
+from cli_process import ROOT, mecene, run_here
 from federation.fetch_errors import FetchError
 from federation.models import INBOX_ATTEMPTS, Follower, InboxItem, KnownInstance
 from federation_harness import Federation, Node, eventually
@@ -115,16 +114,13 @@ async def test_an_operator_lists_failed_items_and_tries_one_again(federation: Fe
     assert stored is not None
     env = {"MECENE_DATABASE_URL": receiver.database_url, "MECENE_INSTANCE_DOMAIN": receiver.host,
            "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
-    listed = await asyncio.to_thread(subprocess.run, [*MECENE, "inbox", "--failed"], env=env, capture_output=True,
-                                     text=True, cwd=ROOT, timeout=60)
+    listed = await asyncio.to_thread(mecene, env, "inbox", "--failed")
     assert listed.returncode == 0, listed.stderr
     assert f"{stored.id}\tfailed\t{INBOX_ATTEMPTS}\tnow\t{activity['id']}\tValueError: a bug in the handler" in (
         listed.stdout)
-    missing = await asyncio.to_thread(subprocess.run, [*MECENE, "inbox", "--retry", str(stored.id + 1000)], env=env,
-                                      capture_output=True, text=True, cwd=ROOT, timeout=60)
+    missing = await run_here(env, "inbox", "--retry", str(stored.id + 1000))
     assert missing.returncode == 1 and "no failed inbox item" in missing.stderr
-    retried = await asyncio.to_thread(subprocess.run, [*MECENE, "inbox", "--retry", str(stored.id)], env=env,
-                                      capture_output=True, text=True, cwd=ROOT, timeout=60)
+    retried = await run_here(env, "inbox", "--retry", str(stored.id))
     assert retried.returncode == 0, retried.stderr
     receiver.live.processor.wakeup.set()
 

@@ -22,7 +22,7 @@ from test_payouts_between_peers import balances, books_hold, closed, conserved, 
 
 from agreement_helper import agree
 from api_client import Api, account
-from cli_process import MECENE, ROOT
+from cli_process import mecene, run_here
 from federation_harness import Federation, Node, eventually
 from server import clearing
 from server.models import User
@@ -39,9 +39,8 @@ NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 
 
 async def withdrawals_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`mecene withdrawals …` in its own process, while this loop serves the instances."""
-    return await asyncio.to_thread(subprocess.run, [*MECENE, "withdrawals", *args], env=env, capture_output=True,
-                                   text=True, cwd=ROOT, timeout=60)
+    """`mecene withdrawals …`, while this loop serves the instances."""
+    return await run_here(env, "withdrawals", *args)
 
 
 async def creator_on(node: Node) -> Api:
@@ -104,7 +103,7 @@ async def test_a_creator_withdraws_what_is_available_and_the_bank_file_pays_it(f
     await in_federation(a, b)
 
     env = cli_env(a, tmp_path) | OPERATOR_BANK
-    batched = await withdrawals_cli(env, "batch", "EUR")
+    batched = await asyncio.to_thread(mecene, env, "withdrawals", "batch", "EUR")
     assert batched.returncode == 0, batched.stderr
     batch = next(word for word in batched.stdout.split() if word.startswith("B"))
     out = tmp_path / "batch.xml"

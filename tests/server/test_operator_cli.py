@@ -1,4 +1,5 @@
-"""`mecene user password` and `mecene block` as an operator runs them: real processes, a terminal, exit codes."""
+"""`mecene user password` and `mecene block` as an operator runs them: exit codes, and real processes where a
+password is read from standard input or a terminal and where a command line holds bytes."""
 
 import fcntl
 import os
@@ -13,7 +14,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from cli_process import MECENE, ROOT, cli_environment, initialise, initialised_data, mecene
+from cli_process import MECENE, ROOT, cli_environment, initialise, initialised_data, mecene, run_here
 from federation_harness import Databases
 from server.models import User
 
@@ -49,7 +50,7 @@ async def stored_hash(env: dict[str, str], tmp_path: Path, name: str) -> str | N
 
 @pytest.mark.usefixtures("initialised_instance")
 async def test_an_admin_gets_a_password_from_standard_input(env: dict[str, str], tmp_path: Path) -> None:
-    assert mecene(env, "user", "add", "olga", "--admin").returncode == 0
+    assert (await run_here(env, "user", "add", "olga", "--admin")).returncode == 0
     done = mecene(env, "user", "password", "olga", "--stdin", stdin="a long passphrase\n")
     assert done.returncode == 0, done.stderr
     assert "Password set for olga" in done.stdout and "/login" in done.stdout
@@ -67,9 +68,9 @@ REFUSALS = [
 
 @pytest.mark.usefixtures("initialised_instance")
 async def test_a_refused_password_changes_nothing(env: dict[str, str], tmp_path: Path) -> None:
-    assert mecene(env, "user", "add", "olga", "--admin").returncode == 0
+    assert (await run_here(env, "user", "add", "olga", "--admin")).returncode == 0
     for args, stdin, message in REFUSALS:
-        done = mecene(env, "user", "password", *args, stdin=stdin)
+        done = await run_here(env, "user", "password", *args, stdin=stdin)
         assert done.returncode == 1 and message in done.stderr, (args, done.stderr)
     assert await stored_hash(env, tmp_path, "olga") is None
 
@@ -111,7 +112,7 @@ def _read_until(fd: int, marker: bytes | None, timeout: float = 30.0) -> bytes:
 @pytest.mark.usefixtures("initialised_instance")
 async def test_at_a_terminal_the_password_is_asked_twice_and_never_shown(env: dict[str, str],
                                                                          tmp_path: Path) -> None:
-    assert mecene(env, "user", "add", "olga", "--admin").returncode == 0
+    assert (await run_here(env, "user", "add", "olga", "--admin")).returncode == 0
     code, screen = on_a_terminal(env, "user", "password", "olga", lines=["first passphrase", "other passphrase"])
     assert code == 1 and "New password:" in screen and "Password again:" in screen and "differ" in screen
     assert await stored_hash(env, tmp_path, "olga") is None
@@ -122,27 +123,27 @@ async def test_at_a_terminal_the_password_is_asked_twice_and_never_shown(env: di
 
 
 @pytest.mark.usefixtures("initialised_instance")
-def test_blocks_are_added_listed_and_removed(env: dict[str, str]) -> None:
-    added = mecene(env, "block", "add", "Spam.Example", "--reason", "spam waves")
+async def test_blocks_are_added_listed_and_removed(env: dict[str, str]) -> None:
+    added = await run_here(env, "block", "add", "Spam.Example", "--reason", "spam waves")
     assert added.returncode == 0 and "Blocked spam.example" in added.stdout
-    again = mecene(env, "block", "add", "spam.example")
+    again = await run_here(env, "block", "add", "spam.example")
     assert again.returncode == 0 and "already blocked" in again.stdout
-    listed = mecene(env, "block", "list")
+    listed = await run_here(env, "block", "list")
     assert listed.returncode == 0 and "spam.example\t" in listed.stdout and "spam waves" in listed.stdout
-    bad = mecene(env, "block", "add", "not a domain")
+    bad = await run_here(env, "block", "add", "not a domain")
     assert bad.returncode == 1 and "is not a domain" in bad.stderr
-    assert mecene(env, "block", "remove", "spam.example").returncode == 0
-    gone = mecene(env, "block", "remove", "spam.example")
+    assert (await run_here(env, "block", "remove", "spam.example")).returncode == 0
+    gone = await run_here(env, "block", "remove", "spam.example")
     assert gone.returncode == 1 and "is not blocked" in gone.stderr
-    empty = mecene(env, "block", "list")
+    empty = await run_here(env, "block", "list")
     assert empty.stdout == "" and "No domain is blocked." in empty.stderr
 
 
 @pytest.mark.usefixtures("initialised_instance")
 @pytest.mark.parametrize("args", [[b"spam\xff.example"], [b"spam.example", b"--reason", b"spam \xff waves"]])
-def test_a_block_typed_in_bytes_no_database_stores_is_refused(env: dict[str, str], args: list[bytes]) -> None:
+async def test_a_block_typed_in_bytes_no_database_stores_is_refused(env: dict[str, str], args: list[bytes]) -> None:
     """A command line's non-UTF-8 bytes reach Python as lone surrogates, which neither database can store."""
     done = subprocess.run([*MECENE, "block", "add", *args], env=env, capture_output=True, text=True, timeout=60,
                           cwd=ROOT)
     assert done.returncode == 1 and done.stderr.startswith("mecene: ") and "Traceback" not in done.stderr
-    assert mecene(env, "block", "list").stdout == ""
+    assert (await run_here(env, "block", "list")).stdout == ""

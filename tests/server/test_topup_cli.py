@@ -1,8 +1,8 @@
 """`mecene topups …` as an operator runs it, on the database of an instance whose donors add money on its pages.
 
 The donor's steps are the pages' (the add-money form, Stripe's card payment
-through localstripe); the operator's are real `mecene` processes pointed at
-that instance's database. Every refusal is checked to have changed nothing
+through localstripe); the operator's are `mecene` commands pointed at that
+instance's database. Every refusal is checked to have changed nothing
 in the database, and the money to be conserved: what is in the wallet plus
 what went back is what came in.
 """
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from test_agreements import cli_env
 from test_card_topups import GOOD_CARD
 
-from cli_process import ROOT, mecene
+from cli_process import ROOT, mecene, run_here
 from federation_harness import Federation, Node, eventually, free_port
 from localstripe_process import LocalStripe
 from payments_helper import SIGNUP, Donor, came_in, donor_at, topup_row
@@ -61,9 +61,8 @@ def operator(node: Node, folder: Path, payments: dict[str, str]) -> dict[str, st
 
 
 async def topups(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`mecene topups …` in its own process, while this event loop keeps serving the instance whose database it
-    shares."""
-    return await asyncio.to_thread(mecene, env, "topups", *args, stdin=stdin)
+    """`mecene topups …`, while this event loop keeps serving the instance whose database it shares."""
+    return await run_here(env, "topups", *args, stdin=stdin)
 
 
 async def books(node: Node) -> tuple[object, ...]:
@@ -122,7 +121,7 @@ async def test_a_received_transfer_credits_once_and_a_bank_refund_needs_its_tran
         env = operator(alice.node, data_folder, BANK)
 
         remittance = f"VIR SEPA {reference.replace('-', ' ').lower()} de Alice"
-        done = await topups(env, "receive", remittance, "25.00")
+        done = await asyncio.to_thread(mecene, env, "topups", "receive", remittance, "25.00")
         assert done.returncode == 0, done.stderr
         assert f"{reference}: 25.00 EUR credited to alice (top-up {public_id}); wallet now 25.00 EUR" in done.stdout
         await refused(alice.node, env, "receive", reference, "25.00", says="already credited to alice")

@@ -1,7 +1,7 @@
 """`mecene withdrawals …` as an operator runs it, on the database of a running instance whose creators asked money out.
 
 The withdrawals are asked with settlement's own functions; the operator's
-steps are real `mecene` processes pointed at that instance's database. Each
+steps are `mecene` commands pointed at that instance's database. Each
 refusal is checked to have changed nothing, and at the end the books balance
 and the money is conserved: what creators earned is still theirs (available
 or asked) or left the books to the bank or by hand.
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from test_agreements import cli_env
 from test_bank_files import NS, asked, transfers
 
-from cli_process import mecene
+from cli_process import mecene, run_here
 from federation_harness import Federation, Node
 from server.cli.withdrawal_parser import STATES
 from settlement import accounts, ledger, withdrawals
@@ -54,8 +54,8 @@ async def creators_asked(node: Node) -> Asked:
 
 
 async def withdrawals_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`mecene withdrawals …` in its own process, while this event loop keeps serving the instance."""
-    return await asyncio.to_thread(mecene, env, "withdrawals", *args)
+    """`mecene withdrawals …`, while this event loop keeps serving the instance."""
+    return await run_here(env, "withdrawals", *args)
 
 
 async def done(env: dict[str, str], *args: str) -> str:
@@ -112,7 +112,9 @@ async def test_an_operator_batches_pays_and_returns_withdrawals(federation: Fede
 
     await refused(node, env, "batch", "XYZ", says='"XYZ" is not a known ISO 4217 currency code')
     await refused(node, env, "batch", "EUR", ids.carla, "Wnosuch", says="No withdrawal 'Wnosuch'")
-    batched = await done(env, "batch", "eur", ids.carla, ids.zoe, ids.ivan)
+    approved = await asyncio.to_thread(mecene, env, "withdrawals", "batch", "eur", ids.carla, ids.zoe, ids.ivan)
+    assert approved.returncode == 0, approved.stderr
+    batched = approved.stdout
     batch = batched.split()[2]
     assert batched.startswith(f"Approved batch {batch} in EUR: 3 withdrawals, 62.34 EUR.\n")
     assert listed(batched, ids.ivan)[2:] == ["ivan", "20.00 EUR", "other", "batched", batch, "-"]
