@@ -20,7 +20,9 @@ def negotiate(accept_language: str | None, chosen: str | None = None) -> str:
     """The account's choice wins; then Accept-Language by its q-values (RFC 9110 §12.5.4); then English."""
     if supported(chosen):
         return supported(chosen) or ENGLISH
-    ranked = sorted(_weighted(accept_language or ""), key=lambda pair: -pair[1])
+    if not accept_language:
+        return ENGLISH
+    ranked = sorted(_weighted(accept_language), key=lambda pair: -pair[1])
     for tag, weight in ranked:
         found = supported(tag)
         if found and weight > 0:
