@@ -6,7 +6,9 @@ test-artifacts/<test>/), each instance gets a database of its own (a SQLite file
 PostgreSQL database of `federation_harness.Databases`, lent already migrated and emptied
 after use by `migrated_databases`), and the instances
 a worker starts listen on ports from a band no other worker uses (`federation_harness.free_port`).
-Plain `python -m pytest` runs the same tests one by one.
+Plain `python -m pytest` runs the same tests one by one. Accounts made in a test process take their
+RSA keys from that process's pool (`key_pool`), and most `mecene` commands run in the test's process
+(`cli_process.run_here`): making keys and starting Python were most of the suite's processor time.
 """
 
 import asyncio
