@@ -1,5 +1,7 @@
 """A creator's things, and the flattrs they received."""
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 from sqlalchemy import select
 
@@ -10,6 +12,13 @@ from server.api.bodies import int_path, json_object, text_field
 from server.api.flattrs import period_param
 from server.appkeys import instance_key
 from server.models import ReceivedFlattr, Thing
+from server.refusal import Kind, Refusal
+
+#: Things in one page of the API's list, by default and at the most.
+THINGS_PAGE = 100
+THINGS_MOST = 500
+#: The largest id a thing can have: an integer column's.
+MAX_ID = 2**31 - 1
 
 
 async def post_thing(request: web.Request) -> web.Response:
@@ -25,11 +34,33 @@ async def post_thing(request: web.Request) -> web.Response:
 
 
 async def list_things(request: web.Request) -> web.Response:
+    """The caller's things oldest first, deleted ones included, `?limit=` of them (100 by default, at most 500).
+
+    `?after=` a thing's id starts the page after it; `next` is the address of
+    the following page, null on the last one. The page is read on the
+    (creator, id) index, so a creator with thousands of things waits for one
+    page, not for all of them.
+    """
     instance = request.app[instance_key]
     user = await current_user(request)
+    limit = _whole(request, "limit", default=THINGS_PAGE, least=1, most=THINGS_MOST)
+    after = _whole(request, "after", default=0, least=0, most=MAX_ID)
     async with instance.sessions() as session:
-        rows = await session.scalars(select(Thing).where(Thing.creator == user.username).order_by(Thing.id))
-        return web.json_response({"things": [rep.thing(instance.urls, row) for row in rows]})
+        rows = list(await session.scalars(select(Thing).where(Thing.creator == user.username, Thing.id > after)
+                                          .order_by(Thing.id).limit(limit + 1)))
+    shown = rows[:limit]
+    following = f"/api/v1/things?{urlencode({'after': shown[-1].id, 'limit': limit})}" if len(rows) > limit else None
+    return web.json_response({"things": [rep.thing(instance.urls, row) for row in shown], "next": following})
+
+
+def _whole(request: web.Request, name: str, *, default: int, least: int, most: int) -> int:
+    """The query's `name`, a whole number from `least` to `most`, or a 400 naming it."""
+    typed = request.query.get(name)
+    if typed is None:
+        return default
+    if not typed.isascii() or not typed.isdigit() or not least <= int(typed) <= most:
+        raise Refusal(Kind.INVALID, f"invalid_{name}", f"`{name}` is a whole number from {least} to {most}.")
+    return int(typed)
 
 
 async def delete_thing(request: web.Request) -> web.Response:

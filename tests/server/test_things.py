@@ -66,3 +66,29 @@ async def _accepted(node: Node) -> bool:
 
 async def _has(node: Node, expected: list[tuple[str, str]]) -> bool:
     return await inbox_types(node) == expected
+
+
+async def test_a_creators_things_come_a_page_at_a_time_deleted_ones_included(federation: Federation) -> None:
+    node = await federation.start("a")
+    bob, carol = await account(node, "bob"), await account(node, "carol")
+    offered = [(await bob.call("POST", "/api/v1/things", {"text": f"Song {n}"})).body["id"] for n in range(7)]
+    await carol.call("POST", "/api/v1/things", {"text": "Not bob's"})
+    assert (await bob.call("DELETE", f"/api/v1/things/{offered[2]}")).status == 200
+
+    seen, address, pages = [], "/api/v1/things?limit=3", 0
+    while address is not None:
+        answer = await bob.call("GET", address)
+        assert answer.status == 200, answer.body
+        seen += [thing["id"] for thing in answer.body["things"]]
+        address, pages = answer.body["next"], pages + 1
+    assert seen == offered and pages == 3
+    whole = (await bob.call("GET", "/api/v1/things")).body
+    assert [thing["id"] for thing in whole["things"]] == offered and whole["next"] is None
+    assert whole["things"][2]["deleted_at"] is not None
+    after = (await bob.call("GET", f"/api/v1/things?after={offered[4]}")).body
+    assert [thing["id"] for thing in after["things"]] == offered[5:]
+
+    for name, typed in [("limit", "0"), ("limit", "501"), ("limit", "ten"), ("limit", ""), ("limit", "٣"),
+                        ("after", "-1"), ("after", "1.5"), ("after", "9" * 12)]:
+        refused = await bob.call("GET", "/api/v1/things", params={name: typed})
+        assert (refused.status, refused.body["error"]) == (400, f"invalid_{name}"), (name, typed)
