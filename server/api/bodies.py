@@ -58,3 +58,18 @@ def int_path(request: web.Request, name: str) -> int:
     if found is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", f"No {name} {raw!r}.")
     return found
+
+
+def int_query(request: web.Request, name: str, *, default: int, least: int, most: int) -> int:
+    """The query's `name`, a whole number from `least` to `most`, `default` when absent, or a 400 naming it.
+
+    Its length is checked before `int()` reads it, so a few thousand digits
+    are a 400 like any other number out of range.
+    """
+    typed = request.query.get(name)
+    if typed is None:
+        return default
+    if (not typed.isascii() or not typed.isdigit() or len(typed) > len(str(most))
+            or not least <= int(typed) <= most):
+        raise Refusal(Kind.INVALID, f"invalid_{name}", f"`{name}` is a whole number from {least} to {most}.")
+    return int(typed)

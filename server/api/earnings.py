@@ -6,6 +6,7 @@ from aiohttp import web
 
 from server.api import representations as rep
 from server.api.auth import current_user
+from server.api.bodies import int_query
 from server.appkeys import instance_key
 from server.refusal import Kind, Refusal
 from settlement import creator_balances, earnings
@@ -30,7 +31,7 @@ async def get_earnings(request: web.Request) -> web.Response:
     before = _period(request, "before", length)
     if label is not None and before is not None:
         raise Refusal(Kind.INVALID, "invalid_query", "Ask for one `period` or for a page `before` one, not both.")
-    limit = _limit(request.query.get("limit"))
+    limit = int_query(request, "limit", default=earnings.PAGE, least=1, most=earnings.MOST)
     currency = _currency(request.query.get("currency", instance.settings.instance.currency))
     async with instance.sessions() as session:
         found = await earnings.of_creator(session, user.username, currency, label, limit=limit, before=before)
@@ -44,14 +45,6 @@ def _period(request: web.Request, name: str, length: str) -> str | None:
     typed = request.query.get(name)
     return None if typed is None else parse_period(typed, length).label
 
-
-def _limit(typed: str | None) -> int:
-    """How many periods a page holds: a whole number from 1 to `earnings.MOST`, or a 400."""
-    if typed is None:
-        return earnings.PAGE
-    if not typed.isascii() or not typed.isdigit() or not 1 <= int(typed) <= earnings.MOST:
-        raise Refusal(Kind.INVALID, "invalid_limit", f"`limit` is a whole number from 1 to {earnings.MOST}.")
-    return int(typed)
 
 
 def _currency(typed: str) -> str:

@@ -8,17 +8,15 @@ from sqlalchemy import select
 from server import things
 from server.api import representations as rep
 from server.api.auth import current_user
-from server.api.bodies import int_path, json_object, text_field
+from server.api.bodies import int_path, int_query, json_object, text_field
 from server.api.flattrs import period_param
 from server.appkeys import instance_key
 from server.models import ReceivedFlattr, Thing
-from server.refusal import Kind, Refusal
+from server.storable import MAX_ID
 
 #: Things in one page of the API's list, by default and at the most.
 THINGS_PAGE = 100
 THINGS_MOST = 500
-#: The largest id a thing can have: an integer column's.
-MAX_ID = 2**31 - 1
 
 
 async def post_thing(request: web.Request) -> web.Response:
@@ -43,8 +41,8 @@ async def list_things(request: web.Request) -> web.Response:
     """
     instance = request.app[instance_key]
     user = await current_user(request)
-    limit = _whole(request, "limit", default=THINGS_PAGE, least=1, most=THINGS_MOST)
-    after = _whole(request, "after", default=0, least=0, most=MAX_ID)
+    limit = int_query(request, "limit", default=THINGS_PAGE, least=1, most=THINGS_MOST)
+    after = int_query(request, "after", default=0, least=0, most=MAX_ID)
     async with instance.sessions() as session:
         rows = list(await session.scalars(select(Thing).where(Thing.creator == user.username, Thing.id > after)
                                           .order_by(Thing.id).limit(limit + 1)))
@@ -52,15 +50,6 @@ async def list_things(request: web.Request) -> web.Response:
     following = f"/api/v1/things?{urlencode({'after': shown[-1].id, 'limit': limit})}" if len(rows) > limit else None
     return web.json_response({"things": [rep.thing(instance.urls, row) for row in shown], "next": following})
 
-
-def _whole(request: web.Request, name: str, *, default: int, least: int, most: int) -> int:
-    """The query's `name`, a whole number from `least` to `most`, or a 400 naming it."""
-    typed = request.query.get(name)
-    if typed is None:
-        return default
-    if not typed.isascii() or not typed.isdigit() or not least <= int(typed) <= most:
-        raise Refusal(Kind.INVALID, f"invalid_{name}", f"`{name}` is a whole number from {least} to {most}.")
-    return int(typed)
 
 
 async def delete_thing(request: web.Request) -> web.Response:

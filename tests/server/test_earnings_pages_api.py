@@ -79,7 +79,7 @@ async def test_earnings_come_a_page_of_periods_at_a_time(federation: Federation)
     assert ([period["period"] for period in one["periods"]], one["total"]["minor_units"], one["next"]) == (
         [labels[3]], 100 * (CLOSED - 3), None)
 
-    for typed in ("0", "121", "-1", "ten", "", "1.5", "١٢"):
+    for typed in ("0", "121", "-1", "ten", "", "1.5", "١٢", "1" * 5000):
         refused = await bob.call("GET", "/api/v1/earnings", params={"limit": typed})
         assert (refused.status, refused.body["error"]) == (400, "invalid_limit"), typed
     refused = await bob.call("GET", f"/api/v1/earnings?before={labels[0]}&period={labels[1]}")
