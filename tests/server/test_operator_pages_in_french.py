@@ -7,16 +7,15 @@ amount is refused in French and moves nothing; a batch she approves is
 announced in French. The books balance at the end.
 """
 
-from datetime import timedelta
 
 from sqlalchemy import func, select
 from test_operator_pages import PASSWORD, with_password
 
 from api_client import account, assert_ledger_balances
+from earnings_helper import bank_details_at_once, book_earnings
 from federation_harness import Federation, Node
 from server.i18n.formatting import date_text
-from settlement import ledger, payout_details, wallets, withdrawals
-from settlement.agreement_terms import PaymentDetails
+from settlement import wallets, withdrawals
 from settlement.models import Transaction
 from settlement.money import Money
 from web_client import Browser
@@ -41,12 +40,8 @@ async def carla_asks_for_what_dora_gave(node: Node) -> None:
     await account(node, "carla")
     now = node.live.clock()
     async with node.live.sessions() as session, session.begin():
-        await ledger.post(session, kind="close", idempotency_key="earned", now=now,
-                          lines=[(wallets.wallet_key("dora", "EUR"), -500),
-                                 (withdrawals.creator_key("carla", "EUR"), 500)])
-        await payout_details.save(session, "carla", PaymentDetails(iban="FR7630006000011234567890189",
-                                                                   account_holder="Carla Creator"),
-                                  now=now, cooling_off=timedelta(0))
+        await book_earnings(session, "carla", 500, now)
+        await bank_details_at_once(session, "carla", now)
         await withdrawals.request(session, "carla", Money(500, "EUR"), minimum=Money(100, "EUR"), now=now)
 
 

@@ -20,11 +20,12 @@ from test_operator_pages import PASSWORD, logged_in, with_password
 from test_payouts_between_peers import balances, close_on, conserved, flattr, funded_donor, thing_of
 
 from api_client import account, assert_ledger_balances
+from earnings_helper import book_earnings
 from federation_harness import Federation, Node
 from server.models import User
 from server.web.passwords import hash_password
-from settlement import ledger, payout_details, statements, wallets
-from settlement.withdrawals import available, creator_key
+from settlement import payout_details, statements, wallets
+from settlement.withdrawals import available
 from web_client import Browser, Page
 
 IBAN = "FR76 3000 6000 0112 3456 7890 189"
@@ -50,8 +51,7 @@ async def earned_as_a_close_books_it(node: Node) -> None:
     await account(node, "carla")
     await _password(node, "carla")
     async with node.live.sessions() as session, session.begin():
-        await ledger.post(session, kind="close", idempotency_key="earned", now=node.clock(),
-                          lines=[(wallets.wallet_key("dora", "EUR"), -5000), (creator_key("carla", "EUR"), 5000)])
+        await book_earnings(session, "carla", 5000, node.clock())
 
 
 async def _password(node: Node, name: str) -> None:

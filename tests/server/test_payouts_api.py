@@ -3,12 +3,12 @@
 from sqlalchemy import func, select, update
 
 from api_client import Api, account, assert_ledger_balances
+from earnings_helper import book_earnings
 from federation_harness import Federation, Node
 from server.models import User
 from server.web.passwords import hash_password
-from settlement import ledger, wallets
 from settlement.models import Withdrawal
-from settlement.withdrawals import available, creator_key
+from settlement.withdrawals import available
 
 PASSWORD = "creator's long password"
 IBAN = "FR76 3000 6000 0112 3456 7890 189"
@@ -21,8 +21,7 @@ async def creator(federation: Federation) -> tuple[Node, Api]:
     async with node.live.sessions() as session, session.begin():
         await session.execute(update(User).where(User.username == "carla").values(
             password_hash=await hash_password(PASSWORD)))
-        await ledger.post(session, kind="close", idempotency_key="earned", now=node.clock(),
-                          lines=[(wallets.wallet_key("dora", "EUR"), -5000), (creator_key("carla", "EUR"), 5000)])
+        await book_earnings(session, "carla", 5000, node.clock())
     return node, carla
 
 

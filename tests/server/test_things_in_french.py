@@ -11,18 +11,17 @@ French that it credited the donor's top-up, and that there is no account she
 could credit by hand under a name nobody has. The books balance.
 """
 
-from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
 from api_client import account, assert_ledger_balances
+from earnings_helper import bank_details_at_once, book_earnings
 from federation_harness import Federation, Node, eventually
 from server.i18n.formatting import date_text
 from server.models import Thing, User
 from server.payments import bank_transfers
 from server.web.passwords import hash_password
-from settlement import ledger, payout_details, topups, wallets, withdrawals
-from settlement.agreement_terms import PaymentDetails
+from settlement import topups, wallets
 from settlement.models import Earning, TopUp, Withdrawal
 from settlement.money import Money
 from web_client import Browser
@@ -135,12 +134,8 @@ async def test_a_french_creator_is_refused_a_withdrawal_and_an_operator_records_
     carla = await in_french(node, "carla")
     now = node.live.clock()
     async with node.live.sessions() as session, session.begin():
-        await ledger.post(session, kind="close", idempotency_key="earned", now=now,
-                          lines=[(wallets.wallet_key("dora", "EUR"), -5000),
-                                 (withdrawals.creator_key("carla", "EUR"), 5000)])
-        await payout_details.save(session, "carla", PaymentDetails(iban="FR7630006000011234567890189",
-                                                                   account_holder="Carla Creator"),
-                                  now=now, cooling_off=timedelta(0))
+        await book_earnings(session, "carla", 5000, now)
+        await bank_details_at_once(session, "carla", now)
     try:
         for typed, status, said in [("5,00", 400, "Le plus petit retrait est de 10.00 EUR."),
                                     ("100,00", 409, "Vous avez 50.00 EUR disponibles ; l’argent que d’autres")]:
