@@ -13,10 +13,13 @@ that stops writes what waits as the application is cleaned up.
 import asyncio
 import json
 import sys
-from datetime import UTC, datetime
+import time as clock
+from datetime import datetime
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
+
+from server.logs import json_members
 
 #: The longest a line waits before it is written.
 FLUSH_SECONDS = 0.2
@@ -65,11 +68,10 @@ class TextAccessLog(AbstractAccessLogger):
 
 
 class JsonAccessLog(AbstractAccessLogger):
-    """One JSON object a line with the members `logs.JsonFormatter` writes."""
+    """One JSON object a line, with the members `logs.JsonFormatter` writes."""
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        document = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "info",
-                    "logger": LOGGER, "message": request_line(request, response, time)}
+        document = json_members(clock.time(), "info", LOGGER, request_line(request, response, time))
         WAITING.add(json.dumps(document) + "\n")
 
 

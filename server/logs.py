@@ -23,11 +23,15 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+def json_members(created: float, level: str, logger: str, message: str) -> dict[str, object]:
+    """The members every JSON line starts with, the access log's (`server.access_log`) too."""
+    return {"time": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"), "level": level,
+            "logger": logger, "message": message}
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        document: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        document = json_members(record.created, record.levelname.lower(), record.name, record.getMessage())
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             document.update(fields)
