@@ -175,19 +175,21 @@ CANNOT_REACH_AUTHOR = {
 
 def cannot_flattr(url: str, error: FederationError) -> Refusal:
     """The refusal of a flattr of `url` that `error` stopped; a cause without plain words keeps the peer's."""
-    template = CANNOT_FLATTR.get(error.code or "")
-    if template is None:
-        return Refusal(Kind.UNPROCESSABLE, error.code or "", N_("Could not flattr %(url)s: %(reason)s"),
-                       {"url": url, "reason": error.safe_message})
-    return Refusal(Kind.UNPROCESSABLE, error.code or "", template, {"url": url})
+    return _stopped_by(error, CANNOT_FLATTR, N_("Could not flattr %(url)s: %(reason)s"), {"url": url})
 
 
 def cannot_reach_author(author: str, error: FederationError) -> Refusal:
-    template = CANNOT_REACH_AUTHOR.get(error.code or "")
+    return _stopped_by(error, CANNOT_REACH_AUTHOR, N_("Could not reach the author %(author)s: %(reason)s"),
+                       {"author": author})
+
+
+def _stopped_by(error: FederationError, said: dict[str, str], otherwise: str,
+                values: dict[str, str | int]) -> Refusal:
+    """The plain words `said` has for `error`'s code, else `otherwise` with the peer's own reason."""
+    template = said.get(error.code or "")
     if template is None:
-        return Refusal(Kind.UNPROCESSABLE, error.code or "", N_("Could not reach the author %(author)s: %(reason)s"),
-                       {"author": author, "reason": error.safe_message})
-    return Refusal(Kind.UNPROCESSABLE, error.code or "", template, {"author": author})
+        return Refusal(Kind.UNPROCESSABLE, error.code or "", otherwise, values | {"reason": error.safe_message})
+    return Refusal(Kind.UNPROCESSABLE, error.code or "", template, values)
 
 
 async def resolve_target(instance: Instance, url: str) -> Target:
