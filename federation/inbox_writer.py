@@ -17,11 +17,17 @@ requests be verified while the other half is written (alternating windows of
 the inbox case's store alone: about 15 % more activities stored per second
 than taking every row, docs/performance.md).
 
-While batches follow each other the task keeps its connection, in autocommit
-mode (each batch is one statement, `federation/inbox_insert.py`): checking one
-out of the pool and resetting it costs round trips to the driver, and on
-aiosqlite each round trip waits for a busy event loop. It gives the connection
-back whenever the queue is empty, so the pool checks it again before reuse.
+The task keeps its connection between batches, in autocommit mode (each
+batch is one statement, `federation/inbox_insert.py`): checking one out of the
+pool, pinging it and resetting it on return cost round trips to the driver,
+and on aiosqlite each round trip waits for a busy event loop. An inbox
+answering lone activities, a few hundred a second, would pay them for every
+one: about a third of the instructions a lone activity costs the process
+(`docs/performance.md`). A connection left unused for IDLE_SECONDS goes back to
+the pool before the next batch, which the pool checks before handing it out;
+one that failed goes back at once, and the batch is written again, once, on
+another: a connection dropped while it waited (the database restarted, an idle
+timeout) costs no peer a 503.
 
 A copy of an activity already processed changes nothing, unless its handler
 answers every copy: a Payout comes again from a sender that had no answer, so
@@ -54,6 +60,8 @@ AGAIN = INBOX_STATES.move("done", "pending")
 
 #: Rows in one INSERT: far below SQLite's and asyncpg's parameter limits, and a short transaction.
 MAX_BATCH = 500
+#: A connection unused this long goes back to the pool, to be checked (pinged) before the next batch.
+IDLE_SECONDS = 5.0
 #: SQLSTATE classes of a failure that a row caused, not the database: data exceptions and integrity.
 ROW_SQLSTATE_CLASSES = ("22", "23")
 
@@ -96,6 +104,7 @@ class InboxWriter:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._connection: AsyncConnection | None = None
+        self._last_write = 0.0
 
     def start(self) -> None:
         self._closing = False
@@ -124,7 +133,6 @@ class InboxWriter:
             while self._queue or not self._closing:
                 if not self._queue:
                     self._arrived.clear()
-                    await self._release()
                     await self._arrived.wait()
                     continue
                 batch = [self._queue.popleft() for _ in range(min((len(self._queue) + 1) // 2, MAX_BATCH))]
@@ -143,18 +151,22 @@ class InboxWriter:
             else:
                 waiting.stored.set_result(None)
 
-    async def _store(self, batch: list[_Waiting]) -> dict[_Waiting, Exception]:
+    async def _store(self, batch: list[_Waiting], *, again: bool = False) -> dict[_Waiting, Exception]:
         """Write the batch; what could not be stored, each with why.
 
         A failed statement stored nothing. When the database itself failed,
-        every request of the batch hears so (503, and its peer retries); when
-        the rows did, the batch is split in halves and written again, so that
+        the batch is written once more on a connection the pool has checked
+        (the one it met may only have been dropped); if that fails too, every
+        request of the batch hears so (503, and its peer retries). When the
+        rows failed, the batch is split in halves and written again, so that
         one row the database refuses fails alone instead of its whole batch.
         """
         try:
             await self._write(batch)
         except Exception as exc:  # any failure: this statement stored nothing
             await self._release()
+            if _database_failed(exc) and not again:
+                return await self._store(batch, again=True)
             if len(batch) == 1 or _database_failed(exc):
                 log.exception("storing %d inbox activities failed", len(batch))
                 return dict.fromkeys(batch, exc)
@@ -163,16 +175,26 @@ class InboxWriter:
         return {}
 
     async def _write(self, batch: list[_Waiting]) -> None:
+        connection = await self._connected()
+        rows = [waiting.row for waiting in batch]
+        await self.insert_rows(connection, rows)
+        again = [row["activity_id"] for row in rows
+                 if row["state"] == PENDING and self._answers_copies(row["activity"])]
+        if again:
+            await connection.execute(_processed_again(again))
+
+    async def _connected(self) -> AsyncConnection:
+        """The kept connection, unless it has been idle for IDLE_SECONDS: then one the pool has just checked."""
+        now = asyncio.get_running_loop().time()
+        if self._connection is not None and now - self._last_write > IDLE_SECONDS:
+            await self._release()
         if self._connection is None:
             self._connection = await (await self._engine.connect()).execution_options(isolation_level="AUTOCOMMIT")
-        rows = [waiting.row for waiting in batch]
-        await self.insert_rows(self._connection, rows)
-        again = [row["activity_id"] for row in rows if self._answers_copies(row["activity"])]
-        if again:
-            await self._connection.execute(_processed_again(again))
+        self._last_write = now
+        return self._connection
 
     async def _release(self) -> None:
-        """Give the connection back: when idle, at the end, and after a failure, which may have broken it."""
+        """Give the connection back: when long idle, at the end, and after a failure, which may have broken it."""
         if self._connection is not None:
             connection, self._connection = self._connection, None
             await connection.close()

@@ -9,12 +9,14 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from federation import inbox_writer
 from federation.inbox import Incoming, parse_activity
 from federation.inbox_writer import MAX_BATCH, InboxUnavailable
 from federation.models import InboxItem
@@ -45,17 +47,26 @@ async def stored_ids(node: Node) -> list[str]:
         return list(await session.scalars(select(InboxItem.activity_id)))
 
 
+@dataclass
+class Inserts:
+    """Each INSERT of inbox rows as the writer sent it: its size, and the connection it went through."""
+
+    sizes: list[int] = field(default_factory=list)
+    connections: list[AsyncConnection] = field(default_factory=list)
+
+
 @contextmanager
-def inbox_inserts(node: Node, fail_first: bool = False) -> Iterator[list[int]]:
-    """The size of each INSERT of inbox rows, as the writer sends them; optionally the first one fails."""
+def inbox_inserts(node: Node, failing: int = 0, failure: Exception = OSError("disk full")) -> Iterator[Inserts]:
+    """The writer's INSERTs of inbox rows, observed; the first `failing` of them fail with `failure`."""
     writer = node.live.inbox_writer
     insert_rows = writer.insert_rows
-    seen: list[int] = []
+    seen = Inserts()
 
     async def observed(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-        seen.append(len(rows))
-        if fail_first and len(seen) == 1:
-            raise OSError("disk full")
+        seen.sizes.append(len(rows))
+        seen.connections.append(connection)
+        if len(seen.sizes) <= failing:
+            raise failure
         await insert_rows(connection, rows)
 
     writer.insert_rows = observed
@@ -75,7 +86,7 @@ async def test_concurrent_deliveries_are_stored_once_each_in_shared_commits(
     assert statuses == [202] * 200
     ids = await stored_ids(receiver)
     assert sorted(ids) == sorted([like(peer, "first")["id"]] + [like(peer, str(n))["id"] for n in range(200)])
-    assert len(inserts) < 100, f"{len(inserts)} INSERTs for 200 concurrent deliveries: requests were not grouped"
+    assert len(inserts.sizes) < 100, f"{len(inserts.sizes)} INSERTs for 200 concurrent deliveries: requests were not grouped"
 
 
 async def test_the_same_activity_delivered_concurrently_is_stored_once(federation: Federation, peer: PlainPeer) -> None:
@@ -108,26 +119,55 @@ async def test_a_batch_takes_half_of_what_waits_and_at_most_max_batch(
     with inbox_inserts(receiver) as inserts:
         await asyncio.gather(*(writer.store(incoming(peer, str(n)), now) for n in range(64)))
         await asyncio.gather(*(writer.store(incoming(peer, f"backlog-{n}"), now) for n in range(2 * MAX_BATCH + 1)))
-    assert inserts[:6] == [32, 16, 8, 4, 2, 1] and sum(inserts) == 64 + 2 * MAX_BATCH + 1
-    assert max(inserts) == MAX_BATCH
+    assert inserts.sizes[:6] == [32, 16, 8, 4, 2, 1] and sum(inserts.sizes) == 64 + 2 * MAX_BATCH + 1
+    assert max(inserts.sizes) == MAX_BATCH
     assert len(await stored_ids(receiver)) == 64 + 2 * MAX_BATCH + 1
 
 
 async def test_a_failed_commit_answers_503_to_its_batch_and_the_peers_retry_succeeds(
         federation: Federation, peer: PlainPeer) -> None:
+    """The batch is written again once, on another connection; when that fails too, its requests hear 503."""
     receiver = await federation.start("receiver")
     inbox = f"{receiver.base_url}/inbox"
     assert await peer.deliver("pat", inbox, like(peer, "key-fetched")) == 202
     likes = [like(peer, str(n)) for n in range(40)]
-    with inbox_inserts(receiver, fail_first=True):
+    with inbox_inserts(receiver, failing=2) as inserts:
         statuses = await asyncio.gather(*(peer.deliver("pat", inbox, activity) for activity in likes))
     refused = [activity for activity, status in zip(likes, statuses, strict=True) if status == 503]
-    assert refused and set(statuses) <= {202, 503}
+    assert set(statuses) <= {202, 503} and len(refused) == inserts.sizes[0] == inserts.sizes[1]
     accepted = {activity["id"] for activity, status in zip(likes, statuses, strict=True) if status == 202}
     assert set(await stored_ids(receiver)) == accepted | {like(peer, "key-fetched")["id"]}
     retried = await asyncio.gather(*(peer.deliver("pat", inbox, activity) for activity in refused))
     assert retried == [202] * len(refused)
     assert len(await stored_ids(receiver)) == 41
+
+
+async def test_lone_activities_share_one_connection_until_it_has_idled(
+        federation: Federation, peer: PlainPeer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No checkout, ping and reset per lone activity; after IDLE_SECONDS unused, a connection the pool has checked."""
+    receiver = await federation.start("receiver")
+    inbox = f"{receiver.base_url}/inbox"
+    with inbox_inserts(receiver) as inserts:
+        for n in range(3):
+            assert await peer.deliver("pat", inbox, like(peer, str(n))) == 202
+        monkeypatch.setattr(inbox_writer, "IDLE_SECONDS", 0.0)
+        assert await peer.deliver("pat", inbox, like(peer, "after-a-pause")) == 202
+    first = inserts.connections[0]
+    assert inserts.sizes == [1, 1, 1, 1] and inserts.connections[1:3] == [first, first]
+    assert inserts.connections[3] is not first
+    assert len(await stored_ids(receiver)) == 4
+
+
+async def test_a_connection_dropped_while_kept_costs_no_peer_a_503(federation: Federation, peer: PlainPeer) -> None:
+    """The batch that meets a broken connection is written again on one the pool has checked."""
+    receiver = await federation.start("receiver")
+    inbox = f"{receiver.base_url}/inbox"
+    assert await peer.deliver("pat", inbox, like(peer, "before")) == 202
+    with inbox_inserts(receiver, failing=1, failure=ConnectionResetError("server closed the connection")) as inserts:
+        statuses = await asyncio.gather(*(peer.deliver("pat", inbox, like(peer, str(n))) for n in range(20)))
+    assert statuses == [202] * 20
+    assert inserts.sizes[0] == inserts.sizes[1] and inserts.connections[1] is not inserts.connections[0]
+    assert len(await stored_ids(receiver)) == 21
 
 
 async def test_a_row_the_database_refuses_fails_alone_and_its_batch_is_stored(
