@@ -14,7 +14,6 @@ import asyncio
 import json
 import sys
 import time as clock
-from datetime import datetime
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
@@ -52,18 +51,37 @@ WAITING = WaitingLines()
 
 
 def request_line(request: BaseRequest, response: StreamResponse, seconds: float) -> str:
-    """Address, request, status, body size, seconds, user agent: aiohttp's `%a "%r" %s %b %Tf "%{User-Agent}i"`."""
+    """Address, request, status, body size, seconds, user agent: aiohttp's `%a "%r" %s %b %Tf "%{User-Agent}i"`.
+
+    The request's target is the one it sent (`raw_path`), which a parsed and
+    rebuilt URL (`path_qs`) only repeats at a cost.
+    """
     version = request.version
-    return (f'{request.remote or "-"} "{request.method} {request.path_qs} HTTP/{version.major}.{version.minor}" '
+    return (f'{request.remote or "-"} "{request.method} {request.raw_path} HTTP/{version.major}.{version.minor}" '
             f'{response.status} {response.body_length} {seconds:.6f} "{request.headers.get("User-Agent", "-")}"')
+
+
+class LocalTime:
+    """`2026-12-03 10:00:00,123` in local time, as logging's asctime; the date and time formatted once a second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._formatted = ""
+
+    def stamp(self, now: float) -> str:
+        second = int(now)
+        if second != self._second:
+            self._second, self._formatted = second, clock.strftime("%Y-%m-%d %H:%M:%S", clock.localtime(second))
+        return f"{self._formatted},{int((now - second) * 1000):03d}"
 
 
 class TextAccessLog(AbstractAccessLogger):
     """`2026-12-03 10:00:00,123 INFO aiohttp.access: 127.0.0.1 "GET / HTTP/1.1" 200 …`, as `logs.TextFormatter`."""
 
+    local_time = LocalTime()
+
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        now = datetime.now()
-        stamp = f"{now:%Y-%m-%d %H:%M:%S},{now.microsecond // 1000:03d}"
+        stamp = self.local_time.stamp(clock.time())
         WAITING.add(f"{stamp} INFO {LOGGER}: {request_line(request, response, time)}\n")
 
 

@@ -10,7 +10,7 @@ browser. The answer says which language it is in and that it depends on both
 reader.
 """
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from server.appkeys import instance_key
 from server.i18n import current
@@ -25,7 +25,10 @@ ONE_YEAR = 365 * 24 * 3600
 
 @web.middleware
 async def speak_their_language(request: web.Request, handler: Handler) -> web.StreamResponse:
-    chosen = negotiate(request.headers.get("Accept-Language"), request.cookies.get(COOKIE))
+    """The cookies are parsed only when there are some: a peer's inbox delivery and most API calls carry none."""
+    headers = request.headers
+    cookie = request.cookies.get(COOKIE) if hdrs.COOKIE in headers else None
+    chosen = negotiate(headers.get(hdrs.ACCEPT_LANGUAGE), cookie)
     current.use(chosen)
     response = await handler(request)
     if response.content_type == "text/html":
