@@ -56,7 +56,7 @@ class Inserts:
 
 
 @contextmanager
-def inbox_inserts(node: Node, failing: int = 0, failure: Exception = OSError("disk full")) -> Iterator[Inserts]:
+def inbox_inserts(node: Node, failing: int = 0, failure: Exception | None = None) -> Iterator[Inserts]:
     """The writer's INSERTs of inbox rows, observed; the first `failing` of them fail with `failure`."""
     writer = node.live.inbox_writer
     insert_rows = writer.insert_rows
@@ -66,7 +66,7 @@ def inbox_inserts(node: Node, failing: int = 0, failure: Exception = OSError("di
         seen.sizes.append(len(rows))
         seen.connections.append(connection)
         if len(seen.sizes) <= failing:
-            raise failure
+            raise failure or OSError("disk full")
         await insert_rows(connection, rows)
 
     writer.insert_rows = observed
@@ -86,7 +86,8 @@ async def test_concurrent_deliveries_are_stored_once_each_in_shared_commits(
     assert statuses == [202] * 200
     ids = await stored_ids(receiver)
     assert sorted(ids) == sorted([like(peer, "first")["id"]] + [like(peer, str(n))["id"] for n in range(200)])
-    assert len(inserts.sizes) < 100, f"{len(inserts.sizes)} INSERTs for 200 concurrent deliveries: requests were not grouped"
+    assert len(inserts.sizes) < 100, (f"{len(inserts.sizes)} INSERTs for 200 concurrent deliveries: "
+                                      "requests were not grouped")
 
 
 async def test_the_same_activity_delivered_concurrently_is_stored_once(federation: Federation, peer: PlainPeer) -> None:
