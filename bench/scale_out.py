@@ -26,6 +26,13 @@ and the 2xx each answers per CPU-second of its server processes compared
 (`_per_core`). At 1.0 a second process costs nothing per request, so N
 processes on N free cores answer N times one; `docs/performance.md` says what
 the figures predict for 4 and 8.
+
+That comparison also halves the load of each process, and a process answers
+fewer requests per CPU-second the less loaded it is, whatever else runs
+(smaller group commits, an event-loop turn per request, cold caches). A last
+figure tells the two apart: one process offered half the paced rate, the
+load each of the two carries, against the two; there, what a second process
+costs is all that differs.
 """
 
 import asyncio
@@ -208,10 +215,15 @@ def _signed(signers: list[Author], url: str, prefix: str, count: int) -> list[Si
 
 @dataclass(frozen=True)
 class Rounds:
-    """Each count's windows flat out, then at one offered rate both counts keep up with."""
+    """Each count's windows flat out, then at one offered rate both counts keep up with.
+
+    `halved`: one process offered half that rate, the load each of the two
+    processes carries in the paced windows.
+    """
 
     flat_out: dict[int, list[Window]]
     paced: dict[int, list[Window]]
+    halved: list[Window]
 
 
 async def _windows(served: Served, signers: list[Author], duration: float) -> Rounds:
@@ -220,15 +232,17 @@ async def _windows(served: Served, signers: list[Author], duration: float) -> Ro
     pool = await asyncio.to_thread(presign, signers, served.inbox, round(SIGNED_PER_SECOND * duration))
     flat_out = await _rounds(served, warm, pool, raced, duration, None)
     offered = PACED_SHARE * statistics.median(w.load.rate for w in flat_out[1])
-    return Rounds(flat_out, await _rounds(served, warm, pool, raced, duration, offered))
+    paced = await _rounds(served, warm, pool, raced, duration, offered)
+    halved = await _rounds(served, warm, pool, raced, duration, offered / 2, counts=(1,))
+    return Rounds(flat_out, paced, halved[1])
 
 
 async def _rounds(served: Served, warm: dict[int, list[Signed]], pool: list[Signed], raced: list[Signed],
-                  duration: float, rate: float | None) -> dict[int, list[Window]]:
+                  duration: float, rate: float | None, counts: tuple[int, ...] = COUNTS) -> dict[int, list[Window]]:
     """One and two processes in turn, `ROUNDS` times, so a drift of the machine falls on both alike."""
-    windows: dict[int, list[Window]] = {count: [] for count in COUNTS}
+    windows: dict[int, list[Window]] = {count: [] for count in counts}
     for _ in range(ROUNDS):
-        for count in COUNTS:
+        for count in counts:
             window = await _measure(served, count, warm, pool, raced, duration, rate)
             _print(window)
             windows[count].append(window)
@@ -277,8 +291,11 @@ async def run_async() -> list[Figure]:
             await runner.cleanup()
     one, two = (statistics.median(w.load.rate for w in rounds.flat_out[count]) for count in COUNTS)
     cost_one, cost_two = _per_core(rounds.paced)
+    cost_halved = statistics.median(w.per_server_cpu_second for w in rounds.halved)
     return [Figure("inbox on PostgreSQL, 2 processes vs 1, per core", cost_two, cost_one, "2xx per server CPU-s",
                    "one `mecene serve`, same offered rate", 0.9),
+            Figure("inbox on PostgreSQL, 2 processes vs 1, per core, same load each", cost_two, cost_halved,
+                   "2xx per server CPU-s", "one `mecene serve` offered half that rate, as each of the two is", 0.0),
             Figure("inbox on PostgreSQL, 2 processes vs 1, flat out", two, one, "2xx/s",
                    "one `mecene serve`, same database", 0.0),
             Figure("ceiling here: every core at 1 process's cost per 2xx", _ceiling(rounds.flat_out[1]), one,
