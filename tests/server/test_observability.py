@@ -20,6 +20,7 @@ from cli_process import MECENE, ROOT, cli_environment, mecene
 from federation_harness import Databases, Federation, free_port
 from plain_peer import AS_CONTEXT, PlainPeer
 from server import logs
+from server.access_log import LocalTime
 from test_cli import _wait_for_health
 
 
@@ -134,3 +135,11 @@ def _line_with(lines: "queue.Queue[str]", text: str, seconds: float) -> str:
         if text in line:
             return line
     raise AssertionError(f"no line with {text!r} within {seconds} s")
+
+
+def test_the_access_logs_time_reads_as_loggings_asctime_and_follows_each_new_second() -> None:
+    """Formatted once a second: a later second must not reuse the earlier one's text."""
+    local_time, logging_time = LocalTime(), logging.Formatter()
+    for now in (1_764_756_000.123, 1_764_756_000.999, 1_764_756_001.0405, 1_764_842_400.5):
+        record = logging.makeLogRecord({"created": now, "msecs": int((now - int(now)) * 1000)})
+        assert local_time.stamp(now) == logging_time.formatTime(record)
