@@ -9,6 +9,7 @@ delivery refused that way becomes a dead letter, so unblocking and retrying
 from the dead letters sends it after all.
 """
 
+import asyncio
 import ipaddress
 import time
 import unicodedata
@@ -129,8 +130,10 @@ async def listed(session: AsyncSession) -> list[DomainBlock]:
 class DomainBlocks:
     """The block list as one process sees it: read from the database at most every `REFRESH_SECONDS`.
 
-    Every inbox POST asks, so the answer must not cost a query each time;
-    a change made in this process calls `forget` and is seen at once.
+    Every inbox POST asks, so the answer must not cost a query each time, nor
+    a query for each request in flight when the list is due again (a busy
+    inbox has dozens): they all wait for one read. A change made in this
+    process calls `forget` and is seen at once.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession],
@@ -139,16 +142,26 @@ class DomainBlocks:
         self._monotonic = monotonic
         self._domains: frozenset[str] = frozenset()
         self._loaded_at: float | None = None
+        self._reading: asyncio.Task[None] | None = None
 
     async def is_blocked(self, netloc: str) -> bool:
         if self._loaded_at is None or self._monotonic() - self._loaded_at >= REFRESH_SECONDS:
-            await self._reload()
+            await self._read_once()
         return bool(self._domains) and not self._domains.isdisjoint(names_for(netloc))
 
     def forget(self) -> None:
+        """The next question reads the list again; a read begun before the change is not kept."""
         self._loaded_at = None
+        self._reading = None
+
+    async def _read_once(self) -> None:
+        """One read for every request that finds the list stale; shielded, so a client gone cancels it for none."""
+        if self._reading is None or self._reading.done():
+            self._reading = asyncio.create_task(self._reload())
+        await asyncio.shield(self._reading)
 
     async def _reload(self) -> None:
         async with self._sessions() as session:
-            self._domains = frozenset(await session.scalars(select(DomainBlock.domain)))
-        self._loaded_at = self._monotonic()
+            domains = frozenset(await session.scalars(select(DomainBlock.domain)))
+        if self._reading is asyncio.current_task():
+            self._domains, self._loaded_at = domains, self._monotonic()

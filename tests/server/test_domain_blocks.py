@@ -1,7 +1,11 @@
 """Domain blocks between real instances: a blocked domain's activities get 403, and nothing is delivered to it."""
 
+import asyncio
+from typing import cast
+
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api_client import account
 from federation import delivery_queue, domain_blocks
@@ -126,6 +130,31 @@ async def test_each_process_rereads_the_list_after_a_few_seconds(federation: Fed
     assert not await blocks.is_blocked("spam.example"), "the copy is trusted for a while"
     now[0] += domain_blocks.REFRESH_SECONDS
     assert await blocks.is_blocked("www.spam.example")
+
+
+async def test_requests_that_find_the_list_stale_together_share_one_read(federation: Federation) -> None:
+    """A busy inbox has dozens of requests in flight when the list is due again: one query, not one each."""
+    node = await federation.start("a")
+    opened: list[int] = []
+
+    def counting_sessions() -> AsyncSession:
+        opened.append(1)
+        return node.live.sessions()
+
+    now = [0.0]
+    blocks = DomainBlocks(cast(async_sessionmaker[AsyncSession], counting_sessions), monotonic=lambda: now[0])
+    async with node.live.sessions() as session, session.begin():
+        await domain_blocks.block(session, "spam.example", "", node.live.clock())
+    assert await asyncio.gather(*(blocks.is_blocked("spam.example") for _ in range(64))) == [True] * 64
+    assert len(opened) == 1
+    now[0] += domain_blocks.REFRESH_SECONDS
+    assert await asyncio.gather(*(blocks.is_blocked("ham.example") for _ in range(64))) == [False] * 64
+    assert len(opened) == 2
+    async with node.live.sessions() as session, session.begin():
+        await domain_blocks.unblock(session, "spam.example")
+    blocks.forget()
+    assert not await blocks.is_blocked("spam.example"), "a change made here is seen at once"
+    assert len(opened) == 3
 
 
 async def test_nothing_is_fetched_from_a_blocked_domain(federation: Federation) -> None:
