@@ -45,7 +45,7 @@ async def _close_payments(app: web.Application) -> None:
 def _instance_context(instance: Instance,
                       run_workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
-        await instance.start()
+        await _started(instance)
         instance.inbox_writer.start()
         tasks: list[asyncio.Task[None]] = []
         scheduler = None
@@ -67,6 +67,18 @@ def _instance_context(instance: Instance,
         await instance.close()
 
     return context
+
+
+async def _started(instance: Instance) -> None:
+    """Closed again if its start fails or is cancelled (Ctrl-C while it migrates): aiohttp runs a context's
+    teardown only once it has reached its `yield`, and an engine never disposed keeps its SQLite threads, which
+    hold the process open at exit and write beside a folder already removed.
+    """
+    try:
+        await instance.start()
+    except BaseException:
+        await instance.close()
+        raise
 
 
 def _workers(instance: Instance) -> list[Coroutine[Any, Any, None]]:

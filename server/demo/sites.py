@@ -94,8 +94,8 @@ async def serving(root: Path, name: str, address: str, clock: ShiftedClock) -> A
     (folder / "mecene.toml").write_text(configuration(name, address, port, folder))
     instance = build_instance(load(folder / "mecene.toml", {}), clock)
     runner = web.AppRunner(create_app(instance), access_log=None)
-    await runner.setup()
     try:
+        await runner.setup()
         await web.TCPSite(runner, address, port).start()
         yield Site(name, address, port, folder, instance)
     finally:
