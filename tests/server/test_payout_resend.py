@@ -2,8 +2,10 @@
 
 Two real instances close a real period. The destination's handling of the
 Payout fails until its item is given up (a fault injected, then taken away);
-the sender, hearing nothing, sends it again after
+the sender, hearing nothing, sends it again once its clock has passed
 `settlement.payout_resend_minutes`, and the copy is what gets it answered.
+The clocks move past that wait only after the receiver has given up, so
+the copy cannot overtake the first one's last attempt on a slow machine.
 """
 
 from typing import Any
@@ -32,7 +34,7 @@ async def payout_state(node: Node) -> str | None:
 
 
 async def test_an_unanswered_payout_is_sent_again_and_settles_once(federation: Federation) -> None:
-    sender = await federation.start("sender", MECENE_SETTLEMENT_PAYOUT_RESEND_MINUTES="0.03")
+    sender = await federation.start("sender", MECENE_SETTLEMENT_PAYOUT_RESEND_MINUTES="60")
     receiver = await federation.start("receiver")
     await agree(sender, receiver)
     operator, donor = await account(sender, "op", admin=True), await account(sender, "alice")
@@ -63,6 +65,8 @@ async def test_an_unanswered_payout_is_sent_again_and_settles_once(federation: F
     await eventually(given_up, timeout=30, what="the receiver giving the Payout up")
     assert calls == INBOX_ATTEMPTS and await payout_state(sender) == "sent"
     handlers["Payout"] = real
+    for node in (sender, receiver):
+        node.clock.advance(minutes=61)
 
     async def settled() -> bool:
         return await payout_state(sender) == "settled"
