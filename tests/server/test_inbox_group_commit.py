@@ -125,6 +125,37 @@ async def test_a_batch_takes_half_of_what_waits_and_at_most_max_batch(
     assert len(await stored_ids(receiver)) == 64 + 2 * MAX_BATCH + 1
 
 
+async def test_activities_arriving_while_the_writer_pauses_share_its_commit(
+        federation: Federation, peer: PlainPeer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lightly loaded inbox: three activities a few milliseconds apart, one commit (the pause lengthened here)."""
+    receiver = await federation.start("receiver")
+    writer, now = receiver.live.inbox_writer, receiver.live.clock()
+    monkeypatch.setattr(inbox_writer, "GATHER_SECONDS", 0.5)
+    with inbox_inserts(receiver) as inserts:
+        stores = []
+        for n in range(3):
+            stores.append(asyncio.create_task(writer.store(incoming(peer, str(n)), now)))
+            await asyncio.sleep(0.05)
+        await asyncio.gather(*stores)
+    assert inserts.sizes == [3]
+    assert len(await stored_ids(receiver)) == 3
+
+
+async def test_the_pause_ends_once_gather_rows_are_queued(
+        federation: Federation, peer: PlainPeer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst does not wait out the pause: its GATHER_ROWS-th activity ends it, and all are committed together."""
+    receiver = await federation.start("receiver")
+    writer, now = receiver.live.inbox_writer, receiver.live.clock()
+    monkeypatch.setattr(inbox_writer, "GATHER_SECONDS", 60.0)
+    with inbox_inserts(receiver) as inserts:
+        first = asyncio.create_task(writer.store(incoming(peer, "first"), now))
+        await asyncio.sleep(0.05)
+        async with asyncio.timeout(10):
+            await asyncio.gather(first, *(writer.store(incoming(peer, str(n)), now)
+                                          for n in range(inbox_writer.GATHER_ROWS - 1)))
+    assert inserts.sizes == [inbox_writer.GATHER_ROWS]
+
+
 async def test_a_failed_commit_answers_503_to_its_batch_and_the_peers_retry_succeeds(
         federation: Federation, peer: PlainPeer) -> None:
     """The batch is written again once, on another connection; when that fails too, its requests hear 503."""
