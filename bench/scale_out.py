@@ -258,8 +258,13 @@ def _per_core(paced: dict[int, list[Window]]) -> tuple[float, float]:
     answer proportionally more. Their waiting for each other's cores, which the
     flat-out windows on two cores measure, is left out.
     """
-    one, two = (statistics.median(w.per_server_cpu_second for w in paced[count]) for count in COUNTS)
+    one, two = (_cost(paced[count]) for count in COUNTS)
     return one, two
+
+
+def _cost(windows: list[Window]) -> float:
+    """The median of the windows' 2xx per server CPU-second."""
+    return statistics.median(w.per_server_cpu_second for w in windows)
 
 
 def _ceiling(one: list[Window]) -> float:
@@ -291,10 +296,9 @@ async def run_async() -> list[Figure]:
             await runner.cleanup()
     one, two = (statistics.median(w.load.rate for w in rounds.flat_out[count]) for count in COUNTS)
     cost_one, cost_two = _per_core(rounds.paced)
-    cost_halved = statistics.median(w.per_server_cpu_second for w in rounds.halved)
     return [Figure("inbox on PostgreSQL, 2 processes vs 1, per core", cost_two, cost_one, "2xx per server CPU-s",
                    "one `mecene serve`, same offered rate", 0.9),
-            Figure("inbox on PostgreSQL, 2 processes vs 1, per core, same load each", cost_two, cost_halved,
+            Figure("inbox on PostgreSQL, 2 processes vs 1, per core, same load each", cost_two, _cost(rounds.halved),
                    "2xx per server CPU-s", "one `mecene serve` offered half that rate, as each of the two is", 0.0),
             Figure("inbox on PostgreSQL, 2 processes vs 1, flat out", two, one, "2xx/s",
                    "one `mecene serve`, same database", 0.0),
