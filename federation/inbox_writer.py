@@ -19,12 +19,12 @@ waiting whenever a commit ends and never pauses, and a burst of GATHER_ROWS or
 more is not held.
 
 Otherwise a batch takes half of the waiting rows (at most MAX_BATCH); the rest
-go in the next commit, right after. Peers send their next activity when the last one is
-answered, so requests that arrived together tend to stay together: committing
-all of them at once leaves nothing to verify while the database works, and
-the event loop idles. Answering half one commit earlier lets their next
-requests be verified while the other half is written (alternating windows of
-the inbox case's store alone: about 15 % more activities stored per second
+go in the next commit, right after. Peers send their next activity when the
+last one is answered, so requests that arrived together tend to stay together:
+committing all of them at once leaves nothing to verify while the database
+works, and the event loop idles. Answering half one commit earlier lets their
+next requests be verified while the other half is written (alternating windows
+of the inbox case's store alone: about 15 % more activities stored per second
 than taking every row, docs/performance.md).
 
 The task keeps its connection between batches, in autocommit mode (each
