@@ -1,6 +1,8 @@
 """A stopping server ends its background workers, whenever their last work arrived."""
 
 import asyncio
+import contextlib
+import sqlite3
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation_harness import Federation
 from server import db
+from server.accounts import INSTANCE_ACTOR
 from server.demo.sites import ShiftedClock, serving
+
+#: A statement that keeps SQLite's thread busy for seconds, as a long migration step would.
+SLOW_STATEMENT = ("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 20000000) "
+                  "SELECT count(*) FROM n")
 
 
 async def test_a_server_stops_when_its_workers_are_woken_just_before(federation: Federation,
@@ -36,18 +43,21 @@ async def test_a_server_stops_when_its_workers_are_woken_just_before(federation:
 
 async def test_a_server_cancelled_while_it_starts_leaves_no_database_thread(tmp_path: Path,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ctrl-C while a demo instance migrates: its engine is disposed, so no SQLite thread keeps the process alive
-    at exit or writes into the folder the demo removes next.
+    """Ctrl-C while a demo instance migrates, in the middle of a statement: the start is let finish (SQLite's
+    migrations are not transactional, so a cut one leaves half a schema) and the engine disposed, so no SQLite
+    thread is left working once the site has stopped. Such a thread kept the process open at exit, or wrote into
+    the folder the demo removes next, or printed that its answer found the loop closed.
     """
-    migrated = asyncio.Event()
+    migrating = asyncio.Event()
     upgrade = db.upgrade
 
-    async def upgrade_then_hang(engine: AsyncEngine) -> None:
+    async def upgrade_slowly(engine: AsyncEngine) -> None:
         await upgrade(engine)
-        migrated.set()
-        await asyncio.Event().wait()
+        async with engine.connect() as connection:
+            migrating.set()
+            await connection.exec_driver_sql(SLOW_STATEMENT)
 
-    monkeypatch.setattr(db, "upgrade", upgrade_then_hang)
+    monkeypatch.setattr(db, "upgrade", upgrade_slowly)
     before = _sqlite_threads()
 
     async def serve() -> None:
@@ -55,14 +65,18 @@ async def test_a_server_cancelled_while_it_starts_leaves_no_database_thread(tmp_
             raise AssertionError("the instance started")
 
     task = asyncio.create_task(serve())
-    await asyncio.wait_for(migrated.wait(), timeout=60)
+    await asyncio.wait_for(migrating.wait(), timeout=60)
+    await asyncio.sleep(0.1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     left = _sqlite_threads() - before
     for thread in left:
-        thread.join(timeout=5)
+        thread.join(timeout=0.5)
     assert not [thread for thread in left if thread.is_alive()]
+    with contextlib.closing(sqlite3.connect(tmp_path / "alpha" / "mecene.db")) as database:
+        started = database.execute("SELECT count(*) FROM fed_local_actors WHERE username = ?", (INSTANCE_ACTOR,))
+        assert started.fetchone() == (1,)
 
 
 def _sqlite_threads() -> set[threading.Thread]:
