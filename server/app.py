@@ -70,21 +70,12 @@ def _instance_context(instance: Instance,
 
 
 async def _started(instance: Instance) -> None:
-    """Started whole, then closed again if the start failed or was cancelled (Ctrl-C while it migrates).
-
-    A cancelled statement goes on in SQLite's thread, which then outlives the
-    event loop (its answer finds the loop closed, and it prints so at exit), and
-    a migration cut short may leave half a schema; so a cancelled start is let
-    finish first (a second Ctrl-C stops waiting). aiohttp tears a context down
-    only once it has reached its `yield`, hence the close here: an engine never
-    disposed keeps its threads, which hold the process open at exit.
+    """Closed again if its start fails or is cancelled: aiohttp tears a context down only once it has reached its
+    `yield`, and an engine never disposed keeps its SQLite threads, which hold the process open at exit.
     """
-    starting = asyncio.ensure_future(instance.start())
     try:
-        await asyncio.shield(starting)
+        await instance.start()
     except BaseException:
-        with contextlib.suppress(Exception):
-            await starting
         await instance.close()
         raise
 

@@ -7,6 +7,7 @@ the same wiring.
 """
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,7 +57,23 @@ class Instance:
     metrics: Metrics
 
     async def start(self) -> None:
-        """Migrate the schema, create the service actors, read the key that signs our fetches."""
+        """Migrate the schema, create the service actors, read the key that signs our fetches.
+
+        Cancelled (Ctrl-C while it migrates), the start is let finish before the
+        cancellation goes on; a second one stops waiting. SQLite's migrations are
+        not transactional, so a migration cut short may leave half a schema, and a
+        cancelled statement goes on in SQLite's thread, whose answer then finds the
+        event loop closed (it prints so at exit).
+        """
+        starting = asyncio.ensure_future(self._start())
+        try:
+            await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await starting
+            raise
+
+    async def _start(self) -> None:
         await db.upgrade(self.engine)
         async with self.sessions() as session, session.begin():
             await ensure_service_actors(session, bot_username=self.settings.instance.bot_username,
