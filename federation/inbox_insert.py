@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from federation.inbox import ReceivedJSON
 from federation.models import INBOX_STATES, InboxItem
 
 COLUMNS = ("activity_id", "actor_uri", "activity", "state", "attempts", "received_at", "processed_at")
@@ -59,13 +60,18 @@ class _Bound:
         self._columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in COLUMNS]
 
     def row(self, row: dict[str, Any]) -> list[Any]:
-        """An activity born done was received and processed at the same instant: that value is processed once."""
+        """An activity born done was received and processed at the same instant: that value is processed once.
+
+        An activity kept with the text it came as is sent as that text (`ReceivedJSON`).
+        """
         values: list[Any] = []
         seen: Any = None
         bound: Any = None
         for name, process in self._columns:
             value = row[name]
-            if process is not None and value is not None:
+            if isinstance(value, ReceivedJSON):
+                value = value.text
+            elif process is not None and value is not None:
                 if value is not seen:
                     seen, bound = value, process(value)
                 value = bound

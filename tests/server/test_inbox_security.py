@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 
 from federation.httpsig import dump_private_key, dump_public_key, generate_private_key, load_private_key, sign_rfc9421
 from federation.models import InboxItem, LocalActor
@@ -243,6 +243,31 @@ async def test_embedded_object_from_another_host_is_reduced_to_its_id_and_type(p
     async with receiver.live.sessions() as session:
         item = await session.scalar(select(InboxItem))
     assert item.activity["object"] == {"id": "https://victim.example/notes/1", "type": "Note"}
+
+
+async def stored_text(node: Node) -> str:
+    async with node.live.sessions() as session:
+        return str(await session.scalar(select(cast(InboxItem.activity, Text))))
+
+
+async def test_an_activity_is_stored_as_the_text_it_was_signed_as(pair: tuple[Node, Node, Any]) -> None:
+    """Its layout, key order and unescaped letters kept: the document is not encoded again."""
+    receiver, sender, key = pair
+    activity = {"type": "Like", **note_activity(sender, "sam"), "summary": "déjà vu"}
+    body = json.dumps(activity, indent=1, ensure_ascii=False).encode()
+    url = f"{receiver.base_url}/inbox"
+    assert (await post(url, body, cavage_headers(key, f"{sender.base_url}/users/sam#main-key", url, body)))[0] == 202
+    assert await stored_text(receiver) == body.decode()
+
+
+async def test_a_utf16_activity_is_stored_as_its_document(pair: tuple[Node, Node, Any]) -> None:
+    """JSON in UTF-16 parses like any other body; no text column could keep those bytes, so it is encoded."""
+    receiver, sender, key = pair
+    activity = note_activity(sender, "sam", summary="déjà vu")
+    body = json.dumps(activity).encode("utf-16-le")
+    url = f"{receiver.base_url}/inbox"
+    assert (await post(url, body, cavage_headers(key, f"{sender.base_url}/users/sam#main-key", url, body)))[0] == 202
+    assert json.loads(await stored_text(receiver)) == activity
 
 
 async def test_unknown_types_are_accepted_and_ignored(pair: tuple[Node, Node, Any]) -> None:
