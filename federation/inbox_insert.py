@@ -24,6 +24,7 @@ send it.
   and BEGIN and COMMIT are two more round trips).
 """
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Dialect
@@ -57,26 +58,34 @@ class _Bound:
     def __init__(self, dialect: Dialect) -> None:
         table = InboxItem.__table__
         self.table = table.name
-        self._columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in COLUMNS]
+        processors: dict[str, Callable[[Any], Any] | None] = {
+            name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in COLUMNS}
+        processors["activity"] = _as_received_or(processors["activity"])
+        self._columns = list(processors.items())
 
     def row(self, row: dict[str, Any]) -> list[Any]:
-        """An activity born done was received and processed at the same instant: that value is processed once.
-
-        An activity kept with the text it came as is sent as that text (`ReceivedJSON`).
-        """
+        """An activity born done was received and processed at the same instant: that value is processed once."""
         values: list[Any] = []
         seen: Any = None
         bound: Any = None
         for name, process in self._columns:
             value = row[name]
-            if isinstance(value, ReceivedJSON):
-                value = value.text
-            elif process is not None and value is not None:
+            if process is not None and value is not None:
                 if value is not seen:
                     seen, bound = value, process(value)
                 value = bound
             values.append(value)
         return values
+
+
+def _as_received_or(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    """The activity column's processor: an activity kept with the text it came as is sent as that text."""
+    def bind(value: Any) -> Any:
+        if isinstance(value, ReceivedJSON):
+            return value.text
+        return value if process is None else process(value)
+
+    return bind
 
 
 class SQLiteInboxInsert:
