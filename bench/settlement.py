@@ -6,7 +6,9 @@ belong to 10,000 creators: half of them here, four in ten on 20 other Mecene
 instances (one Payout each), one in ten on servers without Mecene (escrow).
 Every donor's things are spread over the creators, so a batch of donors
 credits thousands of accounts: the hard case for the ledger. Flattrs and
-creators follow MECENE_BENCH_SCALE; the instances do not.
+creators follow MECENE_BENCH_SCALE; the instances do not. The budgets and
+flattrs go in by COPY on PostgreSQL and by the sqlite3 module on SQLite, as
+SQLAlchemy would store them but without its per-row work.
 
 The close is `PeriodCloser` with the configured batch size and a classifier
 that knows every host beforehand, as `server.settling.closing` arranges. It runs in a
@@ -24,24 +26,25 @@ its scratch databases there and drops them.
 import asyncio
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Column, Table, func, insert, select, text
+from sqlalchemy.engine import Dialect, make_url
 
+from bench.postgres import plain_dsn
 from bench.report import Figure
 from bench.scale import scaled
 from config.settings import load
@@ -67,13 +70,13 @@ WALLET, BUDGET = 1500, 1003
 PERIOD = parse_period("2026-10")
 FILLED_AT = datetime(2026, 10, 15, tzinfo=UTC)
 CLOSED_AT = datetime(2026, 11, 2, tzinfo=UTC)
-FILL_CHUNK = 20_000
 BASELINE_CHUNK = 10_000
 MEMORY_LIMIT_MB = 300
 POSTGRES_VARIABLE = "MECENE_BENCH_POSTGRES_URL"
 POSTGRES_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 T = TypeVar("T")
+Load = tuple[Table, Sequence[str], Iterable[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -134,23 +137,60 @@ def donor(number: int) -> str:
     return f"donor{number:07d}"
 
 
-def flattr_rows(size: Size) -> Iterator[dict[str, Any]]:
+def stored(column: Column[Any], value: Any, dialect: Dialect) -> Any:
+    """`value` as SQLAlchemy binds it to `column`, for rows written without it (UTCDateTime: naive, text on SQLite)."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return value if process is None else process(value)
+
+
+def budget_rows(donors: list[str], dialect: Dialect) -> Load:
+    """A budget for every donor, so that the close spends it."""
+    table = Budget.__table__
+    updated_at = stored(table.c.updated_at, FILLED_AT, dialect)
+    return table, ("username", "amount", "currency", "updated_at"), (
+        (name, BUDGET, CURRENCY, updated_at) for name in donors)
+
+
+def flattr_rows(size: Size, dialect: Dialect) -> Load:
+    """The flattrs in id order, with the empty title that Flattr's default gives; no id, so the table numbers them."""
+    table = Flattr.__table__
+    columns = ("donor", "thing_uri", "author_uri", "title", "period", "activity_id", "created_at")
+    return table, columns, flattrs(size, stored(table.c.created_at, FILLED_AT, dialect))
+
+
+def flattrs(size: Size, created_at: Any) -> Iterator[tuple[Any, ...]]:
     things = size.creators * THINGS_PER_CREATOR
     for i in range(size.flattrs):
         creator, thing = divmod(i * STRIDE % things, THINGS_PER_CREATOR)
         by = author(creator)
-        yield {"donor": donor(i // THINGS_EACH), "thing_uri": f"{by}/statuses/{thing}", "author_uri": by,
-               "period": PERIOD.label, "activity_id": f"http://{LOCAL_HOST}/flattrs/{i}", "created_at": FILLED_AT}
+        yield (donor(i // THINGS_EACH), f"{by}/statuses/{thing}", by, "", PERIOD.label,
+               f"http://{LOCAL_HOST}/flattrs/{i}", created_at)
 
 
-def chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+async def copy_rows(url: str, loads: Iterable[Load]) -> None:
+    """PostgreSQL's binary COPY, which has no statement per row to bind and run."""
+    connection = await asyncpg.connect(plain_dsn(url))
+    try:
+        for table, columns, rows in loads:
+            await connection.copy_records_to_table(table.name, records=rows, columns=list(columns))
+    finally:
+        await connection.close()
+
+
+def insert_rows(path: Path, loads: Iterable[Load]) -> None:
+    """The sqlite3 module's executemany of tuples in one transaction, which spares SQLAlchemy's work on every row."""
+    connection = sqlite3.connect(path)
+    try:
+        with connection:
+            for table, columns, rows in loads:
+                connection.executemany(
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows)
+    finally:
+        connection.close()
 
 
 async def fill(url: str, size: Size) -> None:
-    """Migrate and fill the database: every donor funded in one ledger transaction, the flattrs in chunks.
+    """Migrate and fill the database: every donor funded in one ledger transaction, then the budgets and flattrs.
 
     PostgreSQL then gathers statistics, as its autovacuum does soon after such a load; test servers often run
     without it, and the planner would then take million-row tables for empty ones.
@@ -164,15 +204,13 @@ async def fill(url: str, size: Size) -> None:
             lines = [(AccountKey("wallet", name, CURRENCY), WALLET) for name in donors]
             lines.append((AccountKey("payin", "manual", CURRENCY), -WALLET * len(donors)))
             await ledger.post(session, kind="topup", idempotency_key="topup:bench", lines=lines, now=FILLED_AT)
-            await session.execute(insert(Budget.__table__), [
-                {"username": name, "amount": BUDGET, "currency": CURRENCY, "updated_at": FILLED_AT}
-                for name in donors])
-        for chunk in chunks(flattr_rows(size), FILL_CHUNK):
-            async with engine.begin() as connection:
-                await connection.execute(insert(Flattr.__table__), chunk)
+        loads = [budget_rows(donors, engine.dialect), flattr_rows(size, engine.dialect)]
         if engine.dialect.name == "postgresql":
+            await copy_rows(url, loads)
             async with engine.begin() as connection:
                 await connection.execute(text("ANALYZE"))
+        else:
+            await asyncio.to_thread(insert_rows, _path(url), loads)
     finally:
         await engine.dispose()
 
@@ -215,7 +253,7 @@ async def baseline(url: str) -> int:
         await engine.dispose()
 
 
-def measure(work: Callable[[str], Awaitable[T]], url: str) -> Run:
+def measure(work: Callable[[str], Coroutine[Any, Any, T]], url: str) -> Run:
     """In the child process: run `work`, then read the process's peak RSS."""
     start = time.perf_counter()
     result = asyncio.run(work(url))
@@ -234,7 +272,7 @@ def peak_rss_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status: the settlement case measures memory on Linux only")
 
 
-def in_child(work: Callable[[str], Awaitable[T]], url: str) -> Run:
+def in_child(work: Callable[[str], Coroutine[Any, Any, T]], url: str) -> Run:
     """A fresh process per run, so that its peak RSS is that run's alone."""
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
         return pool.submit(measure, work, url).result()
