@@ -1,35 +1,44 @@
 """Target 2: the inbox under load, against the same checks without a store and with one commit per request.
 
-A sender instance in this process serves 50 actors; the receiver fetches each
-actor's key once during a warm-up, then a load generator in a process of its
-own sends distinct, validly signed Likes from those actors to the receiver's
-shared inbox, 64 at a time, for 5 s × MECENE_BENCH_SCALE. The receiver is
-each in turn, on the same port (so one pool of signatures serves them all),
-for three rounds; a rate is the median of its three windows, so that a burst
-of other work on the machine spoils a window rather than a figure:
+A sender instance in this process serves 50 actors. Four receivers run side
+by side, each on a port and a database of its own, all answering to one
+address, as behind a load balancer:
 
 - Mecene: `mecene serve` after `mecene init`, its inbox processor running;
 - verify-only, one-commit-per-request and Mecene's store alone (its group
   commit without the inbox processor): `bench/inbox_servers.py`.
 
-This runs on SQLite, then again on PostgreSQL when MECENE_BENCH_POSTGRES_URL
-(`bench/postgres.py`) answers, its figures suffixed " (PostgreSQL)". Each
-window's receiver gets a database of its own, as on SQLite a new file: on
-PostgreSQL a scratch database created before the window and dropped after it,
-rather than a TRUNCATE of one shared database, so that every receiver starts
-from the same empty schema and fetches the actors' keys itself, whichever ran
-before it.
+Each fetches the actors' keys during a warm-up and is then frozen (SIGSTOP).
+A window thaws one receiver while a load generator in a process of its own
+sends it distinct, validly signed Likes from those actors, 64 at a time, for
+2.5 s × MECENE_BENCH_SCALE, and freezes it again. Five rounds take the
+receivers in turn, each round starting one further along, so that a drift of
+the machine falls on all of them alike; a rate is the median of its five
+windows. Frozen, an idle receiver's timers and workers stay off the cores
+while another is measured, and a backlog it left is worked off in its own
+next window. Kept running rather than started for each window, the receivers
+are measured warm, as they serve, and the run spares a start and a
+`mecene init` per window.
 
-Every 2xx must be a stored row: the rows are counted after each window.
+A receiver keeps its database for the whole run, so no activity reaches it
+twice: its windows take the pre-signed Likes in order, each from where its
+last one stopped (`Pool`); the receivers share them, their databases being
+apart. Every 2xx must be a stored row: the rows are counted after each window.
+
+This runs on SQLite, then again on PostgreSQL when MECENE_BENCH_POSTGRES_URL
+(`bench/postgres.py`) answers, its figures suffixed " (PostgreSQL)", each
+receiver on a scratch database created for the run and dropped after it.
 """
 
 import asyncio
+import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +48,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bench.loadgen import Author, Load, Signed, generate, presign, sign_likes
+from bench.loadgen import Author, Generator, Load, Order, Signed, presign, sign_likes
 from bench.loopback import HOST, ROOT, child_environment, free_port, start_module, stop, wait_until_serving
 from bench.postgres import scratch_database, server_url, shown, unreachable
 from bench.report import Figure
@@ -53,8 +62,9 @@ from server.wiring import build_instance
 
 ACTORS = 50
 CONCURRENCY = 64
-DURATION = 5.0
-ROUNDS = 3
+WINDOW = 2.5
+ROUNDS = 5
+#: What a first window may take, per second, before any receiver's rate is known.
 SIGNED_PER_SECOND = 14000
 WARM_UP_CONCURRENCY = 8
 
@@ -88,7 +98,7 @@ class Backend:
 
     @asynccontextmanager
     async def database(self, folder: Path) -> AsyncIterator[str]:
-        """The URL of an empty database for one window, dropped after it on PostgreSQL."""
+        """The URL of an empty database for one receiver, dropped after the run on PostgreSQL."""
         if self.server is None:
             yield sqlite_url(folder)
             return
@@ -99,12 +109,67 @@ class Backend:
 SQLITE = Backend("SQLite")
 
 
-@dataclass(frozen=True)
-class Result:
+@dataclass
+class Receiver:
+    """A receiver of one backend: its process, frozen outside its windows, and what it was sent and stored."""
+
     target: Target
     backend: Backend
+    port: int
+    database_url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+    taken: int = 0
+    rows: int = 0
+
+    @property
+    def inbox(self) -> str:
+        return f"http://{HOST}:{self.port}/inbox"
+
+    @property
+    def label(self) -> str:
+        return f"{self.target.name}{self.backend.suffix}"
+
+    def freeze(self) -> None:
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+
+
+@dataclass(frozen=True)
+class Result:
+    receiver: Receiver
     load: Load
     rows: int | None
+
+
+class Pool:
+    """The pre-signed Likes, signed for the receivers' common address and held by a kept generator process.
+
+    A window takes them from where its receiver's last one stopped. More are
+    signed between windows, while every receiver is frozen, whenever the next
+    window could outrun them: a window may take twice the fastest rate seen so
+    far for its duration (`SIGNED_PER_SECOND` before any is known).
+    """
+
+    def __init__(self, signers: list[Author], url: str, duration: float, generator: Generator) -> None:
+        self._signers, self._url, self._duration = signers, url, duration
+        self.generator = generator
+        self._fastest = 0.0
+
+    async def enough_after(self, taken: int) -> None:
+        per_second = 2 * self._fastest if self._fastest else SIGNED_PER_SECOND
+        missing = taken + round(per_second * self._duration) - self.generator.size
+        if missing > 0:
+            await asyncio.to_thread(self._sign, missing)
+
+    def saw(self, load: Load) -> None:
+        self._fastest = max(self._fastest, load.rate)
+
+    def _sign(self, count: int) -> None:
+        self.generator.add(presign(self._signers, self._url, count, f"load{self.generator.size}"))
 
 
 def sqlite_url(folder: Path) -> str:
@@ -161,47 +226,66 @@ async def _count_rows(database_url: str) -> int:
         await engine.dispose()
 
 
-def _start(target: Target, folder: Path, port: int, settings: dict[str, str]) -> subprocess.Popen[bytes]:
+def _start(target: Target, port: int, settings: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     if target.module == "server.cli":
-        subprocess.run([sys.executable, "-m", "server.cli", "init", "--domain", f"{HOST}:{port}"], cwd=ROOT,
-                       env=child_environment(settings), check=True, capture_output=True, timeout=120)
-    return start_module(target.module, [*target.args, "--port", str(port)], settings, folder / "server.log")
+        subprocess.run([sys.executable, "-m", "server.cli", "init", "--domain", settings["MECENE_INSTANCE_DOMAIN"]],
+                       cwd=ROOT, env=child_environment(settings), check=True, capture_output=True, timeout=120)
+    return start_module(target.module, [*target.args, "--port", str(port)], settings, log)
 
 
-async def _window(target: Target, folder: Path, port: int, settings: dict[str, str], warm: list[Signed],
-                  pool: list[Signed], duration: float) -> Load:
-    url = f"http://{HOST}:{port}/inbox"
-    process = _start(target, folder, port, settings)
-    try:
-        await wait_until_serving(f"http://{HOST}:{port}/health", process)
-        await warm_up(url, warm)
-        return await asyncio.to_thread(generate, url, pool, CONCURRENCY, duration)
-    except Exception:
-        print((folder / "server.log").read_text()[-3000:], file=sys.stderr)
-        raise
-    finally:
-        stop(process)
-
-
-async def _measure(target: Target, backend: Backend, folder: Path, port: int, warm: list[Signed],
-                   pool: list[Signed], duration: float) -> Result:
+@asynccontextmanager
+async def _receiver(target: Target, backend: Backend, folder: Path, address: int,
+                    warm: list[Signed]) -> AsyncIterator[Receiver]:
+    """A receiver started, warmed up and frozen; thawed and stopped when the run ends."""
     folder.mkdir()
     async with backend.database(folder) as database_url:
-        answers = await _window(target, folder, port, environment(folder, port, database_url), warm, pool, duration)
-        rows = await _count_rows(database_url) if target.stores else None
-    if rows is not None and rows != answers.ok + len(warm):
-        raise AssertionError(f"{target.name}{backend.suffix}: {answers.ok + len(warm)} answered 2xx "
-                             f"but {rows} rows stored")
-    return Result(target, backend, answers, rows)
+        port, log = free_port(), folder / "server.log"
+        settings = environment(folder, address, database_url)
+        process = await asyncio.to_thread(_start, target, port, settings, log)
+        receiver = Receiver(target, backend, port, database_url, log, process)
+        try:
+            await wait_until_serving(f"http://{HOST}:{port}/health", process)
+            await warm_up(receiver.inbox, warm)
+            receiver.rows = len(warm) if target.stores else 0
+            receiver.freeze()
+            yield receiver
+        except Exception:
+            print(f"{receiver.label}:\n{log.read_text()[-3000:]}", file=sys.stderr)
+            raise
+        finally:
+            receiver.thaw()
+            stop(process)
+
+
+async def _window(receiver: Receiver, pool: Pool, duration: float) -> Result:
+    """The receiver thawed for one window of load; every 2xx must be a row it stored."""
+    await pool.enough_after(receiver.taken)
+    order = Order(receiver.taken, CONCURRENCY, duration, (receiver.port,))
+    receiver.thaw()
+    try:
+        answers = await asyncio.to_thread(pool.generator.window, order)
+    finally:
+        receiver.freeze()
+    if answers.exhausted:
+        raise RuntimeError(f"{receiver.label}: the window ran out of signed Likes")
+    receiver.taken += answers.consumed
+    pool.saw(answers)
+    if not receiver.target.stores:
+        return Result(receiver, answers, None)
+    rows = await _count_rows(receiver.database_url)
+    if rows - receiver.rows != answers.ok:
+        raise AssertionError(f"{receiver.label}: {answers.ok} answered 2xx but {rows - receiver.rows} rows stored")
+    receiver.rows = rows
+    return Result(receiver, answers, rows)
 
 
 def _print(result: Result) -> None:
     load, others = result.load, {s: n for s, n in result.load.statuses.items() if not 200 <= s < 300}
-    rows = "" if result.rows is None else f", {result.rows:,} rows (incl. {ACTORS} warm-up)"
-    label = f"inbox ({result.backend.name}):"
-    print(f"  {label:19} {result.target.name:23} {load.rate:7,.0f} 2xx/s over "
+    rows = "" if result.rows is None else f", {result.rows:,} rows in all"
+    label = f"inbox ({result.receiver.backend.name}):"
+    print(f"  {label:19} {result.receiver.target.name:23} {load.rate:7,.0f} 2xx/s over "
           f"{load.seconds:.1f} s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, {load.ok:,} 2xx{rows}"
-          f"{', other answers ' + str(others) if others else ''}{', pool ran out' if load.exhausted else ''}")
+          f"{', other answers ' + str(others) if others else ''}", flush=True)
 
 
 async def _backends() -> list[Backend]:
@@ -214,16 +298,21 @@ async def _backends() -> list[Backend]:
     return [SQLITE, Backend("PostgreSQL", server)]
 
 
-async def _rounds(backend: Backend, folder: Path, port: int, warm: list[Signed], pool: list[Signed],
+async def _rounds(backend: Backend, folder: Path, address: int, warm: list[Signed], pool: Pool,
                   duration: float) -> dict[Target, list[float]]:
-    rates: dict[Target, list[float]] = {target: [] for target in TARGETS}
-    for round_ in range(ROUNDS):
-        for target in TARGETS:
-            window = folder / f"{backend.name.lower()}-{target.name.lower()}-{round_}"
-            result = await _measure(target, backend, window, port, warm, pool, duration)
-            _print(result)
-            rates[target].append(result.load.rate)
-    return rates
+    """Every receiver of the backend once per round, each round starting one receiver further along."""
+    async with AsyncExitStack() as stack:
+        receivers = [await stack.enter_async_context(
+            _receiver(target, backend, folder / f"{backend.name.lower()}-{target.name.lower()}", address, warm))
+            for target in TARGETS]
+        rates: dict[Target, list[float]] = {target: [] for target in TARGETS}
+        for round_ in range(ROUNDS):
+            first = round_ % len(receivers)
+            for receiver in receivers[first:] + receivers[:first]:
+                result = await _window(receiver, pool, duration)
+                _print(result)
+                rates[receiver.target].append(result.load.rate)
+        return rates
 
 
 def _figures(backend: Backend, rates: dict[Target, list[float]]) -> list[Figure]:
@@ -239,17 +328,22 @@ def _figures(backend: Backend, rates: dict[Target, list[float]]) -> list[Figure]
 
 
 async def run_async() -> list[Figure]:
-    duration = scaled(DURATION, minimum=1.0)
+    duration = scaled(WINDOW, minimum=0.5)
     backends = await _backends()
     with tempfile.TemporaryDirectory(prefix="mecene-bench-") as folder:
-        sender_port, port = free_port(), free_port()
+        sender_port, address = free_port(), free_port()
         sender, runner = await start_sender(Path(folder) / "sender", sender_port)
         try:
             signers = await authors(sender)
-            url = f"http://{HOST}:{port}/inbox"
+            url = f"http://{HOST}:{address}/inbox"
             warm = [sign_likes(author, url, ["warm-up"])[0] for author in signers]
-            pool = await asyncio.to_thread(presign, signers, url, round(SIGNED_PER_SECOND * duration))
-            rates = {backend: await _rounds(backend, Path(folder), port, warm, pool, duration) for backend in backends}
+            generator = Generator(url)
+            try:
+                pool = Pool(signers, url, duration, generator)
+                rates = {backend: await _rounds(backend, Path(folder), address, warm, pool, duration)
+                         for backend in backends}
+            finally:
+                generator.close()
         finally:
             await runner.cleanup()
     return [figure for backend in backends for figure in _figures(backend, rates[backend])]

@@ -15,10 +15,11 @@ import os
 import re
 import time
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import chain, zip_longest
+from itertools import chain, islice, zip_longest
 from multiprocessing.connection import Connection
 from urllib.parse import urlsplit
 
@@ -43,7 +44,9 @@ class Author:
 class Load:
     """What the generator saw; `exhausted` means the pool ran out before the time did.
 
-    `ok_by_port` splits the 2xx answers by the port they came from; `cpu_seconds` is the
+    `consumed` counts the pool's requests from its start up to the last one a
+    connection took, sent or not: a next window that must not repeat an activity
+    starts there. `ok_by_port` splits the 2xx answers by the port they came from; `cpu_seconds` is the
     generator's own CPU time, so a report can tell its share of the machine from the server's;
     `started` is the window's start on the machine-wide time.monotonic() clock.
     """
@@ -57,6 +60,7 @@ class Load:
     ok_by_port: dict[int, int] = field(default_factory=dict)
     cpu_seconds: float = 0.0
     started: float = 0.0
+    consumed: int = 0
 
     @property
     def rate(self) -> float:
@@ -80,13 +84,16 @@ def sign_likes(author: Author, url: str, names: list[str]) -> list[Signed]:
     return signed
 
 
-def presign(authors: list[Author], url: str, count: int) -> list[Signed]:
-    """`count` requests spread evenly over the authors, interleaved so neighbours come from different actors."""
+def presign(authors: list[Author], url: str, count: int, prefix: str = "load") -> list[Signed]:
+    """`count` requests spread evenly over the authors, interleaved so neighbours come from different actors.
+
+    Their Likes are named `prefix-n`: pools signed with different prefixes never share an activity.
+    """
     share = -(-count // len(authors))
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context) as pool:
         batches = list(pool.map(sign_likes, authors, [url] * len(authors),
-                                [[f"load-{i}" for i in range(share)]] * len(authors)))
+                                [[f"{prefix}-{i}" for i in range(share)]] * len(authors)))
     return [item for item in chain.from_iterable(zip_longest(*batches)) if item is not None][:count]
 
 
@@ -113,9 +120,9 @@ async def _answer(reader: asyncio.StreamReader) -> int:
     return int(head[9:12])
 
 
-async def _send_all(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...],
-                    rate: float | None = None) -> Load:
-    """`concurrency` keep-alive connections, each sending its next request when the last is answered.
+async def _send_all(url: str, requests: Iterable[bytes], concurrency: int, duration: float,
+                    ports: tuple[int, ...], rate: float | None = None) -> Load:
+    """`concurrency` keep-alive connections, each sending its next request (`_encoded`) when the last is answered.
 
     A bare asyncio client, several times cheaper per request than aiohttp's, so the
     server rather than the generator sets the pace. The connections take `ports` in
@@ -125,19 +132,22 @@ async def _send_all(url: str, pool: list[Signed], concurrency: int, duration: fl
     whichever connection sends it: the same offered load whatever serves it, as
     long as the servers keep up.
     """
-    loop, pending = asyncio.get_running_loop(), enumerate(_encoded(url, pool))
+    loop, pending = asyncio.get_running_loop(), enumerate(requests)
     parts = urlsplit(url)
     ports = ports or (parts.port or 80,)
     statuses: Counter[int] = Counter()
     ok_by_port: Counter[int] = Counter()
     latencies: list[float] = []
+    taken = 0
     opened = loop.time()
     deadline = opened + duration
 
     async def connection(port: int) -> None:
+        nonlocal taken
         reader, writer = await asyncio.open_connection(parts.hostname, port)
         try:
             for n, request in pending:
+                taken = max(taken, n + 1)
                 if rate is not None:
                     await asyncio.sleep(max(0.0, opened + n / rate - loop.time()))
                 if loop.time() >= deadline:
@@ -163,12 +173,12 @@ async def _send_all(url: str, pool: list[Signed], concurrency: int, duration: fl
     ok = sum(n for status, n in statuses.items() if 200 <= status < 300)
     return Load(ok, dict(statuses), seconds, _percentile(latencies, 0.5), _percentile(latencies, 0.99),
                 exhausted=loop.time() < deadline, ok_by_port=dict(ok_by_port), cpu_seconds=cpu,
-                started=started)
+                started=started, consumed=taken)
 
 
 def _generate(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...],
               rate: float | None, results: Connection) -> None:
-    results.send(asyncio.run(_send_all(url, pool, concurrency, duration, ports, rate)))
+    results.send(asyncio.run(_send_all(url, _encoded(url, pool), concurrency, duration, ports, rate)))
 
 
 def generate(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...] = (),
@@ -192,3 +202,58 @@ def generate(url: str, pool: list[Signed], concurrency: int, duration: float, po
         if process.is_alive():
             process.kill()
             process.join(5)
+
+
+@dataclass(frozen=True)
+class Order:
+    """A window for a kept generator: send its pool's requests from `start` on, as `generate` would."""
+
+    start: int
+    concurrency: int
+    duration: float
+    ports: tuple[int, ...] = ()
+    rate: float | None = None
+
+
+def _serve_windows(url: str, orders: Connection) -> None:
+    """A kept generator's process: adds the requests it is given to its pool, sends a window on each order."""
+    requests: list[bytes] = []
+    while (order := orders.recv()) is not None:
+        if isinstance(order, Order):
+            orders.send(asyncio.run(_send_all(url, islice(requests, order.start, None), order.concurrency,
+                                              order.duration, order.ports, order.rate)))
+        else:
+            requests += _encoded(url, order)
+
+
+class Generator:
+    """A load generator process kept for many windows, holding its pool of requests.
+
+    `generate` starts a process for each window and hands it the pool; with
+    many short windows, those starts and copies would cost more than the load.
+    """
+
+    def __init__(self, url: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._orders, there = context.Pipe()
+        self._process = context.Process(target=_serve_windows, args=(url, there), daemon=True)
+        self._process.start()
+        self.size = 0
+
+    def add(self, signed: list[Signed]) -> None:
+        self._orders.send(signed)
+        self.size += len(signed)
+
+    def window(self, order: Order) -> Load:
+        self._orders.send(order)
+        if not self._orders.poll(order.duration + 2 * GRACE):
+            raise TimeoutError("the load generator did not report")
+        return self._orders.recv()
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._orders.send(None)
+        self._process.join(GRACE)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)

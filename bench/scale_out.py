@@ -3,15 +3,18 @@
 One instance (`mecene init` once, on a scratch database of MECENE_BENCH_POSTGRES_URL)
 is served in turn by one process and by two processes on two ports, as behind a load
 balancer: every request carries the instance's own Host header, whichever port it
-reaches. The load is the inbox case's (`bench/inbox.py`): the same sender and its
-50 actors, the same pre-signed Likes, 64 keep-alive connections from a generator
-process, here spread over the serving ports. A window is 5 s × MECENE_BENCH_SCALE;
-one and two processes take turns for three rounds and each rate is the median of
-its windows. `fed_inbox_items` is emptied before each window.
+reaches. Both processes are started and warmed up once; a window of one process
+freezes the other (SIGSTOP), so that it takes no CPU, as if it were not there. The
+load is the inbox case's (`bench/inbox.py`): the same sender and its 50 actors,
+pre-signed Likes held by one kept generator process, 64 keep-alive connections,
+here spread over the serving ports. A window is 5 s × MECENE_BENCH_SCALE; one and
+two processes take turns for three rounds and each rate is the median of its
+windows. `fed_inbox_items` is emptied before each window, so every window sends
+the same Likes.
 
 After each window, while the processes still run, 200 activities are each sent to
 every serving port at once (a retrying peer whose two attempts land on two
-processes). Then the rows are counted: one per 2xx of the window and the warm-ups
+processes). Then the rows are counted: one per 2xx of the window and of the race
 (nothing lost) and one per distinct activity, each raced one included (nothing
 stored twice). The CPU time of the servers, of PostgreSQL and of the generator is
 printed with each window, since two cores are shared by all of them, and a
@@ -37,10 +40,13 @@ costs is all that differs.
 
 import asyncio
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,23 +55,16 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from bench.cpu import Meter, Usage
-from bench.inbox import (
-    ACTORS,
-    CONCURRENCY,
-    DURATION,
-    ROUNDS,
-    SIGNED_PER_SECOND,
-    authors,
-    environment,
-    start_sender,
-    warm_up,
-)
-from bench.loadgen import Author, Load, Signed, generate, presign, sign_likes
+from bench.inbox import ACTORS, CONCURRENCY, authors, environment, start_sender, warm_up
+from bench.loadgen import Author, Generator, Load, Order, Signed, presign, sign_likes
 from bench.loopback import HOST, ROOT, child_environment, free_port, start_module, stop, wait_until_serving
 from bench.postgres import plain_dsn, scratch_database, server_url, shown, unreachable
 from bench.report import Figure
 from bench.scale import scaled
 
+DURATION = 5.0
+ROUNDS = 3
+SIGNED_PER_SECOND = 14000
 RACED = 200
 COUNTS = (1, 2)
 #: The paced windows offer this share of what one process answered flat out: below what either count saturates.
@@ -140,19 +139,38 @@ async def _race(ports: tuple[int, ...], raced: list[Signed]) -> None:
         raise AssertionError(f"raced copies answered {sorted(set(refused))}, not 202")
 
 
-async def _serve(served: Served, count: int, warm: dict[int, list[Signed]]) -> list[subprocess.Popen[bytes]]:
-    processes = []
+@dataclass(frozen=True)
+class Process:
+    """One `mecene serve` of the served instance, frozen (SIGSTOP) while a window does not use it."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+
+    def freeze(self) -> None:
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+
+
+@asynccontextmanager
+async def _serving(served: Served, warm: dict[int, list[Signed]]) -> AsyncIterator[list[Process]]:
+    """Every process started and warmed up, for the whole run; thawed and stopped at its end."""
+    processes = [Process(port, start_module("server.cli", ["serve", "--port", str(port)], served.environment(),
+                                            served.folder / f"serve-{port}.log")) for port in served.ports]
     try:
-        for port in served.ports[:count]:
-            processes.append(start_module("server.cli", ["serve", "--port", str(port)], served.environment(),
-                                          served.folder / f"serve-{port}.log"))
-            await wait_until_serving(f"http://{HOST}:{port}/health", processes[-1])
-            await warm_up(f"http://{HOST}:{port}/inbox", warm[port])
+        for process in processes:
+            await wait_until_serving(f"http://{HOST}:{process.port}/health", process.process)
+            await warm_up(f"http://{HOST}:{process.port}/inbox", warm[process.port])
+        yield processes
     except Exception:
-        _stop_all(processes)
-        _print_logs(served, served.ports[:count])
+        _print_logs(served, served.ports)
         raise
-    return processes
+    finally:
+        for process in processes:
+            process.thaw()
+            stop(process.process)
 
 
 def _print_logs(served: Served, ports: tuple[int, ...]) -> None:
@@ -162,30 +180,27 @@ def _print_logs(served: Served, ports: tuple[int, ...]) -> None:
             print(log.read_text()[-3000:], file=sys.stderr)
 
 
-def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        stop(process)
-
-
-async def _measure(served: Served, count: int, warm: dict[int, list[Signed]], pool: list[Signed],
+async def _measure(served: Served, processes: list[Process], count: int, generator: Generator,
                    raced: list[Signed], duration: float, rate: float | None = None) -> Window:
+    """A window of the first `count` processes, the others frozen, on an emptied `fed_inbox_items`.
+
+    Every process runs while the table is emptied, so that none holds a transaction the TRUNCATE would wait for.
+    """
+    for process in processes:
+        process.thaw()
     await _sql(served, "TRUNCATE fed_inbox_items")
-    ports = served.ports[:count]
-    processes = await _serve(served, count, warm)
+    serving = processes[:count]
+    for process in processes[count:]:
+        process.freeze()
+    ports = tuple(process.port for process in serving)
+    meter = Meter([process.process.pid for process in serving], make_url(served.database_url).database or "")
     try:
-        meter = Meter([process.pid for process in processes], make_url(served.database_url).database or "")
-        try:
-            load = await asyncio.to_thread(generate, served.inbox, pool, CONCURRENCY, duration, ports, rate)
-        finally:
-            meter.stop()
-        await _race(ports, raced)
-    except Exception:
-        _print_logs(served, ports)
-        raise
+        load = await asyncio.to_thread(generator.window, Order(0, CONCURRENCY, duration, ports, rate))
     finally:
-        _stop_all(processes)
+        meter.stop()
+    await _race(ports, raced)
     rows, distinct, raced_rows = await _count(served)
-    answered = load.ok + sum(len(warm[port]) for port in ports) + len(raced)
+    answered = load.ok + len(raced)
     if rows != answered or distinct != rows or raced_rows != len(raced):
         raise AssertionError(f"{count} process(es): {answered} distinct activities answered 2xx, but {rows} rows, "
                              f"{distinct} distinct ids, {raced_rows} rows for {len(raced)} raced activities")
@@ -230,20 +245,26 @@ async def _windows(served: Served, signers: list[Author], duration: float) -> Ro
     warm = {port: _signed(signers, served.inbox, f"warm-up-{port}", ACTORS) for port in served.ports}
     raced = _signed(signers, served.inbox, "raced", RACED)
     pool = await asyncio.to_thread(presign, signers, served.inbox, round(SIGNED_PER_SECOND * duration))
-    flat_out = await _rounds(served, warm, pool, raced, duration, None)
-    offered = PACED_SHARE * statistics.median(w.load.rate for w in flat_out[1])
-    paced = await _rounds(served, warm, pool, raced, duration, offered)
-    halved = await _rounds(served, warm, pool, raced, duration, offered / 2, counts=(1,))
+    generator = Generator(served.inbox)
+    try:
+        await asyncio.to_thread(generator.add, pool)
+        async with _serving(served, warm) as processes:
+            flat_out = await _rounds(served, processes, generator, raced, duration, None)
+            offered = PACED_SHARE * statistics.median(w.load.rate for w in flat_out[1])
+            paced = await _rounds(served, processes, generator, raced, duration, offered)
+            halved = await _rounds(served, processes, generator, raced, duration, offered / 2, counts=(1,))
+    finally:
+        generator.close()
     return Rounds(flat_out, paced, halved[1])
 
 
-async def _rounds(served: Served, warm: dict[int, list[Signed]], pool: list[Signed], raced: list[Signed],
+async def _rounds(served: Served, processes: list[Process], generator: Generator, raced: list[Signed],
                   duration: float, rate: float | None, counts: tuple[int, ...] = COUNTS) -> dict[int, list[Window]]:
     """One and two processes in turn, `ROUNDS` times, so a drift of the machine falls on both alike."""
     windows: dict[int, list[Window]] = {count: [] for count in counts}
     for _ in range(ROUNDS):
         for count in counts:
-            window = await _measure(served, count, warm, pool, raced, duration, rate)
+            window = await _measure(served, processes, count, generator, raced, duration, rate)
             _print(window)
             windows[count].append(window)
     return windows
