@@ -193,7 +193,7 @@ async def _fill(instance: Instance) -> dict[str, Account]:
         for name in (*HISTORY, *(f"maker{n}" for n in range(MAKERS))):
             tokens = _things_of(name)
             if tokens:
-                await session.execute(insert(Thing.__table__), [
+                await session.execute(insert(Thing), [
                     {"token": token, "creator": name, "kind": "Note", "url": None, "title": f"Essay {n}",
                      "summary": f"Essay number {n}.", "created_at": now - timedelta(days=len(tokens) - n)}
                     for n, token in enumerate(tokens)])
@@ -234,7 +234,7 @@ async def _history(instance: Instance, name: str, periods: list[Period]) -> None
             await connection.execute(insert(Earning.__table__), [{
                 "creator": name, "period": period.label, "thing_uri": instance.urls.thing(token), "source": "",
                 "amount": amount, "currency": CURRENCY, "flattrs": count} for token, amount, count in lines])
-            await connection.execute(insert(ReceivedFlattr.__table__), [{
+            await connection.execute(insert(ReceivedFlattr), [{
                 "activity_id": f"https://remote.example/flattrs/{name}/{period.label}/{n}",
                 "thing_id": thing_ids[token], "donor_uri": f"https://remote.example/users/donor{n % 37}",
                 "period": period.label, "received_at": period.start} for n, (token, _, _) in enumerate(lines)])
