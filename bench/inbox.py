@@ -31,8 +31,6 @@ receiver on a scratch database created for the run and dropped after it.
 """
 
 import asyncio
-import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -49,7 +47,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bench.loadgen import Author, Generator, Load, Order, Signed, presign, sign_likes
-from bench.loopback import HOST, ROOT, child_environment, free_port, start_module, stop, wait_until_serving
+from bench.loopback import (
+    HOST,
+    ROOT,
+    child_environment,
+    free_port,
+    freeze,
+    start_module,
+    stop,
+    thaw,
+    wait_until_serving,
+)
 from bench.postgres import scratch_database, server_url, shown, unreachable
 from bench.report import Figure
 from bench.scale import scaled
@@ -129,13 +137,6 @@ class Receiver:
     @property
     def label(self) -> str:
         return f"{self.target.name}{self.backend.suffix}"
-
-    def freeze(self) -> None:
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGCONT)
 
 
 @dataclass(frozen=True)
@@ -247,13 +248,13 @@ async def _receiver(target: Target, backend: Backend, folder: Path, address: int
             await wait_until_serving(f"http://{HOST}:{port}/health", process)
             await warm_up(receiver.inbox, warm)
             receiver.rows = len(warm) if target.stores else 0
-            receiver.freeze()
+            freeze(receiver.process)
             yield receiver
         except Exception:
             print(f"{receiver.label}:\n{log.read_text()[-3000:]}", file=sys.stderr)
             raise
         finally:
-            receiver.thaw()
+            thaw(receiver.process)
             stop(process)
 
 
@@ -261,11 +262,11 @@ async def _window(receiver: Receiver, pool: Pool, duration: float) -> Result:
     """The receiver thawed for one window of load; every 2xx must be a row it stored."""
     await pool.enough_after(receiver.taken)
     order = Order(receiver.taken, CONCURRENCY, duration, (receiver.port,))
-    receiver.thaw()
+    thaw(receiver.process)
     try:
         answers = await asyncio.to_thread(pool.generator.window, order)
     finally:
-        receiver.freeze()
+        freeze(receiver.process)
     if answers.exhausted:
         raise RuntimeError(f"{receiver.label}: the window ran out of signed Likes")
     receiver.taken += answers.consumed

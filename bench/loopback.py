@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +42,17 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout)
+
+
+def freeze(process: subprocess.Popen[bytes]) -> None:
+    """Stop the process where it is (SIGSTOP): it takes no CPU until `thaw`, while another server is measured."""
+    os.kill(process.pid, signal.SIGSTOP)
+
+
+def thaw(process: subprocess.Popen[bytes]) -> None:
+    """Let a frozen process go on; nothing to do for one that has exited."""
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGCONT)
 
 
 async def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:

@@ -40,7 +40,6 @@ costs is all that differs.
 
 import asyncio
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -57,7 +56,17 @@ from sqlalchemy.engine import make_url
 from bench.cpu import Meter, Usage
 from bench.inbox import ACTORS, CONCURRENCY, authors, environment, start_sender, warm_up
 from bench.loadgen import Author, Generator, Load, Order, Signed, presign, sign_likes
-from bench.loopback import HOST, ROOT, child_environment, free_port, start_module, stop, wait_until_serving
+from bench.loopback import (
+    HOST,
+    ROOT,
+    child_environment,
+    free_port,
+    freeze,
+    start_module,
+    stop,
+    thaw,
+    wait_until_serving,
+)
 from bench.postgres import plain_dsn, scratch_database, server_url, shown, unreachable
 from bench.report import Figure
 from bench.scale import scaled
@@ -146,13 +155,6 @@ class Process:
     port: int
     process: subprocess.Popen[bytes]
 
-    def freeze(self) -> None:
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGCONT)
-
 
 @asynccontextmanager
 async def _serving(served: Served, warm: dict[int, list[Signed]]) -> AsyncIterator[list[Process]]:
@@ -169,7 +171,7 @@ async def _serving(served: Served, warm: dict[int, list[Signed]]) -> AsyncIterat
         raise
     finally:
         for process in processes:
-            process.thaw()
+            thaw(process.process)
             stop(process.process)
 
 
@@ -187,11 +189,11 @@ async def _measure(served: Served, processes: list[Process], count: int, generat
     Every process runs while the table is emptied, so that none holds a transaction the TRUNCATE would wait for.
     """
     for process in processes:
-        process.thaw()
+        thaw(process.process)
     await _sql(served, "TRUNCATE fed_inbox_items")
     serving = processes[:count]
     for process in processes[count:]:
-        process.freeze()
+        freeze(process.process)
     ports = tuple(process.port for process in serving)
     meter = Meter([process.process.pid for process in serving], make_url(served.database_url).database or "")
     try:
