@@ -176,37 +176,13 @@ async def _send_all(url: str, requests: Iterable[bytes], concurrency: int, durat
                 started=started, consumed=taken)
 
 
-def _generate(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...],
-              rate: float | None, results: Connection) -> None:
-    results.send(asyncio.run(_send_all(url, _encoded(url, pool), concurrency, duration, ports, rate)))
-
-
-def generate(url: str, pool: list[Signed], concurrency: int, duration: float, ports: tuple[int, ...] = (),
-             rate: float | None = None) -> Load:
-    """Send from a separate process, so the load does not share the server's interpreter.
-
-    `ports`: spread the connections over these ports of the url's host; `rate`: requests
-    per second offered, at most (see `_send_all`).
-    """
-    context = multiprocessing.get_context("spawn")
-    receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_generate, args=(url, pool, concurrency, duration, ports, rate, sending),
-                              daemon=True)
-    process.start()
-    try:
-        if not receiving.poll(duration + 2 * GRACE):
-            raise TimeoutError("the load generator did not report")
-        return receiving.recv()
-    finally:
-        process.join(GRACE)
-        if process.is_alive():
-            process.kill()
-            process.join(5)
-
-
 @dataclass(frozen=True)
 class Order:
-    """A window for a kept generator: send its pool's requests from `start` on, as `generate` would."""
+    """A window for a kept generator: send its pool's requests from `start` on (see `_send_all`).
+
+    `ports`: spread the connections over these ports of the url's host; `rate`: requests
+    per second offered, at most.
+    """
 
     start: int
     concurrency: int
@@ -227,10 +203,11 @@ def _serve_windows(url: str, orders: Connection) -> None:
 
 
 class Generator:
-    """A load generator process kept for many windows, holding its pool of requests.
+    """A load generator in a process of its own, so the load does not share a server's interpreter.
 
-    `generate` starts a process for each window and hands it the pool; with
-    many short windows, those starts and copies would cost more than the load.
+    It is kept for many windows and holds its pool of requests: with many short
+    windows, a process started and handed the pool for each would cost more
+    than the load.
     """
 
     def __init__(self, url: str) -> None:
