@@ -19,7 +19,8 @@ three accounts of the same monthly habits:
 
 All three flattr the same 10 things in the current period and hold the same
 wallet and budget. Then GET / (the dashboard), GET /users/{name} (the creator
-page, as its owner), GET /api/v1/earnings and GET /api/v1/flattrs are each asked
+page, as its owner), GET /api/v1/earnings, GET /api/v1/flattrs and GET
+/api/v1/received (the issue's four, and the creator's other list) are each asked
 `REQUESTS` times (MECENE_BENCH_SCALE) as each account in turn, sequentially
 over loopback, after a warm-up; a page cookie and an API token sign them in.
 Taking turns puts a burst of other work on the machine on all three alike.
@@ -103,7 +104,7 @@ HISTORY_TABLES = frozenset({
     "stl_period_closes", "stl_accounts", "stl_pending_credits", "stl_payouts", "stl_received_payouts",
     "things", "received_flattrs", "web_sessions", "api_tokens", "fed_deliveries", "fed_inbox_items",
     "fed_outbox_items", "fed_remote_actors", "fed_followers", "mail_outbox"})
-ROUTES = ("/", "/users/{name}", "/api/v1/earnings", "/api/v1/flattrs")
+ROUTES = ("/", "/users/{name}", "/api/v1/earnings", "/api/v1/flattrs", "/api/v1/received")
 
 
 @dataclass(frozen=True)

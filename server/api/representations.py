@@ -59,7 +59,7 @@ def value_rule(view: DonorView) -> dict[str, Any]:
 
 
 def received(row: ReceivedFlattr, urls: InstanceUrls, token: str) -> dict[str, Any]:
-    return {"thing": urls.thing(token), "donor": row.donor_uri, "period": row.period,
+    return {"id": row.id, "thing": urls.thing(token), "donor": row.donor_uri, "period": row.period,
             "received_at": row.received_at.isoformat()}
 
 

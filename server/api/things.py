@@ -1,4 +1,4 @@
-"""A creator's things, and the flattrs they received."""
+"""A creator's things, and the flattrs they received: both lists come a page at a time."""
 
 from urllib.parse import urlencode
 
@@ -17,6 +17,9 @@ from server.storable import MAX_ID
 #: Things in one page of the API's list, by default and at the most.
 THINGS_PAGE = 100
 THINGS_MOST = 500
+#: Received flattrs in one page of the API's list, by default and at the most.
+RECEIVED_PAGE = 100
+RECEIVED_MOST = 500
 
 
 async def post_thing(request: web.Request) -> web.Response:
@@ -62,17 +65,35 @@ async def delete_thing(request: web.Request) -> web.Response:
 
 
 async def list_received(request: web.Request) -> web.Response:
-    """Who flattred which of my things in a period (the current one by default)."""
+    """Who flattred which of my things in a period (the current one by default), oldest first, a page at a time.
+
+    `?limit=` and `?after=` page it as the things are paged: a creator
+    flattred by thousands in a month reads them a page at a time, in the order
+    of the received flattrs' ids, which `after` names. The creator's things
+    are found on the (creator, id) index and their flattrs on the (period,
+    thing) one; each shown flattr then takes its thing's token by primary key.
+    Joined to the things instead, PostgreSQL would rather walk the things'
+    primary key through every other creator's things (`make bench`, history).
+    """
     instance = request.app[instance_key]
     user = await current_user(request)
     period = period_param(request, instance)
+    limit = int_query(request, "limit", default=RECEIVED_PAGE, least=1, most=RECEIVED_MOST)
+    after = int_query(request, "after", default=0, least=0, most=MAX_ID)
+    mine = select(Thing.id).where(Thing.creator == user.username)
+    token = select(Thing.token).where(Thing.id == ReceivedFlattr.thing_id).scalar_subquery()
     async with instance.sessions() as session:
-        rows = await session.execute(
-            select(ReceivedFlattr, Thing.token).join(Thing, Thing.id == ReceivedFlattr.thing_id)
-            .where(Thing.creator == user.username, ReceivedFlattr.period == period.label)
-            .order_by(ReceivedFlattr.id))
-        items = [rep.received(row, instance.urls, token) for row, token in rows]
-    return web.json_response({"period": period.label, "flattrs": items})
+        rows = (await session.execute(
+            select(ReceivedFlattr, token)
+            .where(ReceivedFlattr.thing_id.in_(mine), ReceivedFlattr.period == period.label, ReceivedFlattr.id > after)
+            .order_by(ReceivedFlattr.id).limit(limit + 1))).all()
+    shown = rows[:limit]
+    following = None
+    if len(rows) > limit:
+        query = {"period": period.label, "after": shown[-1][0].id, "limit": limit}
+        following = f"/api/v1/received?{urlencode(query)}"
+    return web.json_response({"period": period.label, "flattrs": [rep.received(row, instance.urls, token)
+                                                                   for row, token in shown], "next": following})
 
 
 def routes() -> list[web.RouteDef]:

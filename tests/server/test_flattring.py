@@ -65,6 +65,35 @@ async def test_flattr_a_thing_on_another_instance_and_undo_it(federation: Federa
         await assert_ledger_balances(node)
 
 
+async def test_a_creator_reads_the_flattrs_received_a_page_at_a_time(federation: Federation) -> None:
+    a, b = await federation.start("a"), await federation.start("b")
+    alice, bob, carol = await account(a, "alice"), await account(b, "bob"), await account(b, "carol")
+    offered = [await new_thing(bob, text=f"Song {n}") for n in range(5)]
+    for thing in [*offered, await new_thing(carol, text="Not bob's")]:
+        assert (await alice.call("POST", "/api/v1/flattrs", {"url": thing["object_id"]})).status == 201
+    await eventually(lambda: _received(b, 6), what="B records the six flattrs")
+
+    seen, address, pages = [], "/api/v1/received?limit=2", 0
+    while address is not None:
+        answer = await bob.call("GET", address)
+        assert answer.status == 200, answer.body
+        seen += answer.body["flattrs"]
+        address, pages = answer.body["next"], pages + 1
+        assert address is None or f"period={answer.body['period']}" in address
+    assert sorted(flattr["thing"] for flattr in seen) == sorted(thing["object_id"] for thing in offered)
+    assert pages == 3 and {flattr["donor"] for flattr in seen} == {f"{a.base_url}/users/alice"}
+    ids = [flattr["id"] for flattr in seen]
+    assert ids == sorted(set(ids)), "in the order they arrived, each once"
+    whole = (await bob.call("GET", "/api/v1/received")).body
+    assert whole["flattrs"] == seen and whole["next"] is None
+    after = (await bob.call("GET", f"/api/v1/received?after={seen[2]['id']}")).body
+    assert after["flattrs"] == seen[3:]
+
+    for name, typed in [("limit", "0"), ("limit", "501"), ("limit", "two"), ("after", "-1"), ("after", "9" * 30)]:
+        refused = await bob.call("GET", "/api/v1/received", params={name: typed})
+        assert (refused.status, refused.body["error"]) == (400, f"invalid_{name}"), (name, typed)
+
+
 async def _received(node: Node, expected: int) -> bool:
     return await received_count(node) == expected
 
