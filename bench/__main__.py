@@ -12,8 +12,9 @@ import time
 
 from bench.report import Figure, print_table, save
 
-CASES = {"signatures": "bench.signatures", "inbox": "bench.inbox", "delivery": "bench.delivery",
-         "settlement": "bench.settlement", "scaleout": "bench.scale_out", "history": "bench.history"}
+CASES = {"signatures": "bench.signatures", "inbox": "bench.inbox", "instructions": "bench.inbox_instructions",
+         "delivery": "bench.delivery", "settlement": "bench.settlement", "scaleout": "bench.scale_out",
+         "history": "bench.history"}
 
 
 def machine() -> str:

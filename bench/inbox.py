@@ -217,7 +217,7 @@ async def warm_up(url: str, requests: list[Signed]) -> None:
             await asyncio.gather(*(send(body, headers) for body, headers in requests))
 
 
-async def _count_rows(database_url: str) -> int:
+async def count_rows(database_url: str) -> int:
     """Read with SQLAlchemy, so that one query serves both backends."""
     engine = create_async_engine(database_url, poolclass=NullPool)
     try:
@@ -227,11 +227,13 @@ async def _count_rows(database_url: str) -> int:
         await engine.dispose()
 
 
-def _start(target: Target, port: int, settings: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_target(target: Target, port: int, settings: dict[str, str], log: Path,
+                 under: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+    """The receiver's process; Mecene's database is made by `mecene init` first, as an operator's would be."""
     if target.module == "server.cli":
         subprocess.run([sys.executable, "-m", "server.cli", "init", "--domain", settings["MECENE_INSTANCE_DOMAIN"]],
                        cwd=ROOT, env=child_environment(settings), check=True, capture_output=True, timeout=120)
-    return start_module(target.module, [*target.args, "--port", str(port)], settings, log)
+    return start_module(target.module, [*target.args, "--port", str(port)], settings, log, under)
 
 
 @asynccontextmanager
@@ -242,7 +244,7 @@ async def _receiver(target: Target, backend: Backend, folder: Path, address: int
     async with backend.database(folder) as database_url:
         port, log = free_port(), folder / "server.log"
         settings = environment(folder, address, database_url)
-        process = await asyncio.to_thread(_start, target, port, settings, log)
+        process = await asyncio.to_thread(start_target, target, port, settings, log)
         receiver = Receiver(target, backend, port, database_url, log, process)
         try:
             await wait_until_serving(f"http://{HOST}:{port}/health", process)
@@ -273,7 +275,7 @@ async def _window(receiver: Receiver, pool: Pool, duration: float) -> Result:
     pool.saw(answers)
     if not receiver.target.stores:
         return Result(receiver, answers, None)
-    rows = await _count_rows(receiver.database_url)
+    rows = await count_rows(receiver.database_url)
     if rows - receiver.rows != answers.ok:
         raise AssertionError(f"{receiver.label}: {answers.ok} answered 2xx but {rows - receiver.rows} rows stored")
     receiver.rows = rows

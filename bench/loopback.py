@@ -26,11 +26,15 @@ def child_environment(extra: dict[str, str]) -> dict[str, str]:
     return base | extra
 
 
-def start_module(module: str, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`python -m module args` from the repository root, its output kept in `log` for a failed run."""
+def start_module(module: str, args: list[str], env: dict[str, str], log: Path,
+                 under: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+    """`python -m module args` from the repository root, its output kept in `log` for a failed run.
+
+    `under` is a command that runs it, such as valgrind and its options.
+    """
     with log.open("ab") as output:
-        return subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, env=child_environment(env),
-                                stdout=output, stderr=subprocess.STDOUT)
+        return subprocess.Popen([*under, sys.executable, "-m", module, *args], cwd=ROOT,
+                                env=child_environment(env), stdout=output, stderr=subprocess.STDOUT)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
