@@ -203,18 +203,23 @@ async def authors(sender: Instance) -> list[Author]:
     return [Author(sender.urls.actor(name), sender.urls.key_id(name), pem) for name, pem in rows.tuples()]
 
 
-async def warm_up(url: str, requests: list[Signed]) -> None:
-    """One request per actor, so the receiver fetches and caches every key before the timed window."""
-    slots = asyncio.Semaphore(WARM_UP_CONCURRENCY)
+async def post_all(url: str, requests: list[Signed], *, concurrency: int, seconds: float, what: str) -> None:
+    """Every request posted, `concurrency` at a time, and answered 202, all within `seconds`."""
+    slots = asyncio.Semaphore(concurrency)
     async with aiohttp.ClientSession() as http:
 
         async def send(body: bytes, headers: dict[str, str]) -> None:
             async with slots, http.post(url, data=body, headers=headers) as response:
                 if response.status != 202:
-                    raise RuntimeError(f"warm-up answered {response.status}: {await response.text()}")
+                    raise RuntimeError(f"{what} answered {response.status}: {await response.text()}")
 
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(seconds):
             await asyncio.gather(*(send(body, headers) for body, headers in requests))
+
+
+async def warm_up(url: str, requests: list[Signed], seconds: float = 60) -> None:
+    """One request per actor, so the receiver fetches and caches every key before the timed window."""
+    await post_all(url, requests, concurrency=WARM_UP_CONCURRENCY, seconds=seconds, what="warm-up")
 
 
 async def count_rows(database_url: str) -> int:

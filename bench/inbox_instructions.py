@@ -29,10 +29,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
-
-from bench.inbox import TARGETS, Target, authors, count_rows, environment, start_sender, start_target, warm_up
-from bench.loadgen import Author, Signed, presign, sign_likes
+from bench.inbox import (
+    TARGETS,
+    Target,
+    authors,
+    count_rows,
+    environment,
+    post_all,
+    start_sender,
+    start_target,
+    warm_up,
+)
+from bench.loadgen import Author, presign, sign_likes
 from bench.loopback import HOST, free_port, stop, wait_until_serving
 from bench.report import Figure
 from bench.scale import scaled
@@ -40,7 +48,7 @@ from bench.scale import scaled
 WARM = 500
 COUNTED = 1500
 CONCURRENCY = 64
-#: A receiver under valgrind runs tens of times slower: its start and its answers are waited for that much longer.
+#: A receiver under valgrind runs tens of times slower: its start, and each batch of its answers, may take this long.
 START_SECONDS = 300
 MEASURED = ("Mecene", "verify-only")
 
@@ -54,20 +62,6 @@ class Count:
     @property
     def per_activity(self) -> float:
         return self.instructions / self.activities
-
-
-async def _send(url: str, requests: list[Signed]) -> None:
-    """Every request answered 202, `CONCURRENCY` in flight."""
-    slots = asyncio.Semaphore(CONCURRENCY)
-    timeout = aiohttp.ClientTimeout(total=START_SECONDS)
-    async with aiohttp.ClientSession(timeout=timeout) as http:
-
-        async def send(body: bytes, headers: dict[str, str]) -> None:
-            async with slots, http.post(url, data=body, headers=headers) as response:
-                if response.status != 202:
-                    raise RuntimeError(f"{url} answered {response.status}: {await response.text()}")
-
-        await asyncio.gather(*(send(body, headers) for body, headers in requests))
 
 
 def _callgrind(pid: int, *options: str) -> None:
@@ -94,15 +88,14 @@ async def _count(target: Target, folder: Path, address: int, signers: list[Autho
     warm = [sign_likes(author, signed_for, ["warm-up"])[0] for author in signers]
     under = ("valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}")
     process = await asyncio.to_thread(start_target, target, port, settings, folder / "server.log", under)
-    likes: list[Signed] = []
     try:
         inbox = f"http://{HOST}:{port}/inbox"
         await wait_until_serving(f"http://{HOST}:{port}/health", process, timeout=START_SECONDS)
-        await warm_up(inbox, warm)
+        await warm_up(inbox, warm, START_SECONDS)
         likes = await asyncio.to_thread(presign, signers, signed_for, WARM + counted, "instructions")
-        await _send(inbox, likes[:WARM])
+        await post_all(inbox, likes[:WARM], concurrency=CONCURRENCY, seconds=START_SECONDS, what=target.name)
         await asyncio.to_thread(_callgrind, process.pid, "--instr=on")
-        await _send(inbox, likes[WARM:])
+        await post_all(inbox, likes[WARM:], concurrency=CONCURRENCY, seconds=START_SECONDS, what=target.name)
         await asyncio.to_thread(_callgrind, process.pid, "--dump")
         await asyncio.to_thread(_callgrind, process.pid, "--instr=off")
     finally:
